@@ -1,0 +1,129 @@
+package kv
+
+import (
+	"context"
+	"iter"
+	"time"
+)
+
+// Backend is a key/value store: a driver that keeps bytes somewhere, or a
+// layer that wraps another Backend. All methods are safe for concurrent use.
+//
+// The semantics of every method are those of SEMANTICS.md; the conformance
+// suite in package kvtest checks them.
+type Backend interface {
+	// Create makes a new, empty store. It does not open it.
+	Create(ctx context.Context) error
+	// Destroy removes the store and everything in it.
+	Destroy(ctx context.Context) error
+	// Open opens an existing store for item calls.
+	Open(ctx context.Context) error
+	// Close closes an open store.
+	Close(ctx context.Context) error
+	// Mkdir creates the directory name and its parents; an existing
+	// directory is accepted.
+	Mkdir(ctx context.Context, name string) error
+	// Rmdir removes the empty directory name.
+	Rmdir(ctx context.Context, name string) error
+	// Info describes name. A missing item gives Exists == false and no error.
+	Info(ctx context.Context, name string, opts ...Option) (ItemInfo, error)
+	// Load returns the value of name, or the part selected by Range.
+	Load(ctx context.Context, name string, opts ...Option) ([]byte, error)
+	// Store writes value atomically under name, overwriting silently.
+	Store(ctx context.Context, name string, value []byte, opts ...Option) error
+	// Delete removes the item name.
+	Delete(ctx context.Context, name string, opts ...Option) error
+	// Move renames from to to, or soft deletes, undeletes or changes the
+	// nesting level of from, as the options say.
+	Move(ctx context.Context, from, to string, opts ...Option) error
+	// List yields the entries of the directory name, sorted by name.
+	List(ctx context.Context, name string, opts ...Option) iter.Seq2[ItemInfo, error]
+	// Hash returns the hex digest of the value of name.
+	Hash(ctx context.Context, name, algorithm string, opts ...Option) (string, error)
+	// Defrag builds a new item from blocks of existing items and returns its
+	// name.
+	Defrag(ctx context.Context, sources []Block, opts ...Option) (string, error)
+	// Quota reports the limit and usage of the store in bytes, -1 when not
+	// tracked.
+	Quota(ctx context.Context) (Quota, error)
+}
+
+// ItemInfo describes one item or directory.
+type ItemInfo struct {
+	// Name is the name asked for (Info) or the base name (List).
+	Name string
+	// Exists is false for a missing item.
+	Exists bool
+	// Size is the size of the value in bytes.
+	Size int64
+	// Directory is true for a directory.
+	Directory bool
+	// Atime is the last access time where the driver knows it, zero
+	// otherwise.
+	Atime time.Time
+}
+
+// Block is a part of an existing item, a source of Defrag.
+type Block struct {
+	Name   string
+	Offset int64
+	Size   int64
+}
+
+// Quota is the limit and the usage of a store in bytes; -1 means not tracked.
+type Quota struct {
+	Limit int64
+	Usage int64
+}
+
+// Preparer is implemented by drivers that benefit from directories created
+// ahead of time (local file systems, sftp). The nesting layer pre-creates
+// the directories of the deepest level on Create when the driver below
+// reports true.
+type Preparer interface {
+	BenefitsFromPrecreation() bool
+}
+
+// Unwrapper is implemented by layers: Unwrap returns the Backend below.
+type Unwrapper interface {
+	Unwrap() Backend
+}
+
+// Scheme is implemented by drivers to name their URL scheme ("file",
+// "mem", "sftp", "rclone"); the tracing layer records it.
+type Scheme interface {
+	Scheme() string
+}
+
+// BenefitsFromPrecreation walks down the stack from b and reports whether
+// the first Backend that implements Preparer benefits from pre-created
+// directories.
+func BenefitsFromPrecreation(b Backend) bool {
+	for b != nil {
+		if p, ok := b.(Preparer); ok {
+			return p.BenefitsFromPrecreation()
+		}
+		u, ok := b.(Unwrapper)
+		if !ok {
+			return false
+		}
+		b = u.Unwrap()
+	}
+	return false
+}
+
+// SchemeOf walks down the stack from b and returns the scheme of the first
+// Backend that implements Scheme, or "".
+func SchemeOf(b Backend) string {
+	for b != nil {
+		if s, ok := b.(Scheme); ok {
+			return s.Scheme()
+		}
+		u, ok := b.(Unwrapper)
+		if !ok {
+			return ""
+		}
+		b = u.Unwrap()
+	}
+	return ""
+}

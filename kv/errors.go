@@ -1,0 +1,65 @@
+package kv
+
+import (
+	"errors"
+	"strconv"
+)
+
+// The sentinel errors. Every error returned by a driver or a layer wraps one
+// of them where one applies; test with errors.Is.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrExists        = errors.New("already exists")
+	ErrNoStore       = errors.New("store does not exist")
+	ErrNotOpen       = errors.New("store is not open")
+	ErrAlreadyOpen   = errors.New("store is already open")
+	ErrInvalidName   = errors.New("invalid name")
+	ErrInvalidURL    = errors.New("invalid url")
+	ErrUnsupported   = errors.New("unsupported")
+	ErrReadRange     = errors.New("read out of range")
+	ErrPermission    = errors.New("permission denied")
+	ErrQuotaExceeded = errors.New("quota exceeded")
+	ErrConnection    = errors.New("connection failed")
+)
+
+// Error is the error type of kvcompose: the operation, the item, the
+// sentinel (Kind) and the underlying cause (Err), either of which may be nil.
+// errors.Is and errors.As reach both Kind and Err.
+type Error struct {
+	Op   string // "load", "store", ...
+	Name string // the item, "" for store-wide calls
+	Kind error  // one of the sentinels, or nil
+	Err  error  // the cause, or nil
+}
+
+// NewError returns an *Error for op on name with the sentinel kind and the
+// cause err (either may be nil).
+func NewError(op, name string, kind, err error) error {
+	return &Error{Op: op, Name: name, Kind: kind, Err: err}
+}
+
+// Error formats as `op "name": kind: cause`.
+func (e *Error) Error() string {
+	s := e.Op
+	if e.Name != "" {
+		s += " " + strconv.Quote(e.Name)
+	}
+	if e.Kind != nil {
+		s += ": " + e.Kind.Error()
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the sentinel and the cause.
+func (e *Error) Unwrap() []error {
+	switch {
+	case e.Kind == nil:
+		return []error{e.Err}
+	case e.Err == nil:
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}

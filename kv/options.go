@@ -1,0 +1,192 @@
+package kv
+
+import (
+	"fmt"
+	"slices"
+)
+
+// OptionKind tells which per-call option an Option is.
+type OptionKind uint8
+
+// The option kinds. Range and the Defrag targets are understood by drivers;
+// the others belong to a layer (see OptionKind.Layer) and must be consumed
+// before the call reaches a driver.
+const (
+	KindRange       OptionKind = iota + 1 // Range(offset, size)
+	KindDeleted                           // Deleted(): address the soft-deleted version
+	KindSoftDelete                        // SoftDelete(): Move soft deletes
+	KindUndelete                          // Undelete(): Move undeletes
+	KindChangeLevel                       // ChangeLevel(): Move to the last nesting level
+	KindTarget                            // Target(name): Defrag writes to name
+	KindTargetHash                        // TargetHash(alg): Defrag names the target by its hash
+)
+
+var kindNames = [...]string{
+	KindRange:       "range",
+	KindDeleted:     "deleted",
+	KindSoftDelete:  "soft-delete",
+	KindUndelete:    "undelete",
+	KindChangeLevel: "change-level",
+	KindTarget:      "target",
+	KindTargetHash:  "target-hash",
+}
+
+// String returns the option's name, as used in errors and span attributes.
+func (k OptionKind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("option(%d)", uint8(k))
+}
+
+// Layer names the layer that implements the option, or "" for options that
+// drivers understand themselves.
+func (k OptionKind) Layer() string {
+	switch k {
+	case KindDeleted, KindSoftDelete, KindUndelete:
+		return "softdelete"
+	case KindChangeLevel:
+		return "nesting"
+	}
+	return ""
+}
+
+// Option changes one call. Build it with Range, Deleted, SoftDelete,
+// Undelete, ChangeLevel, Target or TargetHash. The zero Option is invalid.
+type Option struct {
+	kind   OptionKind
+	offset int64
+	size   int64
+	str    string
+}
+
+// Kind returns the kind of the option.
+func (o Option) Kind() OptionKind { return o.kind }
+
+// String describes the option, for example "range(64,128)".
+func (o Option) String() string {
+	switch o.kind {
+	case KindRange:
+		return fmt.Sprintf("range(%d,%d)", o.offset, o.size)
+	case KindTarget, KindTargetHash:
+		return fmt.Sprintf("%s(%s)", o.kind, o.str)
+	}
+	return o.kind.String()
+}
+
+// Range makes Load return size bytes from offset. A negative offset counts
+// from the end, a negative size means to the end; see SEMANTICS.md.
+func Range(offset, size int64) Option { return Option{kind: KindRange, offset: offset, size: size} }
+
+// Deleted makes Info, Load, Hash, Delete, Move, Defrag and List address
+// soft-deleted items. Needs the softdelete layer.
+func Deleted() Option { return Option{kind: KindDeleted} }
+
+// SoftDelete makes Move(name, "", SoftDelete()) soft delete name. Needs the
+// softdelete layer.
+func SoftDelete() Option { return Option{kind: KindSoftDelete} }
+
+// Undelete makes Move(name, "", Undelete()) restore a soft-deleted name.
+// Needs the softdelete layer.
+func Undelete() Option { return Option{kind: KindUndelete} }
+
+// ChangeLevel makes Move(name, name, ChangeLevel()) move name to the last
+// configured nesting level. Needs the nesting layer.
+func ChangeLevel() Option { return Option{kind: KindChangeLevel} }
+
+// Target makes Defrag write the new item to name.
+func Target(name string) Option { return Option{kind: KindTarget, str: name} }
+
+// TargetHash makes Defrag name the new item by the hex digest of its content
+// with algorithm (see HashAlgorithms), in the namespace of the first source.
+// It is the default, with "sha256".
+func TargetHash(algorithm string) Option { return Option{kind: KindTargetHash, str: algorithm} }
+
+// Has reports whether opts holds an option of kind k.
+func Has(opts []Option, k OptionKind) bool {
+	for _, o := range opts {
+		if o.kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Without returns opts less the options of the given kinds. It returns opts
+// itself, without allocating, when none of them is present.
+func Without(opts []Option, kinds ...OptionKind) []Option {
+	i := slices.IndexFunc(opts, func(o Option) bool { return slices.Contains(kinds, o.kind) })
+	if i < 0 {
+		return opts
+	}
+	out := make([]Option, i, len(opts))
+	copy(out, opts[:i])
+	for _, o := range opts[i+1:] {
+		if !slices.Contains(kinds, o.kind) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// RangeOf returns the last Range in opts.
+func RangeOf(opts []Option) (offset, size int64, ok bool) {
+	for _, o := range opts {
+		if o.kind == KindRange {
+			offset, size, ok = o.offset, o.size, true
+		}
+	}
+	return offset, size, ok
+}
+
+// DefragTarget returns the Defrag target in opts: a given name, or else the
+// hash algorithm that names it ("sha256" when opts names neither).
+func DefragTarget(opts []Option) (name, algorithm string) {
+	algorithm = DefaultHash
+	for _, o := range opts {
+		switch o.kind {
+		case KindTarget:
+			name = o.str
+		case KindTargetHash:
+			algorithm = o.str
+		}
+	}
+	return name, algorithm
+}
+
+// CheckOptions returns an ErrUnsupported error for op on name if opts holds
+// an option whose kind is not in allowed. An option that belongs to a layer
+// is reported as needing that layer, so a driver calls
+//
+//	kv.CheckOptions("load", name, opts, kv.KindRange)
+//
+// and a soft delete that reached it says that the softdelete layer is
+// missing from the stack.
+func CheckOptions(op, name string, opts []Option, allowed ...OptionKind) error {
+	for _, o := range opts {
+		if slices.Contains(allowed, o.kind) {
+			continue
+		}
+		if l := o.kind.Layer(); l != "" {
+			return NewError(op, name, ErrUnsupported,
+				fmt.Errorf("option %s needs the %s layer, which is not in the stack", o.kind, l))
+		}
+		return NewError(op, name, ErrUnsupported, fmt.Errorf("option %s does not apply to %s", o, op))
+	}
+	return nil
+}
+
+// ClampRange turns a Range (offset, size) into the half-open byte interval
+// [start, end) of a value of length n, following SEMANTICS.md: a negative
+// offset counts from the end and is clamped to the start, a negative size
+// means to the end, and anything past the end is cut.
+func ClampRange(n, offset, size int64) (start, end int64) {
+	if offset < 0 {
+		offset = max(n+offset, 0)
+	}
+	start = min(offset, n)
+	if size < 0 {
+		return start, n
+	}
+	return start, start + min(size, n-start)
+}
