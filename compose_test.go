@@ -1,0 +1,258 @@
+package compose_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvcompose/compose"
+	"github.com/kvcompose/compose/drivers/memory"
+	"github.com/kvcompose/compose/drivers/posixfs"
+	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/nesting"
+	"github.com/kvcompose/compose/layers/softdelete"
+	"github.com/kvcompose/compose/layers/stats"
+	"github.com/kvcompose/compose/layers/throttle"
+	"github.com/kvcompose/compose/layers/tracing"
+)
+
+func TestOpenInvalidURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"", "no scheme"},
+		{"/tmp/store", "no scheme"},
+		{"tmp/store", "no scheme"},
+		{"nosuch://host/x", `unknown scheme "nosuch"`},
+		{"9p://host/x", "invalid scheme"},
+		{"file://relative/path", ""},
+		{"file:relative", ""},
+		{"sftp://", ""},
+		{"rclone:", ""},
+		{"mem:///a/path", ""},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			b, err := compose.Open(tc.url)
+			require.ErrorIs(t, err, kv.ErrInvalidURL)
+			require.Nil(t, b)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestOpenDoesNoIO(t *testing.T) {
+	// A store that does not exist, on a server that does not exist: Open
+	// only parses.
+	for _, u := range []string{
+		"file:///nonexistent/kvcompose/store",
+		"sftp://nobody@127.0.0.1:1/store",
+		"rclone::local:/nonexistent/kvcompose",
+		"mem://x",
+	} {
+		b, err := compose.Open(u)
+		require.NoError(t, err, u)
+		require.NotNil(t, b)
+	}
+}
+
+// marker is a test layer that forwards everything (by embedding, which is
+// fine in a test) and remembers its label.
+type marker struct {
+	kv.Backend
+	label string
+}
+
+func (m *marker) Unwrap() kv.Backend { return m.Backend }
+
+func mark(label string) func(kv.Backend) kv.Backend {
+	return func(next kv.Backend) kv.Backend { return &marker{next, label} }
+}
+
+// chain describes the stack from the top: type names, and labels of markers.
+func chain(b kv.Backend) []string {
+	var out []string
+	for b != nil {
+		if m, ok := b.(*marker); ok {
+			out = append(out, m.label)
+		} else {
+			out = append(out, reflect.TypeOf(b).String())
+		}
+		u, ok := b.(kv.Unwrapper)
+		if !ok {
+			break
+		}
+		b = u.Unwrap()
+	}
+	return out
+}
+
+func TestWrapOrder(t *testing.T) {
+	t.Setenv("BORGSTORE_LATENCY", "")
+	t.Setenv("BORGSTORE_BANDWIDTH", "")
+	b, err := compose.Open("mem://order",
+		compose.WithLevels(map[string][]int{"data/": {1}}),
+		compose.WithThrottle(throttle.Config{}),
+		compose.WithLayer(compose.AboveDriver, mark("driver+1")),
+		compose.WithLayer(compose.AboveThrottle, mark("throttle+1")),
+		compose.WithLayer(compose.AboveNesting, mark("nesting+1")),
+		compose.WithLayer(compose.AboveSoftDelete, mark("softdelete+1")),
+		compose.WithLayer(compose.AboveStats, mark("stats+1")),
+		compose.WithLayer(compose.Top, mark("top")),
+		compose.WithLayer(compose.Top, mark("top2")),
+	)
+	require.NoError(t, err)
+	require.Equal(t, []string{
+		"top", "top2", "*tracing.Layer", "stats+1", "*stats.Layer", "softdelete+1",
+		"*softdelete.Layer", "nesting+1", "*nesting.Layer", "throttle+1",
+		"*throttle.Layer", "driver+1", "*memory.Driver",
+	}, chain(b))
+}
+
+func TestWrapLeaveOut(t *testing.T) {
+	t.Setenv("BORGSTORE_LATENCY", "")
+	t.Setenv("BORGSTORE_BANDWIDTH", "")
+	b, err := compose.Open("mem://x", compose.WithoutTracing(), compose.WithoutStats(), compose.WithoutSoftDelete())
+	require.NoError(t, err)
+	require.Equal(t, []string{"*memory.Driver"}, chain(b))
+}
+
+func TestThrottleFromEnvironment(t *testing.T) {
+	t.Setenv("BORGSTORE_LATENCY", "1000")
+	t.Setenv("BORGSTORE_BANDWIDTH", "")
+	b, err := compose.Open("mem://x")
+	require.NoError(t, err)
+	_, ok := compose.Find[*throttle.Layer](b)
+	require.True(t, ok, "BORGSTORE_LATENCY adds a throttle layer")
+
+	b, err = compose.Open("mem://x", compose.WithoutThrottle())
+	require.NoError(t, err)
+	_, ok = compose.Find[*throttle.Layer](b)
+	require.False(t, ok, "WithoutThrottle wins over the environment")
+
+	t.Setenv("BORGSTORE_LATENCY", "ten")
+	_, err = compose.Open("mem://x")
+	require.Error(t, err, "a bad BORGSTORE_LATENCY is an error, not ignored")
+	require.Contains(t, err.Error(), "BORGSTORE_LATENCY")
+}
+
+func TestInvalidLevels(t *testing.T) {
+	_, err := compose.Open("mem://x", compose.WithLevels(map[string][]int{"data/": {-1}}))
+	require.Error(t, err)
+}
+
+func TestFindAndWithStats(t *testing.T) {
+	var st *stats.Layer
+	b, err := compose.Open("mem://x", compose.WithStats(&st))
+	require.NoError(t, err)
+	require.NotNil(t, st)
+	found, ok := compose.Find[*stats.Layer](b)
+	require.True(t, ok)
+	require.Same(t, st, found)
+	_, ok = compose.Find[*nesting.Layer](b)
+	require.False(t, ok, "no levels, no nesting layer")
+	drv, ok := compose.Find[*memory.Driver](b)
+	require.True(t, ok)
+	require.NotNil(t, drv)
+}
+
+func TestRegister(t *testing.T) {
+	compose.Register("kvtest+mem", func(string) (kv.Backend, error) { return memory.New("registered"), nil })
+	b, err := compose.Open("KVTEST+MEM:whatever")
+	require.NoError(t, err)
+	_, ok := compose.Find[*memory.Driver](b)
+	require.True(t, ok)
+	require.Contains(t, compose.Schemes(), "kvtest+mem")
+	require.Panics(t, func() { compose.Register("kvtest+mem", func(string) (kv.Backend, error) { return nil, nil }) })
+	require.Panics(t, func() { compose.Register("Bad Scheme", func(string) (kv.Backend, error) { return nil, nil }) })
+	require.Panics(t, func() { compose.Register("nilopener", nil) })
+}
+
+func TestDefaultStackConformance(t *testing.T) {
+	t.Setenv("BORGSTORE_LATENCY", "")
+	t.Setenv("BORGSTORE_BANDWIDTH", "")
+	t.Run("mem", func(t *testing.T) {
+		kvtest.TestBackend(t, func(t *testing.T) kv.Backend {
+			b, err := compose.Open("mem://conformance")
+			require.NoError(t, err)
+			return b
+		})
+	})
+	t.Run("file", func(t *testing.T) {
+		kvtest.TestBackend(t, func(t *testing.T) kv.Backend {
+			b, err := compose.Open("file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "store")))
+			require.NoError(t, err)
+			return b
+		})
+	})
+}
+
+func TestDefaultStackWithLevels(t *testing.T) {
+	t.Setenv("BORGSTORE_LATENCY", "")
+	t.Setenv("BORGSTORE_BANDWIDTH", "")
+	t.Run("mem", func(t *testing.T) {
+		kvtest.TestStack(t, func(t *testing.T, levels map[string][]int) kv.Backend {
+			b, err := compose.Open("mem://stack", compose.WithLevels(levels))
+			require.NoError(t, err)
+			return b
+		})
+	})
+	t.Run("file", func(t *testing.T) {
+		kvtest.TestStack(t, func(t *testing.T, levels map[string][]int) kv.Backend {
+			b, err := compose.Open("file://"+filepath.ToSlash(filepath.Join(t.TempDir(), "store")), compose.WithLevels(levels))
+			require.NoError(t, err)
+			return b
+		})
+	})
+}
+
+// Compile-time check that the layer packages are what Wrap stacks.
+var (
+	_ kv.Backend = (*softdelete.Layer)(nil)
+	_ kv.Backend = (*tracing.Layer)(nil)
+	_ kv.Backend = (*posixfs.Driver)(nil)
+)
+
+func TestErrorsReachSentinelThroughStack(t *testing.T) {
+	b, err := compose.Open("mem://errors")
+	require.NoError(t, err)
+	ctx := t.Context()
+	require.NoError(t, b.Create(ctx))
+	require.NoError(t, b.Open(ctx))
+	defer b.Close(ctx)
+	_, err = b.Load(ctx, "data/missing")
+	require.ErrorIs(t, err, kv.ErrNotFound)
+	require.Contains(t, err.Error(), "data/missing")
+	var kerr *kv.Error
+	require.True(t, errors.As(err, &kerr))
+	require.Equal(t, "load", kerr.Op)
+}
+
+func ExampleOpen() {
+	ctx := context.Background()
+	store, err := compose.Open("mem://example",
+		compose.WithLevels(map[string][]int{"config/": {0}, "data/": {1}}))
+	if err != nil {
+		panic(err)
+	}
+	if err := store.Create(ctx); err != nil {
+		panic(err)
+	}
+	if err := store.Open(ctx); err != nil {
+		panic(err)
+	}
+	defer store.Close(ctx)
+
+	_ = store.Store(ctx, "data/0123abcd", []byte("hello"))
+	_ = store.Move(ctx, "data/0123abcd", "", kv.SoftDelete())
+	for it, err := range store.List(ctx, "data", kv.Deleted()) {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println("deleted:", it.Name, it.Size)
+	}
+	// Output: deleted: 0123abcd 5
+}
