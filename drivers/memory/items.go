@@ -1,0 +1,306 @@
+package memory
+
+import (
+	"context"
+	"encoding/hex"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// Mkdir creates the directory name and its parents; an existing directory
+// is accepted, an item in the way is kv.ErrExists.
+func (d *Driver) Mkdir(ctx context.Context, name string) error {
+	if err := d.begin(ctx, "mkdir", name, kv.ValidateDirName); err != nil {
+		return err
+	}
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	if err := d.s.checkExists("mkdir", name); err != nil {
+		return err
+	}
+	_, err := d.s.mkdirAll("mkdir", name)
+	return err
+}
+
+// Rmdir removes the empty directory name; a missing one is kv.ErrNotFound.
+func (d *Driver) Rmdir(ctx context.Context, name string) error {
+	const op = "rmdir"
+	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+		return err
+	}
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	if err := d.s.checkExists(op, name); err != nil {
+		return err
+	}
+	dir, base := split(name)
+	parent := d.s.lookup(dir)
+	n := parent.child(base)
+	switch {
+	case n == nil:
+		return kv.NewError(op, name, kv.ErrNotFound, nil)
+	case !n.isDir():
+		return kv.NewError(op, name, nil, errNotDir)
+	case len(n.children) > 0:
+		return kv.NewError(op, name, nil, errNotEmpty)
+	}
+	delete(parent.children, base)
+	return nil
+}
+
+// child returns the entry base of the directory n, nil when n is nil, an
+// item, or has no such entry.
+func (n *node) child(base string) *node {
+	if n == nil || !n.isDir() {
+		return nil
+	}
+	return n.children[base]
+}
+
+// Info describes name; a missing item gives Exists == false. Atime is
+// always zero.
+func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
+	const op = "info"
+	if err := d.begin(ctx, op, name, kv.ValidateDirName); err != nil {
+		return kv.ItemInfo{}, err
+	}
+	if err := kv.CheckOptions(op, name, opts); err != nil {
+		return kv.ItemInfo{}, err
+	}
+	d.s.mu.RLock()
+	defer d.s.mu.RUnlock()
+	if err := d.s.checkExists(op, name); err != nil {
+		return kv.ItemInfo{}, err
+	}
+	if n := d.s.lookup(name); n != nil {
+		return n.info(name), nil
+	}
+	return kv.ItemInfo{Name: name}, nil
+}
+
+// Load returns a copy of the value of name, or of the part a kv.Range
+// selects; a missing item is kv.ErrNotFound.
+func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
+	const op = "load"
+	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+		return nil, err
+	}
+	if err := kv.CheckOptions(op, name, opts, kv.KindRange); err != nil {
+		return nil, err
+	}
+	d.s.mu.RLock()
+	defer d.s.mu.RUnlock()
+	v, err := d.s.value(op, name)
+	if err != nil {
+		return nil, err
+	}
+	if offset, size, ok := kv.RangeOf(opts); ok {
+		start, end := kv.ClampRange(int64(len(v)), offset, size)
+		v = v[start:end]
+	}
+	return append(make([]byte, 0, len(v)), v...), nil
+}
+
+// value returns the stored value of the item name, not a copy. The caller
+// holds s.mu.
+func (s *store) value(op, name string) ([]byte, error) {
+	if err := s.checkExists(op, name); err != nil {
+		return nil, err
+	}
+	n := s.lookup(name)
+	switch {
+	case n == nil:
+		return nil, kv.NewError(op, name, kv.ErrNotFound, nil)
+	case n.isDir():
+		return nil, kv.NewError(op, name, nil, errIsDir)
+	}
+	return n.value, nil
+}
+
+// Store keeps a copy of value under name, atomically, overwriting an older
+// value and creating missing parent directories. A directory in the way is
+// kv.ErrExists.
+func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
+	const op = "store"
+	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+		return err
+	}
+	if err := kv.CheckOptions(op, name, opts); err != nil {
+		return err
+	}
+	v := append(make([]byte, 0, len(value)), value...)
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	if err := d.s.checkExists(op, name); err != nil {
+		return err
+	}
+	dir, base := split(name)
+	parent, err := d.s.mkdirAll(op, dir)
+	if err != nil {
+		return err
+	}
+	return d.s.put(op, name, parent, base, &node{value: v})
+}
+
+// put sets the entry base of parent to the item n, replacing an item that
+// is there. A directory in the way is kv.ErrExists. The caller holds s.mu
+// for writing.
+func (s *store) put(op, name string, parent *node, base string, n *node) error {
+	if old, ok := parent.children[base]; ok {
+		if old.isDir() {
+			return kv.NewError(op, name, kv.ErrExists, errIsDir)
+		}
+		s.usage -= int64(len(old.value))
+	}
+	parent.children[base] = n
+	s.usage += int64(len(n.value))
+	return nil
+}
+
+// Delete removes the item name; a missing item is kv.ErrNotFound.
+func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
+	const op = "delete"
+	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+		return err
+	}
+	if err := kv.CheckOptions(op, name, opts); err != nil {
+		return err
+	}
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	v, err := d.s.value(op, name)
+	if err != nil {
+		return err
+	}
+	dir, base := split(name)
+	delete(d.s.lookup(dir).children, base)
+	d.s.usage -= int64(len(v))
+	return nil
+}
+
+// Move renames from (an item or a directory) to to, overwriting an item at
+// to and creating its missing parent directories; a missing from is
+// kv.ErrNotFound, a directory at to is kv.ErrExists.
+func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
+	const op = "move"
+	if err := d.begin(ctx, op, from, kv.ValidateName); err != nil {
+		return err
+	}
+	if err := kv.ValidateName(to); err != nil {
+		return kv.NewError(op, to, nil, err)
+	}
+	if err := kv.CheckOptions(op, from, opts); err != nil {
+		return err
+	}
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	if err := d.s.checkExists(op, from); err != nil {
+		return err
+	}
+	fromDir, fromBase := split(from)
+	fromParent := d.s.lookup(fromDir)
+	n := fromParent.child(fromBase)
+	switch {
+	case n == nil:
+		return kv.NewError(op, from, kv.ErrNotFound, nil)
+	case from == to:
+		return nil
+	case n.isDir() && strings.HasPrefix(to, from+"/"):
+		return kv.NewError(op, from, nil, errIntoSelf)
+	}
+	toDir, toBase := split(to)
+	toParent, err := d.s.mkdirAll(op, toDir)
+	if err != nil {
+		return err
+	}
+	if old := toParent.children[toBase]; old != nil && (old.isDir() || n.isDir()) {
+		return kv.NewError(op, to, kv.ErrExists, nil)
+	}
+	delete(fromParent.children, fromBase)
+	d.s.usage -= int64(len(n.value))
+	return d.s.put(op, to, toParent, toBase, n)
+}
+
+// List yields the entries of the directory name (the root for ""), sorted
+// by name; a missing directory yields kv.ErrNotFound. The entries are those
+// present when List is called.
+func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	const op = "list"
+	if err := d.begin(ctx, op, name, kv.ValidateDirName); err != nil {
+		return kv.ErrorSeq(err)
+	}
+	if err := kv.CheckOptions(op, name, opts); err != nil {
+		return kv.ErrorSeq(err)
+	}
+	d.s.mu.RLock()
+	defer d.s.mu.RUnlock()
+	if err := d.s.checkExists(op, name); err != nil {
+		return kv.ErrorSeq(err)
+	}
+	n := d.s.lookup(name)
+	switch {
+	case n == nil:
+		return kv.ErrorSeq(kv.NewError(op, name, kv.ErrNotFound, nil))
+	case !n.isDir():
+		return kv.ErrorSeq(kv.NewError(op, name, kv.ErrNotFound, errNotDir))
+	}
+	items := make([]kv.ItemInfo, 0, len(n.children))
+	for base, c := range n.children {
+		items = append(items, c.info(base))
+	}
+	slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
+	return kv.SliceSeq(ctx, op, name, items)
+}
+
+// Hash returns the hex digest of the value of name with algorithm ("" for
+// kv.DefaultHash), computed in place without copying the value.
+func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
+	const op = "hash"
+	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+		return "", err
+	}
+	if err := kv.CheckOptions(op, name, opts); err != nil {
+		return "", err
+	}
+	h, err := kv.NewHash(algorithm)
+	if err != nil {
+		return "", kv.NewError(op, name, nil, err)
+	}
+	d.s.mu.RLock()
+	defer d.s.mu.RUnlock()
+	v, err := d.s.value(op, name)
+	if err != nil {
+		return "", err
+	}
+	h.Write(v)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Defrag builds a new item from blocks of existing items (see kv.Defrag).
+func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
+	const op = "defrag"
+	if err := d.lc.CheckOpen(op, ""); err != nil {
+		return "", err
+	}
+	if err := kv.CheckOptions(op, "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
+		return "", err
+	}
+	return kv.Defrag(ctx, d, sources, opts...)
+}
+
+// Quota reports no limit (-1) and the bytes held in values as usage.
+func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
+	const op = "quota"
+	if err := d.begin(ctx, op, "", kv.ValidateDirName); err != nil {
+		return kv.Quota{}, err
+	}
+	d.s.mu.RLock()
+	defer d.s.mu.RUnlock()
+	if err := d.s.checkExists(op, ""); err != nil {
+		return kv.Quota{}, err
+	}
+	return kv.Quota{Limit: -1, Usage: d.s.usage}, nil
+}

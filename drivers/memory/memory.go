@@ -1,0 +1,184 @@
+// Package memory is a kv.Backend that keeps its items in process memory,
+// for tests, examples and caches; the URL form is mem://name.
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// Driver is an in-memory kv.Backend. Drivers made by New with the same
+// non-empty name share one store, as files under one directory do: a store
+// created through one is seen through the others. Each Driver has its own
+// open/closed state.
+type Driver struct {
+	name string
+	s    *store
+	lc   kv.Lifecycle
+	mu   sync.Mutex // serializes Create, Destroy, Open and Close of this Driver
+}
+
+var (
+	_ kv.Backend = (*Driver)(nil)
+	_ kv.Scheme  = (*Driver)(nil)
+)
+
+// registry holds the named stores of the process. A store stays in it once
+// named, so that mem://name means the same store for the life of the
+// process; Destroy empties it.
+var registry = struct {
+	sync.Mutex
+	stores map[string]*store
+}{stores: map[string]*store{}}
+
+// New returns a closed driver for the store called name. The store does not
+// exist until Create. An empty name gives a private store that no other
+// Driver shares. New does no I/O and cannot fail.
+func New(name string) *Driver {
+	if name == "" {
+		return &Driver{s: newStore()}
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	s, ok := registry.stores[name]
+	if !ok {
+		s = newStore()
+		registry.stores[name] = s
+	}
+	return &Driver{name: name, s: s}
+}
+
+// FromURL returns a closed driver for a URL of the form mem://name. A
+// missing name, a user, port, path, query or fragment, or another scheme is
+// a kv.ErrInvalidURL error that says which.
+func FromURL(raw string) (*Driver, error) {
+	bad := func(format string, args ...any) (*Driver, error) {
+		return nil, kv.NewError("parse url", raw, kv.ErrInvalidURL, fmt.Errorf(format, args...))
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, kv.NewError("parse url", raw, kv.ErrInvalidURL, err)
+	case u.Scheme != "mem":
+		return bad("scheme %q is not mem", u.Scheme)
+	case u.Opaque != "":
+		return bad("want mem://name")
+	case u.Host == "":
+		return bad("missing store name, want mem://name")
+	case u.User != nil:
+		return bad("a mem URL has no user")
+	case u.Port() != "":
+		return bad("a mem URL has no port")
+	case u.Path != "" && u.Path != "/":
+		return bad("a mem URL has no path, got %q", u.Path)
+	case u.RawQuery != "" || u.Fragment != "":
+		return bad("a mem URL has no query or fragment")
+	}
+	return New(u.Host), nil
+}
+
+// Name returns the name of the store ("" for a private one).
+func (d *Driver) Name() string { return d.name }
+
+// Scheme returns "mem".
+func (d *Driver) Scheme() string { return "mem" }
+
+// String describes the driver as its URL.
+func (d *Driver) String() string { return "mem://" + d.name }
+
+// Create makes the store. An existing empty store is accepted; one with
+// items is kv.ErrExists.
+func (d *Driver) Create(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed("create"); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return kv.NewError("create", "", nil, err)
+	}
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	if d.s.root != nil && len(d.s.root.children) > 0 {
+		return kv.NewError("create", "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
+	}
+	if d.s.root == nil {
+		d.s.root = newDir()
+	}
+	return nil
+}
+
+// Destroy removes the store and its items; a missing store is
+// kv.ErrNoStore.
+func (d *Driver) Destroy(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed("destroy"); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return kv.NewError("destroy", "", nil, err)
+	}
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	if d.s.root == nil {
+		return kv.NewError("destroy", "", kv.ErrNoStore, nil)
+	}
+	d.s.root, d.s.usage = nil, 0
+	return nil
+}
+
+// Open opens the store; a missing one is kv.ErrNoStore.
+func (d *Driver) Open(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed("open"); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return kv.NewError("open", "", nil, err)
+	}
+	d.s.mu.RLock()
+	exists := d.s.root != nil
+	d.s.mu.RUnlock()
+	if !exists {
+		return kv.NewError("open", "", kv.ErrNoStore, nil)
+	}
+	d.lc.SetOpen(true)
+	return nil
+}
+
+// Close closes the store. The items stay.
+func (d *Driver) Close(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckOpen("close", ""); err != nil {
+		return err
+	}
+	d.lc.SetOpen(false)
+	return nil
+}
+
+// begin does the checks every item call starts with, in the order of
+// SEMANTICS.md: the store is open, the name is valid, the context is live.
+func (d *Driver) begin(ctx context.Context, op, name string, validate func(string) error) error {
+	if err := d.lc.CheckOpen(op, name); err != nil {
+		return err
+	}
+	if err := validate(name); err != nil {
+		return kv.NewError(op, name, nil, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return kv.NewError(op, name, nil, err)
+	}
+	return nil
+}
+
+// errGone is the cause when a store is destroyed, through another Driver,
+// while this one has it open.
+var errGone = errors.New("the store was destroyed while open")
