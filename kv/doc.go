@@ -4,6 +4,6 @@
 // checks) that drivers without a faster way reuse.
 //
 // A driver (where bytes live) validates every name with ValidateName, refuses
-// layer options with CheckDriverOptions, and wraps every failure with
+// layer options with CheckOptions, and wraps every failure with
 // NewError so that errors.Is reaches the sentinel through any layer.
 package kv

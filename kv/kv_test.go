@@ -1,0 +1,211 @@
+package kv_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+func TestValidateName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+		why  string
+	}{
+		{"data/0123abcd", true, ""},
+		{"a.b_c-d~e:f+g=h,i@j", true, ""},
+		{"data/01/23/0123abcd.del", true, ""},
+		{strings.Repeat("a", kv.MaxNameLen), true, ""},
+		{strings.Repeat("a", kv.MaxNameLen+1), false, "longer than 100"},
+		{"", false, "empty name"},
+		{"Data", false, "character 'D'"},
+		{"a b", false, "character ' '"},
+		{`a\b`, false, `character '\\'`},
+		{"a?b", false, "character '?'"},
+		{"a#b", false, "character '#'"},
+		{"a%b", false, "character '%'"},
+		{"a\x00b", false, `character '\x00'`},
+		{"é", false, "character"},
+		{"/a", false, "leading /"},
+		{"a/", false, "trailing /"},
+		{"a//b", false, "empty path segment"},
+		{"..", false, `".."`},
+		{"a/../b", false, `".."`},
+		{"a..b", false, `".."`},
+		{"a.tmp", false, "ends in .tmp"},
+		{"a.hid", false, "ends in .hid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := kv.ValidateName(tc.name)
+			assert.Equal(t, tc.ok, kv.IsValidName(tc.name))
+			if tc.ok {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, kv.ErrInvalidName)
+			assert.ErrorContains(t, err, tc.why)
+		})
+	}
+	assert.NoError(t, kv.ValidateDirName(""), "the root is a valid directory")
+	assert.ErrorIs(t, kv.ValidateDirName("a/"), kv.ErrInvalidName)
+}
+
+func TestClampRange(t *testing.T) {
+	const n = 10 // "0123456789"
+	for _, tc := range []struct {
+		offset, size int64
+		want         string
+	}{
+		{0, -1, "0123456789"},
+		{2, 3, "234"},
+		{-3, -1, "789"},
+		{-4, 2, "67"},
+		{-20, 3, "012"},
+		{3, 0, ""},
+		{10, 5, ""},
+		{50, -1, ""},
+		{8, 5, "89"},
+		{4, -7, "456789"},
+	} {
+		start, end := kv.ClampRange(n, tc.offset, tc.size)
+		assert.Equal(t, tc.want, "0123456789"[start:end], "range(%d,%d)", tc.offset, tc.size)
+	}
+}
+
+func TestError(t *testing.T) {
+	cause := errors.New("disk on fire")
+	err := kv.NewError("load", "data/ab", kv.ErrNotFound, cause)
+	assert.EqualError(t, err, `load "data/ab": not found: disk on fire`)
+	assert.ErrorIs(t, err, kv.ErrNotFound)
+	assert.ErrorIs(t, err, cause)
+	wrapped := fmt.Errorf("borg: %w", err)
+	assert.ErrorIs(t, wrapped, kv.ErrNotFound, "reachable through further wrapping")
+	var e *kv.Error
+	require.ErrorAs(t, wrapped, &e)
+	assert.Equal(t, "load", e.Op)
+
+	assert.EqualError(t, kv.NewError("close", "", kv.ErrNotOpen, nil), "close: store is not open")
+	ctxErr := kv.NewError("store", "k", nil, context.Canceled)
+	assert.ErrorIs(t, ctxErr, context.Canceled)
+	assert.NotErrorIs(t, ctxErr, kv.ErrNotFound)
+}
+
+func TestCheckOptions(t *testing.T) {
+	assert.NoError(t, kv.CheckOptions("load", "k", nil))
+	assert.NoError(t, kv.CheckOptions("load", "k", []kv.Option{kv.Range(0, 1)}, kv.KindRange))
+
+	err := kv.CheckOptions("move", "k", []kv.Option{kv.SoftDelete()})
+	assert.ErrorIs(t, err, kv.ErrUnsupported)
+	assert.ErrorContains(t, err, "needs the softdelete layer")
+	err = kv.CheckOptions("move", "k", []kv.Option{kv.ChangeLevel()})
+	assert.ErrorContains(t, err, "needs the nesting layer")
+	err = kv.CheckOptions("store", "k", []kv.Option{kv.Range(1, 2)})
+	assert.ErrorIs(t, err, kv.ErrUnsupported)
+	assert.ErrorContains(t, err, "range(1,2) does not apply to store")
+}
+
+func TestOptionHelpers(t *testing.T) {
+	opts := []kv.Option{kv.Deleted(), kv.Range(1, 2), kv.Range(3, 4)}
+	assert.True(t, kv.Has(opts, kv.KindDeleted))
+	assert.False(t, kv.Has(opts, kv.KindUndelete))
+	off, size, ok := kv.RangeOf(opts)
+	assert.Equal(t, []any{int64(3), int64(4), true}, []any{off, size, ok}, "the last range wins")
+
+	rest := kv.Without(opts, kv.KindDeleted)
+	assert.Len(t, rest, 2)
+	assert.Len(t, opts, 3, "Without leaves its argument alone")
+	assert.Equal(t, 0.0, testing.AllocsPerRun(10, func() { _ = kv.Without(opts[1:], kv.KindDeleted) }),
+		"nothing to drop, nothing allocated")
+
+	name, alg := kv.DefragTarget(nil)
+	assert.Equal(t, []string{"", "sha256"}, []string{name, alg})
+	name, alg = kv.DefragTarget([]kv.Option{kv.TargetHash("blake3"), kv.Target("data/x")})
+	assert.Equal(t, []string{"data/x", "blake3"}, []string{name, alg})
+
+	assert.Equal(t, "target(data/x)", kv.Target("data/x").String())
+	assert.Equal(t, "soft-delete", kv.SoftDelete().String())
+	assert.Equal(t, "option(99)", kv.OptionKind(99).String())
+}
+
+func TestHashBytes(t *testing.T) {
+	for _, alg := range kv.HashAlgorithms {
+		h, err := kv.HashBytes(alg, []byte("abc"))
+		require.NoError(t, err, alg)
+		assert.NotEmpty(t, h)
+	}
+	h, err := kv.HashBytes("", []byte("abc"))
+	require.NoError(t, err)
+	assert.Equal(t, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", h, "sha256 by default")
+	_, err = kv.HashBytes("crc32", nil)
+	assert.ErrorIs(t, err, kv.ErrUnsupported)
+	assert.ErrorContains(t, err, "known: [sha256")
+}
+
+func TestOpString(t *testing.T) {
+	assert.Equal(t, "info", kv.OpInfo.String())
+	assert.Equal(t, "quota", kv.OpQuota.String())
+	assert.Equal(t, "op(99)", kv.Op(99).String())
+	seen := map[string]bool{}
+	for o := range kv.NumOps {
+		assert.NotContains(t, seen, o.String())
+		seen[o.String()] = true
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	var l kv.Lifecycle
+	assert.False(t, l.IsOpen())
+	assert.ErrorIs(t, l.CheckOpen("load", "k"), kv.ErrNotOpen)
+	assert.NoError(t, l.CheckClosed("open"))
+	l.SetOpen(true)
+	assert.NoError(t, l.CheckOpen("load", "k"))
+	assert.ErrorIs(t, l.CheckClosed("destroy"), kv.ErrAlreadyOpen)
+}
+
+func TestSliceSeq(t *testing.T) {
+	items := []kv.ItemInfo{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	var got []string
+	for it, err := range kv.SliceSeq(context.Background(), "list", "", items) {
+		require.NoError(t, err)
+		got = append(got, it.Name)
+		if it.Name == "b" {
+			break
+		}
+	}
+	assert.Equal(t, []string{"a", "b"}, got, "stops when the caller stops")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, err := range kv.SliceSeq(ctx, "list", "ns", items) {
+		assert.ErrorIs(t, err, context.Canceled)
+	}
+	for _, err := range kv.ErrorSeq(kv.ErrNotFound) {
+		assert.ErrorIs(t, err, kv.ErrNotFound)
+	}
+}
+
+// wrapper is a minimal layer, for walking down a stack.
+type wrapper struct{ kv.Backend }
+
+func (w wrapper) Unwrap() kv.Backend { return w.Backend }
+
+// prepared is a minimal driver that benefits from pre-creation.
+type prepared struct{ kv.Backend }
+
+func (prepared) BenefitsFromPrecreation() bool { return true }
+func (prepared) Scheme() string                { return "test" }
+
+func TestStackWalks(t *testing.T) {
+	assert.False(t, kv.BenefitsFromPrecreation(wrapper{}), "a stack that ends without a driver")
+	assert.Equal(t, "", kv.SchemeOf(wrapper{}))
+	stack := wrapper{wrapper{prepared{}}}
+	assert.True(t, kv.BenefitsFromPrecreation(stack))
+	assert.Equal(t, "test", kv.SchemeOf(stack))
+}
