@@ -57,27 +57,24 @@ func New(name string) *Driver {
 // missing name, a user, port, path, query or fragment, or another scheme is
 // a kv.ErrInvalidURL error that says which.
 func FromURL(raw string) (*Driver, error) {
-	bad := func(format string, args ...any) (*Driver, error) {
-		return nil, kv.NewError("parse url", raw, kv.ErrInvalidURL, fmt.Errorf(format, args...))
-	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, kv.NewError("parse url", raw, kv.ErrInvalidURL, err)
+		return nil, kv.InvalidURL(raw, "%v", err)
 	case u.Scheme != "mem":
-		return bad("scheme %q is not mem", u.Scheme)
+		return nil, kv.InvalidURL(raw, "scheme %q is not mem", u.Scheme)
 	case u.Opaque != "":
-		return bad("want mem://name")
+		return nil, kv.InvalidURL(raw, "want mem://name")
 	case u.Host == "":
-		return bad("missing store name, want mem://name")
+		return nil, kv.InvalidURL(raw, "missing store name, want mem://name")
 	case u.User != nil:
-		return bad("a mem URL has no user")
+		return nil, kv.InvalidURL(raw, "a mem URL has no user")
 	case u.Port() != "":
-		return bad("a mem URL has no port")
+		return nil, kv.InvalidURL(raw, "a mem URL has no port")
 	case u.Path != "" && u.Path != "/":
-		return bad("a mem URL has no path, got %q", u.Path)
+		return nil, kv.InvalidURL(raw, "a mem URL has no path, got %q", u.Path)
 	case u.RawQuery != "" || u.Fragment != "":
-		return bad("a mem URL has no query or fragment")
+		return nil, kv.InvalidURL(raw, "a mem URL has no query or fragment")
 	}
 	return New(u.Host), nil
 }

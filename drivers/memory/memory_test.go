@@ -177,20 +177,3 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	assert.Equal(t, 8, n)
 }
-
-func BenchmarkStoreLoad(b *testing.B) {
-	ctx := context.Background()
-	d := memory.New("")
-	require.NoError(b, d.Create(ctx))
-	require.NoError(b, d.Open(ctx))
-	value := make([]byte, 4096)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Store(ctx, "data/0123456789abcdef", value); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := d.Load(ctx, "data/0123456789abcdef"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
