@@ -35,7 +35,10 @@ func run(link compose.Option) stats.Snapshot {
 	}
 	check(store.Create(ctx))
 	check(store.Open(ctx))
-	defer store.Close(ctx)
+	defer func() {
+		check(store.Close(ctx))
+		check(store.Destroy(ctx))
+	}()
 	var names []string
 	for i := range 16 {
 		value := make([]byte, 64<<10)
