@@ -33,12 +33,12 @@ func Example() {
 }
 
 func ExampleFromURL() {
-	d, err := memory.FromURL("mem://shared")
+	d, err := memory.FromURL("mem://example")
 	fmt.Println(d, err)
-	_, err = memory.FromURL("mem://shared/path")
+	_, err = memory.FromURL("mem://example/path")
 	fmt.Println(err)
 	// Output:
-	// mem://shared <nil>
-	// parse url "mem://shared/path": invalid url: a mem URL has no path, got "/path"
+	// mem://example <nil>
+	// parse url "mem://example/path": invalid url: a mem URL has no path, got "/path"
 }
 

@@ -18,9 +18,6 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 	}
 	d.s.mu.Lock()
 	defer d.s.mu.Unlock()
-	if err := d.s.checkExists("mkdir", name); err != nil {
-		return err
-	}
 	_, err := d.s.mkdirAll("mkdir", name)
 	return err
 }
@@ -33,9 +30,6 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 	}
 	d.s.mu.Lock()
 	defer d.s.mu.Unlock()
-	if err := d.s.checkExists(op, name); err != nil {
-		return err
-	}
 	dir, base := split(name)
 	parent := d.s.lookup(dir)
 	n := parent.child(base)
@@ -72,9 +66,6 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 	}
 	d.s.mu.RLock()
 	defer d.s.mu.RUnlock()
-	if err := d.s.checkExists(op, name); err != nil {
-		return kv.ItemInfo{}, err
-	}
 	if n := d.s.lookup(name); n != nil {
 		return n.info(name), nil
 	}
@@ -107,9 +98,6 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 // value returns the stored value of the item name, not a copy. The caller
 // holds s.mu.
 func (s *store) value(op, name string) ([]byte, error) {
-	if err := s.checkExists(op, name); err != nil {
-		return nil, err
-	}
 	n := s.lookup(name)
 	switch {
 	case n == nil:
@@ -134,9 +122,6 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	v := append(make([]byte, 0, len(value)), value...)
 	d.s.mu.Lock()
 	defer d.s.mu.Unlock()
-	if err := d.s.checkExists(op, name); err != nil {
-		return err
-	}
 	dir, base := split(name)
 	parent, err := d.s.mkdirAll(op, dir)
 	if err != nil {
@@ -197,9 +182,6 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	}
 	d.s.mu.Lock()
 	defer d.s.mu.Unlock()
-	if err := d.s.checkExists(op, from); err != nil {
-		return err
-	}
 	fromDir, fromBase := split(from)
 	fromParent := d.s.lookup(fromDir)
 	n := fromParent.child(fromBase)
@@ -237,9 +219,6 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 	}
 	d.s.mu.RLock()
 	defer d.s.mu.RUnlock()
-	if err := d.s.checkExists(op, name); err != nil {
-		return kv.ErrorSeq(err)
-	}
 	n := d.s.lookup(name)
 	switch {
 	case n == nil:
@@ -299,8 +278,5 @@ func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 	}
 	d.s.mu.RLock()
 	defer d.s.mu.RUnlock()
-	if err := d.s.checkExists(op, ""); err != nil {
-		return kv.Quota{}, err
-	}
 	return kv.Quota{Limit: -1, Usage: d.s.usage}, nil
 }

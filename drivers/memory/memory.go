@@ -4,7 +4,6 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -12,15 +11,13 @@ import (
 	"github.com/kvcompose/compose/kv"
 )
 
-// Driver is an in-memory kv.Backend. Drivers made by New with the same
-// non-empty name share one store, as files under one directory do: a store
-// created through one is seen through the others. Each Driver has its own
-// open/closed state.
+// Driver is an in-memory kv.Backend. Each Driver is a store of its own,
+// which lives as long as the Driver; its name only labels it.
 type Driver struct {
 	name string
-	s    *store
+	s    store
 	lc   kv.Lifecycle
-	mu   sync.Mutex // serializes Create, Destroy, Open and Close of this Driver
+	mu   sync.Mutex // serializes Create, Destroy, Open and Close
 }
 
 var (
@@ -28,32 +25,12 @@ var (
 	_ kv.Scheme  = (*Driver)(nil)
 )
 
-// registry holds the named stores of the process. A store stays in it once
-// named, so that mem://name means the same store for the life of the
-// process; Destroy empties it.
-var registry = struct {
-	sync.Mutex
-	stores map[string]*store
-}{stores: map[string]*store{}}
+// New returns a closed driver for a new store labelled name; the store
+// does not exist until Create. New does no I/O and cannot fail.
+func New(name string) *Driver { return &Driver{name: name} }
 
-// New returns a closed driver for the store called name. The store does not
-// exist until Create. An empty name gives a private store that no other
-// Driver shares. New does no I/O and cannot fail.
-func New(name string) *Driver {
-	if name == "" {
-		return &Driver{s: newStore()}
-	}
-	registry.Lock()
-	defer registry.Unlock()
-	s, ok := registry.stores[name]
-	if !ok {
-		s = newStore()
-		registry.stores[name] = s
-	}
-	return &Driver{name: name, s: s}
-}
-
-// FromURL returns a closed driver for a URL of the form mem://name. A
+// FromURL returns a closed driver for a new store labelled name, from a URL
+// of the form mem://name: opening the same URL twice gives two stores. A
 // missing name, a user, port, path, query or fragment, or another scheme is
 // a kv.ErrInvalidURL error that says which.
 func FromURL(raw string) (*Driver, error) {
@@ -79,7 +56,7 @@ func FromURL(raw string) (*Driver, error) {
 	return New(u.Host), nil
 }
 
-// Name returns the name of the store ("" for a private one).
+// Name returns the label of the store.
 func (d *Driver) Name() string { return d.name }
 
 // Scheme returns "mem".
@@ -175,7 +152,3 @@ func (d *Driver) begin(ctx context.Context, op, name string, validate func(strin
 	}
 	return nil
 }
-
-// errGone is the cause when a store is destroyed, through another Driver,
-// while this one has it open.
-var errGone = errors.New("the store was destroyed while open")

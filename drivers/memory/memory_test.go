@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,13 +12,6 @@ import (
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
 )
-
-var seq atomic.Int64
-
-// unique returns a store name no other test uses.
-func unique(t *testing.T) string {
-	return fmt.Sprintf("%s-%d", t.Name(), seq.Add(1))
-}
 
 func opened(t *testing.T, d *memory.Driver) *memory.Driver {
 	t.Helper()
@@ -60,46 +52,14 @@ func TestFromURL(t *testing.T) {
 	}
 }
 
-func TestNamedStoresAreShared(t *testing.T) {
+func TestEachDriverIsItsOwnStore(t *testing.T) {
 	ctx := context.Background()
-	name := unique(t)
-	a := opened(t, memory.New(name))
-	require.NoError(t, a.Store(ctx, "ns/k", []byte("v")))
-
-	b, err := memory.FromURL("mem://" + name)
-	require.NoError(t, err)
-	require.ErrorIs(t, b.Create(ctx), kv.ErrExists, "the store exists and is not empty")
-	require.NoError(t, b.Open(ctx))
-	v, err := b.Load(ctx, "ns/k")
-	require.NoError(t, err)
-	assert.Equal(t, "v", string(v))
-	require.NoError(t, b.Close(ctx))
-	assert.ErrorIs(t, b.Close(ctx), kv.ErrNotOpen, "each driver has its own state")
-	_, err = a.Load(ctx, "ns/k")
-	assert.NoError(t, err, "closing b leaves a open")
-}
-
-func TestPrivateStoresAreNotShared(t *testing.T) {
-	ctx := context.Background()
-	a := opened(t, memory.New(""))
+	a := opened(t, memory.New("same"))
 	require.NoError(t, a.Store(ctx, "k", []byte("v")))
-	b := memory.New("")
-	assert.ErrorIs(t, b.Open(ctx), kv.ErrNoStore)
-}
-
-func TestDestroyedWhileOpenElsewhere(t *testing.T) {
-	ctx := context.Background()
-	name := unique(t)
-	a := opened(t, memory.New(name))
-	require.NoError(t, a.Store(ctx, "k", []byte("v")))
-	require.NoError(t, memory.New(name).Destroy(ctx))
-
-	_, err := a.Load(ctx, "k")
-	assert.ErrorIs(t, err, kv.ErrNoStore)
-	assert.ErrorIs(t, a.Store(ctx, "k", nil), kv.ErrNoStore)
-	for _, err := range a.List(ctx, "") {
-		assert.ErrorIs(t, err, kv.ErrNoStore)
-	}
+	b, err := memory.FromURL("mem://same")
+	require.NoError(t, err)
+	assert.ErrorIs(t, b.Open(ctx), kv.ErrNoStore, "the name is a label, not an address")
+	assert.Equal(t, "mem://same", b.String())
 }
 
 func TestQuotaCountsBytes(t *testing.T) {
@@ -146,16 +106,10 @@ func TestThingsInTheWay(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	ctx := context.Background()
-	name := unique(t)
-	a := opened(t, memory.New(name))
-	b := memory.New(name)
-	require.NoError(t, b.Open(ctx))
-	defer b.Close(ctx)
-
+	d := opened(t, memory.New(""))
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			d := []*memory.Driver{a, b}[i%2]
 			for j := range 200 {
 				key := fmt.Sprintf("ns/%d/%d", i, j%10)
 				assert.NoError(t, d.Store(ctx, key, []byte(key)))
@@ -171,7 +125,7 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	n := 0
-	for _, err := range a.List(ctx, "ns") {
+	for _, err := range d.List(ctx, "ns") {
 		require.NoError(t, err)
 		n++
 	}

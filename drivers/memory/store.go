@@ -16,15 +16,13 @@ var (
 	errIntoSelf = errors.New("cannot move a directory into itself")
 )
 
-// store is one named store: a tree of nodes below root, nil while the
-// store does not exist.
+// store is a tree of nodes below root, nil while the store does not
+// exist.
 type store struct {
 	mu    sync.RWMutex
 	root  *node
 	usage int64 // bytes in all values
 }
-
-func newStore() *store { return &store{} }
 
 // node is a directory (children != nil) or an item (value).
 type node struct {
@@ -83,13 +81,4 @@ func (s *store) mkdirAll(op, name string) (*node, error) {
 		n = c
 	}
 	return n, nil
-}
-
-// checkExists returns the error for an item call made after the store was
-// destroyed through another Driver. The caller holds s.mu.
-func (s *store) checkExists(op, name string) error {
-	if s.root == nil {
-		return kv.NewError(op, name, kv.ErrNoStore, errGone)
-	}
-	return nil
 }
