@@ -41,4 +41,3 @@ func ExampleFromURL() {
 	// mem://example <nil>
 	// parse url "mem://example/path": invalid url: a mem URL has no path, got "/path"
 }
-
