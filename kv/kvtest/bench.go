@@ -26,7 +26,7 @@ func BenchLoad(b *testing.B, size int, stacks ...Bench) {
 	for _, st := range stacks {
 		b.Run(st.Name, func(b *testing.B) {
 			ctx := context.Background()
-			s := benchOpen(b, st)
+			s := OpenStore(b, st.New(b))
 			if err := s.Store(ctx, BenchKey, make([]byte, size)); err != nil {
 				b.Fatal(err)
 			}
@@ -47,7 +47,7 @@ func BenchStore(b *testing.B, size int, stacks ...Bench) {
 	for _, st := range stacks {
 		b.Run(st.Name, func(b *testing.B) {
 			ctx := context.Background()
-			s := benchOpen(b, st)
+			s := OpenStore(b, st.New(b))
 			value := make([]byte, size)
 			b.ReportAllocs()
 			b.SetBytes(int64(size))
@@ -58,27 +58,4 @@ func BenchStore(b *testing.B, size int, stacks ...Bench) {
 			}
 		})
 	}
-}
-
-// benchOpen makes, creates and opens the backend of st, and closes and
-// destroys it when the benchmark ends.
-func benchOpen(b *testing.B, st Bench) kv.Backend {
-	b.Helper()
-	ctx := context.Background()
-	s := st.New(b)
-	if err := s.Create(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Open(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if err := s.Close(ctx); err != nil {
-			b.Error(err)
-		}
-		if err := s.Destroy(ctx); err != nil {
-			b.Error(err)
-		}
-	})
-	return s
 }

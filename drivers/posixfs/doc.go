@@ -1,0 +1,29 @@
+// Package posixfs is the kvcompose driver that keeps every item as a file
+// below a local base directory (file:///abs/path), confined with os.Root.
+//
+// # Safety
+//
+// Every file access goes through an os.Root opened on the base directory:
+// no name and no symbolic link planted inside the store makes the driver
+// read, write or delete outside it. Stores are atomic (a temporary file in
+// the target directory, renamed over the target); temporary files are never
+// listed. Directories are created on demand, and the driver reports that it
+// benefits from pre-created nesting directories.
+//
+// # Speed
+//
+// An os.Root resolves a path one element at a time, with one openat per
+// directory. To keep Store and Load at the cost of plain syscalls on a full
+// path, the driver keeps an os.Root per directory it has used (at most 1024;
+// all of nesting level 1 fits), so that an item call resolves only the last
+// element. A cached directory that is removed or replaced behind the
+// driver's back is noticed on the next not-found error and opened afresh.
+// cmd/kvbench compares the driver with plain syscalls.
+//
+// # Durability
+//
+// WithFsync(true) syncs the file before the rename and the directory after
+// it. It is off by default: on the test machines' ext4 disk it raises the
+// cost of storing a new 4 KiB item from about 0.2 ms to about 1.1 ms
+// (BenchmarkStoreFsync).
+package posixfs

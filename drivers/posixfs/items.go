@@ -1,0 +1,412 @@
+package posixfs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"math/rand/v2"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// directReadMax is the largest Range size that Load reads without asking
+// for the file size first; larger sizes are clamped to the size so that the
+// buffer is never bigger than the value.
+const directReadMax = 1 << 20
+
+// Mkdir creates the directory name and its parents; an existing directory
+// is accepted, a file in the way is kv.ErrExists.
+func (d *Driver) Mkdir(ctx context.Context, name string) error {
+	const op = "mkdir"
+	r, err := d.begin(ctx, op, name, kv.ValidateDirName)
+	if err != nil {
+		return err
+	}
+	if err := r.MkdirAll(dirPath(name), dirPerm); err != nil {
+		return wrapInTheWay(op, name, err)
+	}
+	return nil
+}
+
+// Rmdir removes the empty directory name; a missing one is kv.ErrNotFound,
+// a non-empty one kv.ErrExists.
+func (d *Driver) Rmdir(ctx context.Context, name string) error {
+	const op = "rmdir"
+	r, err := d.begin(ctx, op, name, kv.ValidateName)
+	if err != nil {
+		return err
+	}
+	fi, err := r.Lstat(name)
+	if err != nil {
+		return wrap(op, name, err)
+	}
+	if !fi.IsDir() {
+		return kv.NewError(op, name, nil, errors.New("not a directory"))
+	}
+	if err := r.Remove(name); err != nil {
+		return wrap(op, name, err)
+	}
+	d.dirs.forget(name)
+	return nil
+}
+
+// Info describes name, with the access time from the file system. A missing
+// item gives Exists == false and no error.
+func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
+	const op = "info"
+	r, err := d.begin(ctx, op, name, kv.ValidateDirName)
+	if err != nil {
+		return kv.ItemInfo{}, err
+	}
+	if err := kv.CheckOptions(op, name, opts); err != nil {
+		return kv.ItemInfo{}, err
+	}
+	var fi os.FileInfo
+	if name == "" {
+		fi, err = r.Stat(".")
+	} else {
+		err = d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
+			fi, err = dir.root.Stat(file)
+			return err
+		})
+	}
+	if err != nil {
+		if isMissing(err) {
+			return kv.ItemInfo{Name: name}, nil
+		}
+		return kv.ItemInfo{}, wrap(op, name, err)
+	}
+	return itemInfo(name, fi), nil
+}
+
+// Load returns the value of name, or the part that a kv.Range selects.
+func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
+	const op = "load"
+	if _, err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+		return nil, err
+	}
+	if len(opts) > 0 {
+		if err := kv.CheckOptions(op, name, opts, kv.KindRange); err != nil {
+			return nil, err
+		}
+	}
+	offset, size, partial := kv.RangeOf(opts)
+	if !partial {
+		var value []byte
+		err := d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
+			value, err = dir.root.ReadFile(file)
+			return err
+		})
+		if err != nil {
+			return nil, wrap(op, name, err)
+		}
+		return value, nil
+	}
+	var f *os.File
+	err := d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
+		f, err = dir.root.Open(file)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, name, err)
+	}
+	defer f.Close()
+	if offset < 0 || size < 0 || size > directReadMax {
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, wrap(op, name, err)
+		}
+		start, end := kv.ClampRange(fi.Size(), offset, size)
+		offset, size = start, end-start
+	}
+	value := make([]byte, size)
+	n, err := f.ReadAt(value, offset)
+	if err != nil && err != io.EOF {
+		return nil, wrap(op, name, err)
+	}
+	return value[:n], nil
+}
+
+// Store writes value to a temporary file next to name and renames it over
+// name, so that readers see the old value or the new one. Missing parent
+// directories are created when the first attempt finds them missing.
+func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
+	const op = "store"
+	r, err := d.begin(ctx, op, name, kv.ValidateName)
+	if err != nil {
+		return err
+	}
+	if len(opts) > 0 {
+		if err := kv.CheckOptions(op, name, opts); err != nil {
+			return err
+		}
+	}
+	write := func(dir *dirHandle, file string) error { return d.write(dir, file, value) }
+	err = d.dirs.do(name, write)
+	if err != nil && isMissing(err) {
+		// The directory is missing: create it, then try once more.
+		if dir, _ := split(name); dir != "" {
+			if err := r.MkdirAll(dir, dirPerm); err != nil {
+				return wrapInTheWay(op, name, err)
+			}
+		}
+		err = d.dirs.do(name, write)
+	}
+	if err != nil {
+		return wrapInTheWay(op, name, err)
+	}
+	return nil
+}
+
+// write stores value as file in dir: it writes a new temporary file,
+// syncs it when fsync is on, renames it over file and then syncs dir.
+func (d *Driver) write(dir *dirHandle, file string, value []byte) error {
+	tmp := tempName(file)
+	f, err := dir.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(value)
+	if err == nil && d.fsync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = dir.root.Rename(tmp, file)
+	}
+	if err != nil {
+		_ = dir.root.Remove(tmp)
+		return err
+	}
+	if d.fsync {
+		// Make the rename durable.
+		f, err := dir.dir()
+		if err != nil {
+			return err
+		}
+		return f.Sync()
+	}
+	return nil
+}
+
+// Delete removes the item name; a missing item is kv.ErrNotFound, and a
+// directory is refused (see Rmdir).
+func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
+	const op = "delete"
+	if _, err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+		return err
+	}
+	if err := kv.CheckOptions(op, name, opts); err != nil {
+		return err
+	}
+	err := d.dirs.do(name, removeFile)
+	if err == errIsDir {
+		return kv.NewError(op, name, nil, err)
+	}
+	if err != nil {
+		return wrap(op, name, err)
+	}
+	return nil
+}
+
+// errIsDir is the cause when Delete is given a directory.
+var errIsDir = errors.New("is a directory, not an item")
+
+// Move renames from to to, overwriting to and creating its missing parent
+// directories; a missing from is kv.ErrNotFound.
+func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
+	const op = "move"
+	r, err := d.begin(ctx, op, from, kv.ValidateName)
+	if err != nil {
+		return err
+	}
+	if err := kv.ValidateName(to); err != nil {
+		return kv.NewError(op, to, nil, err)
+	}
+	if err := kv.CheckOptions(op, from, opts); err != nil {
+		return err
+	}
+	defer d.dirs.forget(from) // in case from is a directory
+	fromDir, fromFile := split(from)
+	if toDir, toFile := split(to); toDir == fromDir {
+		// In one directory, as a soft delete is: rename there.
+		err := d.dirs.do(from, func(dir *dirHandle, _ string) error { return dir.root.Rename(fromFile, toFile) })
+		if err != nil {
+			return wrap(op, from, err)
+		}
+		return nil
+	}
+	err = r.Rename(from, to)
+	if err != nil && errors.Is(err, os.ErrNotExist) {
+		// Either from is missing, or the directory of to.
+		if _, serr := r.Lstat(from); serr != nil {
+			return wrap(op, from, serr)
+		}
+		if dir := path.Dir(to); dir != "." {
+			if err := r.MkdirAll(dir, dirPerm); err != nil {
+				return wrapInTheWay(op, to, err)
+			}
+		}
+		err = r.Rename(from, to)
+	}
+	if err != nil {
+		return wrap(op, from, err)
+	}
+	return nil
+}
+
+// List yields the entries of the directory name (the root for ""), sorted
+// by name, skipping names that are not valid (temporary and hidden files,
+// foreign files) and symbolic links that lead outside the store or nowhere.
+// A missing directory yields kv.ErrNotFound.
+func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	const op = "list"
+	r, err := d.begin(ctx, op, name, kv.ValidateDirName)
+	if err == nil {
+		err = kv.CheckOptions(op, name, opts)
+	}
+	if err != nil {
+		return kv.ErrorSeq(err)
+	}
+	return func(yield func(kv.ItemInfo, error) bool) {
+		items, err := listDir(r, name)
+		if err != nil {
+			yield(kv.ItemInfo{}, wrap(op, name, err))
+			return
+		}
+		kv.SliceSeq(ctx, op, name, items)(yield)
+	}
+}
+
+// listDir reads the directory name and returns its valid entries, sorted.
+func listDir(r *os.Root, name string) ([]kv.ItemInfo, error) {
+	f, err := r.Open(dirPath(name))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(entries, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	items := make([]kv.ItemInfo, 0, len(entries))
+	for _, e := range entries {
+		if !kv.IsValidName(e.Name()) {
+			continue
+		}
+		var fi os.FileInfo
+		switch t := e.Type(); {
+		case t.IsRegular() || t.IsDir():
+			fi, err = e.Info()
+		case t&os.ModeSymlink != 0:
+			// Followed through the root, so only if it stays inside.
+			fi, err = r.Stat(path.Join(name, e.Name()))
+		default:
+			continue
+		}
+		if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
+			continue // gone meanwhile, dangling, or leading outside
+		}
+		items = append(items, itemInfo(e.Name(), fi))
+	}
+	return items, nil
+}
+
+// Hash returns the hex digest of the value of name (see kv.Hash).
+func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
+	if err := d.lc.CheckOpen("hash", name); err != nil {
+		return "", err
+	}
+	if err := kv.CheckOptions("hash", name, opts); err != nil {
+		return "", err
+	}
+	return kv.Hash(ctx, d, name, algorithm, opts...)
+}
+
+// Defrag builds a new item from blocks of existing items (see kv.Defrag).
+func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
+	if err := d.lc.CheckOpen("defrag", ""); err != nil {
+		return "", err
+	}
+	if err := kv.CheckOptions("defrag", "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
+		return "", err
+	}
+	return kv.Defrag(ctx, d, sources, opts...)
+}
+
+// Quota reports that neither limit nor usage is tracked.
+func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
+	if _, err := d.begin(ctx, "quota", "", kv.ValidateDirName); err != nil {
+		return kv.Quota{}, err
+	}
+	return kv.Quota{Limit: -1, Usage: -1}, nil
+}
+
+// begin does the checks every item call starts with, in the order of
+// SEMANTICS.md: the store is open, the name is valid, the context is live.
+func (d *Driver) begin(ctx context.Context, op, name string, validate func(string) error) (*os.Root, error) {
+	r, err := d.rootFor(op, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(name); err != nil {
+		return nil, kv.NewError(op, name, nil, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, kv.NewError(op, name, nil, err)
+	}
+	return r, nil
+}
+
+// itemInfo describes an existing file or directory.
+func itemInfo(name string, fi os.FileInfo) kv.ItemInfo {
+	info := kv.ItemInfo{Name: name, Exists: true, Directory: fi.IsDir(), Atime: atime(fi)}
+	if !info.Directory {
+		info.Size = fi.Size()
+	}
+	return info
+}
+
+// tempName returns a fresh temporary name next to name: name.<random>.tmp.
+// It allocates only the result.
+func tempName(name string) string {
+	var buf [kv.MaxNameLen + 32]byte
+	b := append(buf[:0], name...)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, rand.Uint64(), 36)
+	b = append(b, kv.TempSuffix...)
+	return string(b)
+}
+
+// dirPath returns the path of the directory name in the root ("." for "").
+func dirPath(name string) string {
+	if name == "" {
+		return "."
+	}
+	return name
+}
+
+// isMissing reports whether err says that a path does not exist: it, or a
+// parent that is a file.
+func isMissing(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// wrapInTheWay is wrap for calls that create: a file where a directory
+// should be is kv.ErrExists.
+func wrapInTheWay(op, name string, err error) error {
+	if errors.Is(err, syscall.ENOTDIR) {
+		return kv.NewError(op, name, kv.ErrExists, err)
+	}
+	return wrap(op, name, err)
+}

@@ -1,0 +1,262 @@
+package posixfs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// Permissions of what the driver creates (before the umask).
+const (
+	dirPerm  = 0o755
+	filePerm = 0o600
+)
+
+// Driver is a kv.Backend that keeps every item as a file below a base
+// directory. All file access goes through an os.Root opened on the base, so
+// no name and no symbolic link inside the store reaches outside it.
+type Driver struct {
+	base  string
+	fsync bool
+
+	lc   kv.Lifecycle
+	mu   sync.Mutex // serializes Create, Destroy, Open and Close
+	root atomic.Pointer[os.Root]
+	dirs dirCache // handles of the directories items are in
+}
+
+var (
+	_ kv.Backend  = (*Driver)(nil)
+	_ kv.Scheme   = (*Driver)(nil)
+	_ kv.Preparer = (*Driver)(nil)
+)
+
+// Option configures a Driver in New.
+type Option func(*Driver)
+
+// WithFsync makes Store sync the file before renaming it over the target,
+// and the directory after; it is off by default. Move and Mkdir are not
+// synced.
+func WithFsync(on bool) Option { return func(d *Driver) { d.fsync = on } }
+
+// New returns a closed driver for the store in the directory base, which
+// must be an absolute path; it is cleaned, and the file system root itself
+// is refused (Destroy would empty it). New does no I/O.
+func New(base string, opts ...Option) (*Driver, error) {
+	if !filepath.IsAbs(base) {
+		return nil, kv.NewError("new", base, kv.ErrInvalidURL, errors.New("base directory must be an absolute path"))
+	}
+	base = filepath.Clean(base)
+	if base == string(filepath.Separator) {
+		return nil, kv.NewError("new", base, kv.ErrInvalidURL, errors.New("base directory must not be the file system root"))
+	}
+	d := &Driver{base: base}
+	for _, o := range opts {
+		o(d)
+	}
+	return d, nil
+}
+
+// FromURL returns a closed driver for a URL of the form file:///abs/path
+// (percent-decoded). A relative path, a host part, a query or fragment, or
+// another scheme is a kv.ErrInvalidURL error that says which.
+func FromURL(raw string) (*Driver, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, kv.InvalidURL(raw, "%v", err)
+	case u.Scheme != "file":
+		return nil, kv.InvalidURL(raw, "scheme %q, want file:///abs/path", u.Scheme)
+	case u.Opaque != "":
+		return nil, kv.InvalidURL(raw, "relative path %q, want file:///abs/path", u.Opaque)
+	case u.User != nil || u.Host != "":
+		return nil, kv.InvalidURL(raw, "host part %q (a relative path?), want file:///abs/path with three slashes", u.Host)
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, kv.InvalidURL(raw, "query part %q, want file:///abs/path without ?", u.RawQuery)
+	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return nil, kv.InvalidURL(raw, "fragment part %q, want file:///abs/path without #", u.Fragment)
+	case u.Path == "":
+		return nil, kv.InvalidURL(raw, "no path, want file:///abs/path")
+	case !strings.HasPrefix(u.Path, "/"):
+		return nil, kv.InvalidURL(raw, "relative path %q, want file:///abs/path", u.Path)
+	}
+	return New(u.Path)
+}
+
+// Base returns the base directory of the store.
+func (d *Driver) Base() string { return d.base }
+
+// Scheme returns "file".
+func (d *Driver) Scheme() string { return "file" }
+
+// BenefitsFromPrecreation returns true: creating directories ahead of time
+// keeps mkdir off the Store path.
+func (d *Driver) BenefitsFromPrecreation() bool { return true }
+
+// Create makes the base directory and its missing parents. An existing
+// empty directory is accepted; a non-empty one (hidden and temporary files
+// count) is kv.ErrExists.
+func (d *Driver) Create(ctx context.Context) error {
+	const op = "create"
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed(op); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return kv.NewError(op, "", nil, err)
+	}
+	if err := os.MkdirAll(d.base, dirPerm); err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			return kv.NewError(op, "", kv.ErrExists, err)
+		}
+		return wrap(op, "", err)
+	}
+	f, err := os.Open(d.base)
+	if err != nil {
+		return wrap(op, "", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	if len(names) > 0 {
+		return kv.NewError(op, "", kv.ErrExists, errors.New(d.base+" is not empty"))
+	}
+	if err != nil && err != io.EOF {
+		return wrap(op, "", err)
+	}
+	return nil
+}
+
+// Destroy removes the store and everything in it; a missing store is
+// kv.ErrNoStore. Symbolic links are removed, never followed. When the base
+// directory itself cannot be removed but everything in it could, Destroy
+// succeeds and leaves it empty.
+func (d *Driver) Destroy(ctx context.Context) error {
+	const op = "destroy"
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed(op); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return kv.NewError(op, "", nil, err)
+	}
+	r, err := d.openBase(op)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	dir, err := r.Open(".")
+	if err != nil {
+		return wrap(op, "", err)
+	}
+	names, err := dir.Readdirnames(-1)
+	dir.Close()
+	if err != nil {
+		return wrap(op, "", err)
+	}
+	for _, n := range names {
+		if err := r.RemoveAll(n); err != nil {
+			return wrap(op, n, err)
+		}
+	}
+	// The contents are gone; a base that cannot go itself (a mount
+	// point, a read-only parent) stays behind, empty.
+	_ = os.Remove(d.base)
+	return nil
+}
+
+// Open opens the store; a missing base, or one that is not a directory, is
+// kv.ErrNoStore.
+func (d *Driver) Open(ctx context.Context) error {
+	const op = "open"
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed(op); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return kv.NewError(op, "", nil, err)
+	}
+	r, err := d.openBase(op)
+	if err != nil {
+		return err
+	}
+	d.root.Store(r)
+	d.dirs.reset(r)
+	d.lc.SetOpen(true)
+	return nil
+}
+
+// Close closes the store.
+func (d *Driver) Close(ctx context.Context) error {
+	const op = "close"
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckOpen(op, ""); err != nil {
+		return err
+	}
+	d.lc.SetOpen(false)
+	d.dirs.reset(nil)
+	if r := d.root.Swap(nil); r != nil {
+		if err := r.Close(); err != nil {
+			return wrap(op, "", err)
+		}
+	}
+	return nil
+}
+
+// openBase opens an os.Root on the base directory; a missing base or one
+// that is not a directory is kv.ErrNoStore.
+func (d *Driver) openBase(op string) (*os.Root, error) {
+	fi, err := os.Stat(d.base)
+	switch {
+	case errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		return nil, kv.NewError(op, "", kv.ErrNoStore, err)
+	case err != nil:
+		return nil, wrap(op, "", err)
+	case !fi.IsDir():
+		return nil, kv.NewError(op, "", kv.ErrNoStore, errors.New(d.base+" is not a directory"))
+	}
+	r, err := os.OpenRoot(d.base)
+	if err != nil {
+		return nil, wrap(op, "", err)
+	}
+	return r, nil
+}
+
+// rootFor returns the open root for an item call, or the kv.ErrNotOpen
+// error.
+func (d *Driver) rootFor(op, name string) (*os.Root, error) {
+	if err := d.lc.CheckOpen(op, name); err != nil {
+		return nil, err
+	}
+	if r := d.root.Load(); r != nil {
+		return r, nil
+	}
+	return nil, kv.NewError(op, name, kv.ErrNotOpen, nil)
+}
+
+// wrap maps an os error to the kv sentinel it means and keeps it as the
+// cause.
+func wrap(op, name string, err error) error {
+	var kind error
+	switch {
+	case isMissing(err):
+		kind = kv.ErrNotFound
+	case errors.Is(err, os.ErrExist):
+		kind = kv.ErrExists
+	case errors.Is(err, os.ErrPermission):
+		kind = kv.ErrPermission
+	}
+	return kv.NewError(op, name, kind, err)
+}

@@ -1,0 +1,126 @@
+package kvtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// NewFunc returns a fresh backend that is not created yet, at a location
+// of its own.
+type NewFunc func(t *testing.T) kv.Backend
+
+// TestBackend runs every driver-level rule of SEMANTICS.md against backends
+// made by newBackend; see the package documentation for the list.
+func TestBackend(t *testing.T, newBackend NewFunc) {
+	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newBackend) })
+	t.Run("Names", func(t *testing.T) { testNames(t, OpenStore(t, newBackend(t))) })
+	t.Run("Items", func(t *testing.T) { testItems(t, newBackend) })
+	t.Run("Ranges", func(t *testing.T) { testRanges(t, OpenStore(t, newBackend(t))) })
+	t.Run("Hash", func(t *testing.T) { testHash(t, OpenStore(t, newBackend(t))) })
+	t.Run("Defrag", func(t *testing.T) { testDefrag(t, OpenStore(t, newBackend(t))) })
+	t.Run("Quota", func(t *testing.T) { testQuota(t, OpenStore(t, newBackend(t))) })
+	t.Run("LayerOptions", func(t *testing.T) { testLayerOptions(t, OpenStore(t, newBackend(t))) })
+	t.Run("Context", func(t *testing.T) { testContext(t, OpenStore(t, newBackend(t))) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, OpenStore(t, newBackend(t))) })
+}
+
+// ctx is the context of the checks: t.Context, which ends with the test.
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+// noErr fails the test now if err is not nil.
+func noErr(t *testing.T, err error, what string, args ...any) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf(what+": %v", append(args, err)...)
+	}
+}
+
+// isErr reports an error unless err wraps want.
+func isErr(t *testing.T, err, want error, what string, args ...any) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf(what+": got error %v, want %v", append(args, err, want)...)
+	}
+}
+
+// store stores value under name, failing the test on an error.
+func store(t *testing.T, b kv.Backend, name string, value string) {
+	t.Helper()
+	noErr(t, b.Store(ctx(t), name, []byte(value)), "store %q", name)
+}
+
+// load checks that name holds want.
+func load(t *testing.T, b kv.Backend, name string, want string, opts ...kv.Option) {
+	t.Helper()
+	got, err := b.Load(ctx(t), name, opts...)
+	if err != nil {
+		t.Errorf("load %q %v: %v", name, opts, err)
+		return
+	}
+	if !bytes.Equal(got, []byte(want)) {
+		t.Errorf("load %q %v: got %q, want %q", name, opts, short(got), short([]byte(want)))
+	}
+}
+
+// exists checks what Info says about the existence of name.
+func exists(t *testing.T, b kv.Backend, name string, want bool) {
+	t.Helper()
+	info, err := b.Info(ctx(t), name)
+	if err != nil {
+		t.Errorf("info %q: %v", name, err)
+		return
+	}
+	if info.Exists != want {
+		t.Errorf("info %q: Exists = %v, want %v", name, info.Exists, want)
+	}
+}
+
+// list returns the entries of dir as "name" for items and "name/" for
+// directories, failing the test on an error.
+func list(t *testing.T, b kv.Backend, dir string) []string {
+	t.Helper()
+	var names []string
+	for it, err := range b.List(ctx(t), dir) {
+		noErr(t, err, "list %q", dir)
+		if it.Directory {
+			names = append(names, it.Name+"/")
+		} else {
+			names = append(names, it.Name)
+		}
+	}
+	return names
+}
+
+// short shortens a value for a message.
+func short(v []byte) string {
+	if len(v) > 40 {
+		return string(v[:40]) + "..."
+	}
+	return string(v)
+}
+
+// handles reports whether a layer of b's stack consumes options of kind k:
+// a layer whose package is named as k.Layer() says (softdelete, nesting).
+func handles(b kv.Backend, k kv.OptionKind) bool {
+	want := "/" + k.Layer()
+	for b != nil {
+		if t := reflect.TypeOf(b); t.Kind() == reflect.Pointer && strings.HasSuffix(t.Elem().PkgPath(), want) {
+			return true
+		}
+		u, ok := b.(kv.Unwrapper)
+		if !ok {
+			return false
+		}
+		b = u.Unwrap()
+	}
+	return false
+}
+
+// errorsIs is errors.Is, short for the tables.
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -1,0 +1,270 @@
+// Package stats is a kv.Backend layer that counts calls, errors, time and
+// bytes per operation.
+package stats
+
+import (
+	"context"
+	"iter"
+	"sync/atomic"
+	"time"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// OpNames returns the names of the counted operations, the keys of
+// Snapshot.Ops, in a fixed order: the item calls info, load, store, delete,
+// move, list, hash, defrag, mkdir, rmdir, then the store-wide calls create,
+// destroy, open, close, quota.
+func OpNames() []string {
+	names := make([]string, kv.NumOps)
+	for o := range kv.NumOps {
+		names[o] = o.String()
+	}
+	return names
+}
+
+// counters are the atomic counters of one operation, padded to a cache
+// line so that goroutines busy with different operations do not contend.
+type counters struct {
+	calls, errors, nanos, bytes atomic.Int64
+	_                           [32]byte
+}
+
+// Layer counts the calls that pass through it. It is safe for concurrent
+// use; every counter is updated atomically, with no lock.
+//
+// What is counted, per operation: a call when it returns (for List: once
+// per iteration of the returned sequence), an error when it fails (for
+// List: when the sequence yields an error), the time spent below the layer,
+// and bytes: for load the bytes returned, for store the bytes given, for
+// defrag the bytes of the source blocks; other operations, and failed
+// calls, count no bytes.
+// The time of a List is only the time spent inside the backend's
+// iterator, not in the caller's loop body.
+type Layer struct {
+	next  kv.Backend
+	clock func() time.Time
+	ops   [kv.NumOps]counters
+}
+
+var _ kv.Backend = (*Layer)(nil)
+
+// Option configures a Layer.
+type Option func(*Layer)
+
+// WithClock makes the layer read the time from now instead of time.Now,
+// for deterministic tests and examples.
+func WithClock(now func() time.Time) Option {
+	return func(l *Layer) { l.clock = now }
+}
+
+// New returns a stats layer over next with every counter at zero.
+func New(next kv.Backend, opts ...Option) *Layer {
+	l := &Layer{next: next, clock: time.Now}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// Unwrap returns the backend below the layer.
+func (l *Layer) Unwrap() kv.Backend { return l.next }
+
+// Reset sets every counter to zero. Calls in flight while it runs may be
+// counted partly before and partly after the reset.
+func (l *Layer) Reset() {
+	for i := range l.ops {
+		c := &l.ops[i]
+		c.calls.Store(0)
+		c.errors.Store(0)
+		c.nanos.Store(0)
+		c.bytes.Store(0)
+	}
+}
+
+// Snapshot returns the current counters. Each counter is read atomically;
+// calls that end while Snapshot runs may show in some counters and not yet
+// in others.
+func (l *Layer) Snapshot() Snapshot {
+	s := Snapshot{Ops: make(map[string]OpStats, kv.NumOps)}
+	for i := range l.ops {
+		c := &l.ops[i]
+		s.Ops[kv.Op(i).String()] = OpStats{
+			Calls:  c.calls.Load(),
+			Errors: c.errors.Load(),
+			Time:   time.Duration(c.nanos.Load()),
+			Bytes:  c.bytes.Load(),
+		}
+	}
+	return s
+}
+
+// done records one call of o that started at start.
+func (l *Layer) done(o kv.Op, start time.Time, bytes int64, err error) {
+	c := &l.ops[o]
+	c.nanos.Add(int64(l.clock().Sub(start)))
+	c.calls.Add(1)
+	if err != nil {
+		c.errors.Add(1)
+	}
+	if err == nil && bytes != 0 {
+		c.bytes.Add(bytes)
+	}
+}
+
+// Create counts and forwards Create.
+func (l *Layer) Create(ctx context.Context) error {
+	start := l.clock()
+	err := l.next.Create(ctx)
+	l.done(kv.OpCreate, start, 0, err)
+	return err
+}
+
+// Destroy counts and forwards Destroy.
+func (l *Layer) Destroy(ctx context.Context) error {
+	start := l.clock()
+	err := l.next.Destroy(ctx)
+	l.done(kv.OpDestroy, start, 0, err)
+	return err
+}
+
+// Open counts and forwards Open.
+func (l *Layer) Open(ctx context.Context) error {
+	start := l.clock()
+	err := l.next.Open(ctx)
+	l.done(kv.OpOpen, start, 0, err)
+	return err
+}
+
+// Close counts and forwards Close.
+func (l *Layer) Close(ctx context.Context) error {
+	start := l.clock()
+	err := l.next.Close(ctx)
+	l.done(kv.OpClose, start, 0, err)
+	return err
+}
+
+// Mkdir counts and forwards Mkdir.
+func (l *Layer) Mkdir(ctx context.Context, name string) error {
+	start := l.clock()
+	err := l.next.Mkdir(ctx, name)
+	l.done(kv.OpMkdir, start, 0, err)
+	return err
+}
+
+// Rmdir counts and forwards Rmdir.
+func (l *Layer) Rmdir(ctx context.Context, name string) error {
+	start := l.clock()
+	err := l.next.Rmdir(ctx, name)
+	l.done(kv.OpRmdir, start, 0, err)
+	return err
+}
+
+// Info counts and forwards Info. A missing item is not an error.
+func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
+	start := l.clock()
+	info, err := l.next.Info(ctx, name, opts...)
+	l.done(kv.OpInfo, start, 0, err)
+	return info, err
+}
+
+// Load counts and forwards Load; its bytes are the bytes returned.
+func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
+	start := l.clock()
+	value, err := l.next.Load(ctx, name, opts...)
+	l.done(kv.OpLoad, start, int64(len(value)), err)
+	return value, err
+}
+
+// Store counts and forwards Store; its bytes are the bytes given.
+func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
+	start := l.clock()
+	err := l.next.Store(ctx, name, value, opts...)
+	l.done(kv.OpStore, start, int64(len(value)), err)
+	return err
+}
+
+// Delete counts and forwards Delete.
+func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
+	start := l.clock()
+	err := l.next.Delete(ctx, name, opts...)
+	l.done(kv.OpDelete, start, 0, err)
+	return err
+}
+
+// Move counts and forwards Move.
+func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
+	start := l.clock()
+	err := l.next.Move(ctx, from, to, opts...)
+	l.done(kv.OpMove, start, 0, err)
+	return err
+}
+
+// Hash counts and forwards Hash.
+func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
+	start := l.clock()
+	sum, err := l.next.Hash(ctx, name, algorithm, opts...)
+	l.done(kv.OpHash, start, 0, err)
+	return sum, err
+}
+
+// Defrag counts and forwards Defrag; its bytes are the sizes of the source
+// blocks.
+func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
+	start := l.clock()
+	name, err := l.next.Defrag(ctx, sources, opts...)
+	var n int64
+	for _, b := range sources {
+		n += b.Size
+	}
+	l.done(kv.OpDefrag, start, n, err)
+	return name, err
+}
+
+// Quota counts and forwards Quota.
+func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) {
+	start := l.clock()
+	q, err := l.next.Quota(ctx)
+	l.done(kv.OpQuota, start, 0, err)
+	return q, err
+}
+
+// List counts and forwards List. The backend's List is called when the
+// iteration starts; each iteration counts as one call, and as one error if
+// an error is yielded. Only the time inside the backend's iterator counts,
+// not the time the caller's loop body takes.
+func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	return func(yield func(kv.ItemInfo, error) bool) {
+		var (
+			inside  time.Duration
+			failed  error
+			inYield bool
+		)
+		resumed := l.clock()
+		defer func() {
+			// Runs also when the caller's loop body panics.
+			if !inYield {
+				inside += l.clock().Sub(resumed)
+			}
+			c := &l.ops[kv.OpList]
+			c.nanos.Add(int64(inside))
+			c.calls.Add(1)
+			if failed != nil {
+				c.errors.Add(1)
+			}
+		}()
+		for it, err := range l.next.List(ctx, name, opts...) {
+			if err != nil {
+				failed = err
+			}
+			inside += l.clock().Sub(resumed)
+			inYield = true
+			ok := yield(it, err)
+			inYield = false
+			resumed = l.clock()
+			if !ok {
+				return
+			}
+		}
+	}
+}
