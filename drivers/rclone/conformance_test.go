@@ -1,0 +1,27 @@
+package rclone
+
+import (
+	"testing"
+
+	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/kvtest"
+)
+
+// TestConformance runs the whole suite through the real rclone binary, on
+// a local directory and on rclone's in-memory remote.
+func TestConformance(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		kvtest.TestBackend(t, func(t *testing.T) kv.Backend { return newLocal(t) })
+	})
+	t.Run("memory", func(t *testing.T) {
+		requireRclone(t)
+		if !hasMemoryBackend(t) {
+			t.Skip("this rclone has no memory backend")
+		}
+		kvtest.TestBackend(t, func(t *testing.T) kv.Backend {
+			d := New(":memory:" + randomToken()[:10])
+			t.Cleanup(func() { shutdown(t, d) })
+			return d
+		})
+	})
+}

@@ -1,0 +1,315 @@
+// Package rclone is a kvcompose driver that keeps items on any remote rclone
+// reaches (S3, B2, Google Drive, WebDAV, local disk, ...) through a child
+// "rclone rcd" process and its remote-control HTTP API.
+//
+// The URL form is rclone:remote:path; everything after "rclone:" is passed
+// to rclone as it is, so rclone::local:/tmp/x, rclone:mys3:bucket/path and
+// rclone::memory:bucket all work.
+//
+// Open starts "rclone rcd" listening on 127.0.0.1 on a free port, with a
+// random user and password passed through the environment (never on the
+// command line), and Close stops it (SIGTERM, then SIGKILL after a grace
+// period). Create and Destroy start a temporary rcd of their own. With
+// WithKeepAlive the rcd outlives Close and Create until Destroy or Shutdown;
+// in-process remotes such as :memory: need that, since their content lives
+// inside the rcd.
+//
+// Remotes without real directories (object stores, :memory:) differ from
+// SEMANTICS.md where directories are concerned: Mkdir below the bucket is a
+// no-op, Info of a directory reports it only while it holds items, and
+// List of a missing directory yields nothing instead of kv.ErrNotFound.
+package rclone
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// MinVersion is the oldest rclone release the driver works with.
+var MinVersion = [3]int{1, 57, 0}
+
+// Default timeouts.
+const (
+	DefaultStartTimeout = 30 * time.Second
+	DefaultStopTimeout  = 5 * time.Second
+)
+
+var _ kv.Backend = (*Driver)(nil)
+
+// Driver is a kv.Backend on an rclone remote. It is safe for concurrent
+// use; item calls share one rcd and its pool of HTTP connections.
+type Driver struct {
+	remote string
+	cfg    config
+	life   kv.Lifecycle
+
+	mu       sync.Mutex // serializes Create, Open, Close, Destroy, Shutdown
+	srv      atomic.Pointer[server]
+	versionS string // the version of the binary, once checked
+
+	names *nameLocks // see nameLocks
+}
+
+// config is what the Options set.
+type config struct {
+	binary       string
+	configFile   string
+	extraArgs    []string
+	startTimeout time.Duration
+	stopTimeout  time.Duration
+	callTimeout  time.Duration
+	keepAlive    *bool
+}
+
+// Option configures a Driver in New.
+type Option func(*config)
+
+// WithBinary sets the rclone executable. The default is $RCLONE_BINARY, or
+// else "rclone" looked up in PATH.
+func WithBinary(path string) Option { return func(c *config) { c.binary = path } }
+
+// WithConfigFile makes rcd read the rclone configuration from path (its
+// --config flag) instead of rclone's default location.
+func WithConfigFile(path string) Option { return func(c *config) { c.configFile = path } }
+
+// WithArgs adds flags to the rcd command line, for example
+// "--s3-upload-concurrency=8". Never put secrets here: command lines are
+// visible to every user of the machine.
+func WithArgs(args ...string) Option {
+	return func(c *config) { c.extraArgs = append(c.extraArgs, args...) }
+}
+
+// WithStartTimeout bounds the wait for a new rcd to answer
+// (DefaultStartTimeout).
+func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.startTimeout = d } }
+
+// WithStopTimeout is how long rcd may take to exit after SIGTERM before it
+// is killed (DefaultStopTimeout).
+func WithStopTimeout(d time.Duration) Option { return func(c *config) { c.stopTimeout = d } }
+
+// WithCallTimeout bounds every HTTP call to rcd; zero (the default) leaves
+// it to the caller's context.
+func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTimeout = d } }
+
+// WithKeepAlive keeps the rcd running from the first Create or Open until
+// Destroy or Shutdown, instead of stopping it on Close and after Create.
+// It is on by default for :memory: remotes, whose items live inside the
+// rcd; the caller must then call Shutdown (or Destroy) when done.
+func WithKeepAlive(on bool) Option { return func(c *config) { c.keepAlive = &on } }
+
+// New returns a Driver for the rclone remote (the "remote:path" of rclone's
+// command line). It does no I/O: the binary is looked up and started by
+// Create, Open and Destroy.
+func New(remote string, opts ...Option) *Driver {
+	cfg := config{startTimeout: DefaultStartTimeout, stopTimeout: DefaultStopTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &Driver{remote: remote, cfg: cfg, names: newNameLocks()}
+}
+
+// FromURL parses rclone:remote:path and returns a Driver for remote:path.
+// The part after "rclone:" is passed to rclone as it is; an empty one is a
+// kv.ErrInvalidURL error.
+func FromURL(rawURL string) (*Driver, error) {
+	scheme, remote, ok := strings.Cut(rawURL, ":")
+	switch {
+	case !ok || !strings.EqualFold(scheme, "rclone"):
+		return nil, kv.InvalidURL(rawURL, `scheme is not "rclone"; want rclone:remote:path`)
+	case remote == "":
+		return nil, kv.InvalidURL(rawURL, "no remote after rclone:; want rclone:remote:path, e.g. rclone::local:/tmp/x or rclone:mys3:bucket/path")
+	case strings.ContainsAny(remote, "\x00\n\r"):
+		return nil, kv.InvalidURL(rawURL, "remote holds a control character")
+	}
+	return New(remote), nil
+}
+
+// Remote returns the rclone remote:path the driver stores items under.
+func (d *Driver) Remote() string { return d.remote }
+
+// Scheme returns "rclone".
+func (d *Driver) Scheme() string { return "rclone" }
+
+// BenefitsFromPrecreation returns false: rclone creates parent directories
+// on upload, and pre-creating 65,536 directories through HTTP calls (or on
+// an object store, where they do not exist) costs more than it saves.
+func (d *Driver) BenefitsFromPrecreation() bool { return false }
+
+func (d *Driver) keepAlive() bool {
+	if d.cfg.keepAlive != nil {
+		return *d.cfg.keepAlive
+	}
+	return strings.HasPrefix(d.remote, ":memory:")
+}
+
+// ensureServer returns the running rcd, starting one if there is none or
+// the last one died. d.mu must be held.
+func (d *Driver) ensureServer(ctx context.Context, op string) (*server, error) {
+	if s := d.srv.Load(); s != nil {
+		if !s.exited() {
+			return s, nil
+		}
+		s.stop(d.cfg.stopTimeout)
+		d.srv.Store(nil)
+	}
+	s, err := startServer(ctx, op, d.cfg, d.versionS == "")
+	if err != nil {
+		return nil, err
+	}
+	d.versionS = s.version
+	d.srv.Store(s)
+	return s, nil
+}
+
+// releaseServer stops the rcd unless keep is true. d.mu must be held.
+func (d *Driver) releaseServer(keep bool) error {
+	if keep {
+		return nil
+	}
+	s := d.srv.Swap(nil)
+	if s == nil {
+		return nil
+	}
+	return s.stop(d.cfg.stopTimeout)
+}
+
+// Create makes the store: the base directory is created with its parents.
+// An existing empty base is accepted, a non-empty one is kv.ErrExists.
+func (d *Driver) Create(ctx context.Context) (err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.life.CheckClosed("create"); err != nil {
+		return err
+	}
+	s, err := d.ensureServer(ctx, "create")
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, d.releaseServer(d.keepAlive())) }()
+	n, err := d.rootEntries(ctx, s, "create")
+	switch {
+	case errors.Is(err, kv.ErrNoStore):
+	case err != nil:
+		return err
+	case n > 0:
+		return kv.NewError("create", "", kv.ErrExists, errors.New(d.remote+" is not empty"))
+	}
+	if err := s.call(ctx, d.cfg, "operations/mkdir", params{"fs": d.remote, "remote": ""}, nil); err != nil {
+		return s.kvError("create", "", err)
+	}
+	return nil
+}
+
+// Destroy removes the store and everything in it (rclone's purge) and stops
+// the rcd, kept alive or not. A missing store is kv.ErrNoStore.
+func (d *Driver) Destroy(ctx context.Context) (err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.life.CheckClosed("destroy"); err != nil {
+		return err
+	}
+	s, err := d.ensureServer(ctx, "destroy")
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, d.releaseServer(false)) }()
+	if _, err := d.rootEntries(ctx, s, "destroy"); err != nil {
+		return err
+	}
+	err = s.call(ctx, d.cfg, "operations/purge", params{"fs": d.remote, "remote": ""}, nil)
+	if err != nil && !errors.Is(s.kvError("destroy", "", err), kv.ErrNotFound) {
+		return s.kvError("destroy", "", err)
+	}
+	return nil
+}
+
+// Open starts the rcd (or reuses a kept-alive one) and checks that the
+// store exists; a missing base, or a file, is kv.ErrNoStore. If anything
+// fails, no rcd is left running.
+func (d *Driver) Open(ctx context.Context) (err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.life.CheckClosed("open"); err != nil {
+		return err
+	}
+	s, err := d.ensureServer(ctx, "open")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, d.releaseServer(d.keepAlive() && !s.exited()))
+		}
+	}()
+	if _, err := d.rootEntries(ctx, s, "open"); err != nil {
+		return err
+	}
+	if err := s.loadFeatures(ctx, d.cfg, d.remote); err != nil {
+		return s.kvError("open", "", err)
+	}
+	d.life.SetOpen(true)
+	return nil
+}
+
+// Close closes the store and stops the rcd (unless kept alive).
+func (d *Driver) Close(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.life.CheckOpen("close", ""); err != nil {
+		return err
+	}
+	d.life.SetOpen(false)
+	if err := d.releaseServer(d.keepAlive()); err != nil {
+		return kv.NewError("close", "", nil, err)
+	}
+	return nil
+}
+
+// Shutdown closes the store if it is open and stops the rcd, kept alive or
+// not. It is safe to call at any time, also more than once.
+func (d *Driver) Shutdown(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.life.SetOpen(false)
+	if err := d.releaseServer(false); err != nil {
+		return kv.NewError("shutdown", "", nil, err)
+	}
+	return nil
+}
+
+// rootEntries counts the entries of the base directory (all of them, valid
+// names or not). A missing base, or one that is a file, is kv.ErrNoStore.
+func (d *Driver) rootEntries(ctx context.Context, s *server, op string) (int, error) {
+	var out struct {
+		List []json.RawMessage `json:"list"`
+	}
+	err := s.call(ctx, d.cfg, "operations/list", params{"fs": d.remote, "remote": "", "opt": listOpt}, &out)
+	if err != nil {
+		kerr := s.kvError(op, "", err)
+		var re *rcError
+		if errors.Is(kerr, kv.ErrNotFound) || errors.As(err, &re) && strings.Contains(re.Msg, "is a file not a directory") {
+			return 0, kv.NewError(op, "", kv.ErrNoStore, err)
+		}
+		return 0, kerr
+	}
+	return len(out.List), nil
+}
+
+// server returns the rcd of the open store, or an ErrNotOpen error.
+func (d *Driver) server(op, name string) (*server, error) {
+	if err := d.life.CheckOpen(op, name); err != nil {
+		return nil, err
+	}
+	s := d.srv.Load()
+	if s == nil {
+		return nil, kv.NewError(op, name, kv.ErrNotOpen, nil)
+	}
+	return s, nil
+}
