@@ -10,11 +10,13 @@
 //     the size, as List reports it), rename, remove: the floor;
 //   - posixfs: the drivers/posixfs driver alone, given nested names;
 //   - compose: the full compose.Open stack (tracing with the no-op provider,
-//     stats, softdelete, nesting) over posixfs.
+//     stats, softdelete, nesting) over posixfs;
+//   - rclone (with -rclone): the drivers/rclone driver on a local-disk
+//     remote of the same disk, one rclone rcd for the run.
 //
 // Usage:
 //
-//	go run ./cmd/kvbench [-n 20000] [-size 4096] [-rounds 3] [-dir /tmp]
+//	go run ./cmd/kvbench [-n 20000] [-size 4096] [-rounds 3] [-dir /tmp] [-rclone]
 //
 // Each way runs -rounds times, interleaved, on a fresh store; the table
 // shows the best round of each phase (the least disturbed by other work on
@@ -35,6 +37,7 @@ import (
 
 	"github.com/kvcompose/compose"
 	"github.com/kvcompose/compose/drivers/posixfs"
+	"github.com/kvcompose/compose/drivers/rclone"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -72,18 +75,23 @@ func main() {
 	size := flag.Int("size", 4096, "bytes per item")
 	rounds := flag.Int("rounds", 3, "rounds per way; the best round of each phase is shown")
 	dir := flag.String("dir", "", "directory for the stores (default: a new temporary directory)")
+	withRclone := flag.Bool("rclone", false, "also run the workload through the rclone driver on a local-disk remote (needs rclone)")
 	flag.Parse()
 	if *n < 1 || *size < 192 || *rounds < 1 {
 		fmt.Fprintln(os.Stderr, "kvbench: need -n >= 1, -size >= 192 (the partial load reads 128 bytes at 64), -rounds >= 1")
 		os.Exit(2)
 	}
-	if err := run(*n, *size, *rounds, *dir); err != nil {
+	ways := []way{{"syscalls", runSyscalls}, {"posixfs", runPosixfs}, {"compose", runStack}}
+	if *withRclone {
+		ways = append(ways, way{"rclone", runRclone})
+	}
+	if err := run(ways, *n, *size, *rounds, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "kvbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, size, rounds int, dir string) error {
+func run(ways []way, n, size, rounds int, dir string) error {
 	ctx := context.Background()
 	top, err := os.MkdirTemp(dir, "kvbench-")
 	if err != nil {
@@ -91,7 +99,6 @@ func run(n, size, rounds int, dir string) error {
 	}
 	defer os.RemoveAll(top)
 	w := newWorkload(n, size)
-	ways := []way{{"syscalls", runSyscalls}, {"posixfs", runDriver}, {"compose", runStack}}
 	best := make([][]time.Duration, len(ways))
 	for r := range rounds {
 		for i, wy := range ways {
@@ -110,11 +117,18 @@ func run(n, size, rounds int, dir string) error {
 	}
 	fmt.Printf("kvbench: %d items of %d bytes in data/ (nesting level 1), best of %d rounds, under %s\n\n", n, size, rounds, top)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tops\tsyscalls µs/op\tposixfs µs/op\tratio\tcompose µs/op\tratio\t")
+	fmt.Fprint(tw, "phase\tops\t", ways[0].name, " µs/op\t")
+	for _, wy := range ways[1:] {
+		fmt.Fprint(tw, wy.name, " µs/op\tratio\t")
+	}
+	fmt.Fprintln(tw)
 	for p, name := range phases {
 		us := func(i int) float64 { return float64(best[i][p].Nanoseconds()) / 1e3 / float64(n) }
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2fx\t%.2f\t%.2fx\t\n", name, n,
-			us(0), us(1), us(1)/us(0), us(2), us(2)/us(0))
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t", name, n, us(0))
+		for i := range ways[1:] {
+			fmt.Fprintf(tw, "%.2f\t%.2fx\t", us(i+1), us(i+1)/us(0))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }
@@ -220,12 +234,25 @@ func runSyscalls(_ context.Context, dir string, w *workload) ([]time.Duration, e
 	return t.d, nil
 }
 
-func runDriver(ctx context.Context, dir string, w *workload) ([]time.Duration, error) {
-	if err := precreate(dir); err != nil {
-		return nil, err
-	}
+// runPosixfs runs the workload on the posixfs driver alone.
+func runPosixfs(ctx context.Context, dir string, w *workload) ([]time.Duration, error) {
 	d, err := posixfs.New(dir)
 	if err != nil {
+		return nil, err
+	}
+	return runDriver(ctx, dir, d, w)
+}
+
+// runRclone runs the workload on the rclone driver over a local-disk
+// remote; starting rclone rcd (in Open) is not timed.
+func runRclone(ctx context.Context, dir string, w *workload) ([]time.Duration, error) {
+	return runDriver(ctx, dir, rclone.New(":local:"+dir), w)
+}
+
+// runDriver runs the workload on the driver d, on a store in dir with the
+// nesting directories made ahead, giving it nested names.
+func runDriver(ctx context.Context, dir string, d kv.Backend, w *workload) ([]time.Duration, error) {
+	if err := precreate(dir); err != nil {
 		return nil, err
 	}
 	if err := d.Open(ctx); err != nil {

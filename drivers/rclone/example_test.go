@@ -25,7 +25,7 @@ func ExampleFromURL() {
 	// Output:
 	// rclone :local:/srv/store
 	// rclone mys3:bucket/store
-	// open url "rclone:": invalid url: no remote after rclone:; want rclone:remote:path, e.g. rclone::local:/tmp/x or rclone:mys3:bucket/path
+	// parse url "rclone:": invalid url: no remote after rclone:; want rclone:remote:path, e.g. rclone::local:/tmp/x or rclone:mys3:bucket/path
 }
 
 // A store on a local directory through rclone: Open starts rclone rcd,

@@ -1,0 +1,37 @@
+// Package sftp is the kvcompose driver for stores on an SSH server, over
+// pkg/sftp and golang.org/x/crypto/ssh (sftp://[user@]host[:port]/path).
+//
+// # Connecting
+//
+// FromURL fills in what the URL leaves out from ~/.ssh/config, as OpenSSH
+// does: HostName, User, Port and IdentityFile. Keys come from the ssh agent
+// (SSH_AUTH_SOCK) and from the identity files (~/.ssh/id_ed25519,
+// id_ecdsa and id_rsa when the config names none). Host keys are checked
+// against ~/.ssh/known_hosts; an unknown or changed host key is an error
+// that says so, never a silent accept. WithClientConfig, WithKnownHosts,
+// WithSSHConfig and WithDialer replace each of these for tests and
+// embedding.
+//
+// # Speed
+//
+// All goroutines share one SSH connection, over which pkg/sftp pipelines
+// their requests; large values are read and written with concurrent
+// requests. Store is an exclusive create of a temporary file beside the
+// target, the write, and a posix-rename@openssh.com over the target: no stat
+// before it, and a mkdir only when the create found the directory missing.
+// Delete costs a stat more than a bare remove, because SFTP's remove would
+// also remove an empty directory. OpenSSH offers no remote hash
+// (check-file), so Hash loads the value and hashes it locally.
+//
+// # Robustness
+//
+// A keepalive runs every WithKeepAlive interval; a connection that does not
+// answer within WithTimeout (also the limit for connecting) is closed, so
+// that a dead link gives an error instead of a hang. A call that fails
+// because the connection broke is retried on a new connection (WithRetries
+// times, then an error wrapping kv.ErrConnection); a Delete or Move that
+// finds its item gone only on such a retry counts as done, since the first
+// try most likely succeeded. Cancelling a call's context ends it at once by
+// closing the connection it waits on; other calls on that connection are
+// retried on a new one.
+package sftp

@@ -1,0 +1,153 @@
+package sftp_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvcompose/compose/drivers/sftp"
+	"github.com/kvcompose/compose/internal/sshdtest"
+	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/kvtest"
+)
+
+func TestReconnectAfterCut(t *testing.T) {
+	d, p := viaProxy(t)
+	kvtest.OpenStore(t, d)
+	ctx := t.Context()
+	if err := d.Store(ctx, "ns/a", []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	before := p.Accepted()
+	p.Cut()
+	got, err := d.Load(ctx, "ns/a")
+	if err != nil || string(got) != "before" {
+		t.Fatalf("load after the link dropped: %q, %v; want a transparent reconnect", got, err)
+	}
+	if n := p.Accepted() - before; n != 1 {
+		t.Errorf("%d new connections, want 1 (one reconnect)", n)
+	}
+}
+
+func TestCutMidCall(t *testing.T) {
+	d, p := viaProxy(t)
+	kvtest.OpenStore(t, d)
+	ctx := t.Context()
+	value := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB
+	if err := d.Store(ctx, "ns/large", value); err != nil {
+		t.Fatal(err)
+	}
+	p.Pause(true)
+	done := make(chan error, 1)
+	var got []byte
+	go func() {
+		var err error
+		got, err = d.Load(ctx, "ns/large")
+		done <- err
+	}()
+	waitHeld(t, p) // the load is on its way
+	p.Cut()
+	p.Pause(false)
+	if err := <-done; err != nil {
+		t.Fatalf("load cut in the middle: %v; want it retried on a new connection", err)
+	}
+	if !bytes.Equal(got, value) {
+		t.Errorf("load cut in the middle: %d bytes, not the value", len(got))
+	}
+}
+
+func TestCancelStuckCall(t *testing.T) {
+	d, p := viaProxy(t)
+	kvtest.OpenStore(t, d)
+	if err := d.Store(t.Context(), "ns/a", make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	p.Pause(true)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.Load(ctx, "ns/a")
+		done <- err
+	}()
+	waitHeld(t, p)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("load of a hung link, cancelled: %v, want context.Canceled", err)
+	}
+	p.Pause(false)
+	if _, err := d.Load(t.Context(), "ns/a"); err != nil {
+		t.Errorf("load after the cancelled one: %v", err)
+	}
+}
+
+func TestDeadLinkTimesOut(t *testing.T) {
+	d, p := viaProxy(t, sftp.WithTimeout(300*time.Millisecond), sftp.WithKeepAlive(100*time.Millisecond), sftp.WithRetries(1))
+	kvtest.OpenStore(t, d)
+	p.Pause(true) // the link hangs and never recovers
+	t.Cleanup(func() { p.Pause(false) })
+	_, err := d.Load(t.Context(), "ns/missing")
+	if !errors.Is(err, kv.ErrConnection) {
+		t.Fatalf("load over a dead link: %v, want kv.ErrConnection", err)
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	s := needServer(t)
+	p := sshdtest.NewProxy(t, s.Addr())
+	addr := p.Addr()
+	p.Close() // nobody listens there now
+	d, err := sftp.FromURL("sftp://"+addr+"/"+filepath.Join(t.TempDir(), "store"),
+		sftp.WithSSHConfig("none"), sftp.WithKnownHosts(s.KnownHosts), sftp.WithRetries(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Open(t.Context())
+	if !errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("open of an unreachable server: %v, want kv.ErrConnection saying refused", err)
+	}
+}
+
+func TestHostKeyRefused(t *testing.T) {
+	s := needServer(t)
+	other := filepath.Join(t.TempDir(), "known_hosts")
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"unknown", "", "unknown host"},
+		{"changed", "[127.0.0.1]:" + portOf(s) + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n", "CHANGED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(other, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			d, err := sftp.FromURL(storeURL(t), sftp.WithSSHConfig(s.SSHConfig), sftp.WithKnownHosts(other))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = d.Create(t.Context())
+			if !errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("create with a %s host key: %v, want kv.ErrConnection saying %q", tc.name, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAuthRefused(t *testing.T) {
+	s := needServer(t)
+	d, err := sftp.FromURL("sftp://nobody-here@kvtest/"+filepath.Join(t.TempDir(), "store"),
+		sftp.WithSSHConfig(s.SSHConfig), sftp.WithKnownHosts(s.KnownHosts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Open(t.Context())
+	if !errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("open as an unknown user: %v, want kv.ErrConnection saying unable to authenticate", err)
+	}
+}
+
+func portOf(s *sshdtest.Server) string { return strings.TrimPrefix(s.Addr(), s.Host+":") }

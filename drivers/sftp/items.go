@@ -1,0 +1,338 @@
+package sftp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"math/rand/v2"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// directReadMax is the largest Range size that Load reads without asking
+// for the size first.
+const directReadMax = 1 << 20
+
+// begin does the checks every item call starts with, in the order of
+// SEMANTICS.md: the store is open, the name is valid, the options apply.
+func (d *Driver) begin(op, name string, validate func(string) error, opts []kv.Option, allowed ...kv.OptionKind) error {
+	if err := d.lc.CheckOpen(op, name); err != nil {
+		return err
+	}
+	if err := validate(name); err != nil {
+		return kv.NewError(op, name, nil, err)
+	}
+	return kv.CheckOptions(op, name, opts, allowed...)
+}
+
+// Mkdir creates the directory name and its missing parents; an existing
+// directory is accepted. It tries the directory alone first, which is all
+// a pre-creation needs once the parents exist.
+func (d *Driver) Mkdir(ctx context.Context, name string) error {
+	const op = "mkdir"
+	if err := d.begin(op, name, kv.ValidateDirName, nil); err != nil {
+		return err
+	}
+	p := d.path(name)
+	return d.do(ctx, op, name, func(c *client) error {
+		if err := c.Mkdir(p); err == nil {
+			return nil
+		}
+		return c.MkdirAll(p)
+	})
+}
+
+// Rmdir removes the empty directory name.
+func (d *Driver) Rmdir(ctx context.Context, name string) error {
+	const op = "rmdir"
+	if err := d.begin(op, name, kv.ValidateName, nil); err != nil {
+		return err
+	}
+	p := d.path(name)
+	return d.do(ctx, op, name, func(c *client) error {
+		err := c.RemoveDirectory(p)
+		if err != nil && !isNotExist(err) {
+			// SFTP says "failure" for both a file and a non-empty
+			// directory; say which.
+			if fi, serr := c.Stat(p); serr == nil && !fi.IsDir() {
+				return errors.New("not a directory")
+			}
+		}
+		return err
+	})
+}
+
+// Info describes name; a missing item gives Exists == false.
+func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
+	const op = "info"
+	if err := d.begin(op, name, kv.ValidateDirName, opts); err != nil {
+		return kv.ItemInfo{}, err
+	}
+	info := kv.ItemInfo{Name: name}
+	err := d.do(ctx, op, name, func(c *client) error {
+		fi, err := c.Stat(d.path(name))
+		if err != nil {
+			if isNotExist(err) || isNotDir(err) {
+				return nil
+			}
+			return err
+		}
+		info.Exists, info.Directory = true, fi.IsDir()
+		if !info.Directory {
+			info.Size = fi.Size()
+		}
+		return nil
+	})
+	return info, err
+}
+
+// Load returns the value of name, or the part a kv.Range selects, read
+// with concurrent requests.
+func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
+	const op = "load"
+	if err := d.begin(op, name, kv.ValidateName, opts, kv.KindRange); err != nil {
+		return nil, err
+	}
+	offset, size, ranged := kv.RangeOf(opts)
+	var value []byte
+	err := d.do(ctx, op, name, func(c *client) error {
+		f, err := c.Open(d.path(name))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		n := size
+		if !ranged || offset < 0 || size < 0 || size > directReadMax {
+			fi, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			if fi.IsDir() {
+				return errors.New("is a directory")
+			}
+			start, end := int64(0), fi.Size()
+			if ranged {
+				start, end = kv.ClampRange(fi.Size(), offset, size)
+			}
+			offset, n = start, end-start
+		}
+		buf := make([]byte, n)
+		got, err := f.ReadAt(buf, offset)
+		if err != nil && err != io.EOF {
+			return err
+		}
+		value = buf[:got]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return value, nil
+}
+
+// Store writes value to a temporary file beside name and renames it over
+// name with posix-rename, so that readers see the old value or the new one.
+// The parent directories are made only when the create finds them missing.
+func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
+	const op = "store"
+	if err := d.begin(op, name, kv.ValidateName, opts); err != nil {
+		return err
+	}
+	target := d.path(name)
+	tmp := target + "." + strconv.FormatUint(rand.Uint64(), 36) + kv.TempSuffix
+	return d.do(ctx, op, name, func(c *client) error {
+		const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		f, err := c.OpenFile(tmp, flags)
+		if err != nil && isNotExist(err) {
+			if err := c.MkdirAll(path.Dir(target)); err != nil {
+				return inTheWay(err)
+			}
+			f, err = c.OpenFile(tmp, flags)
+		}
+		if err != nil {
+			return inTheWay(err)
+		}
+		_, err = f.ReadFrom(bytes.NewReader(value))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = c.PosixRename(tmp, target)
+		}
+		if err != nil {
+			c.Remove(tmp)
+		}
+		return err
+	})
+}
+
+// Delete removes the item name; a missing item is kv.ErrNotFound, and a
+// directory is refused. An item that is gone only when a retry after a
+// broken connection looks counts as deleted.
+func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
+	const op = "delete"
+	if err := d.begin(op, name, kv.ValidateName, opts); err != nil {
+		return err
+	}
+	p := d.path(name)
+	return d.doRetried(ctx, op, name, func(c *client, retried bool) error {
+		fi, err := c.Lstat(p)
+		switch {
+		case retried && isNotExist(err):
+			return nil
+		case err != nil:
+			return err
+		case fi.IsDir():
+			return errors.New("is a directory, not an item")
+		}
+		err = c.Remove(p)
+		if retried && isNotExist(err) {
+			return nil
+		}
+		return err
+	})
+}
+
+// Move renames from to to with posix-rename, overwriting to and making its
+// missing parents; a missing from is kv.ErrNotFound. A from that is gone
+// only on a retry after a broken connection, with to in place, counts as
+// moved.
+func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
+	const op = "move"
+	if err := d.begin(op, from, kv.ValidateName, opts); err != nil {
+		return err
+	}
+	if err := kv.ValidateName(to); err != nil {
+		return kv.NewError(op, to, nil, err)
+	}
+	src, dst := d.path(from), d.path(to)
+	return d.doRetried(ctx, op, from, func(c *client, retried bool) error {
+		err := c.PosixRename(src, dst)
+		if err == nil || !isNotExist(err) {
+			return err
+		}
+		if _, serr := c.Lstat(src); serr != nil {
+			if retried && isNotExist(serr) {
+				if _, terr := c.Lstat(dst); terr == nil {
+					return nil
+				}
+			}
+			return serr
+		}
+		if err := c.MkdirAll(path.Dir(dst)); err != nil {
+			return inTheWay(err)
+		}
+		return c.PosixRename(src, dst)
+	})
+}
+
+// List yields the entries of the directory name, sorted by name, skipping
+// names that are not valid (temporary files, foreign files).
+func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	const op = "list"
+	if err := d.begin(op, name, kv.ValidateDirName, opts); err != nil {
+		return kv.ErrorSeq(err)
+	}
+	return func(yield func(kv.ItemInfo, error) bool) {
+		var items []kv.ItemInfo
+		err := d.do(ctx, op, name, func(c *client) error {
+			entries, err := c.ReadDir(d.path(name))
+			if err != nil {
+				if isNotDir(err) {
+					return fs.ErrNotExist
+				}
+				return err
+			}
+			items = items[:0]
+			for _, e := range entries {
+				if !kv.IsValidName(e.Name()) || !(e.Mode().IsRegular() || e.IsDir()) {
+					continue
+				}
+				it := kv.ItemInfo{Name: e.Name(), Exists: true, Directory: e.IsDir()}
+				if !it.Directory {
+					it.Size = e.Size()
+				}
+				items = append(items, it)
+			}
+			return nil
+		})
+		if err != nil {
+			yield(kv.ItemInfo{}, err)
+			return
+		}
+		slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
+		kv.SliceSeq(ctx, op, name, items)(yield)
+	}
+}
+
+// Hash returns the hex digest of the value of name, hashed locally (see
+// kv.Hash): OpenSSH offers no check-file extension.
+func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
+	if err := d.begin("hash", name, kv.ValidateName, opts); err != nil {
+		return "", err
+	}
+	return kv.Hash(ctx, d, name, algorithm)
+}
+
+// Defrag builds a new item from blocks of existing items (see kv.Defrag).
+func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
+	if err := d.lc.CheckOpen("defrag", ""); err != nil {
+		return "", err
+	}
+	if err := kv.CheckOptions("defrag", "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
+		return "", err
+	}
+	return kv.Defrag(ctx, d, sources, opts...)
+}
+
+// Quota reports that neither limit nor usage is tracked.
+func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
+	if err := d.lc.CheckOpen("quota", ""); err != nil {
+		return kv.Quota{}, err
+	}
+	return kv.Quota{Limit: -1, Usage: -1}, nil
+}
+
+// wrap maps an error of an item call to the kv sentinel it means, keeping
+// it as the cause; a *kv.Error passes as it is.
+func wrap(op, name string, err error) error {
+	var kerr *kv.Error
+	if errors.As(err, &kerr) {
+		return err
+	}
+	var kind error
+	switch {
+	case isNotExist(err):
+		kind = kv.ErrNotFound
+	case errors.Is(err, fs.ErrExist):
+		kind = kv.ErrExists
+	case errors.Is(err, fs.ErrPermission):
+		kind = kv.ErrPermission
+	}
+	return kv.NewError(op, name, kind, err)
+}
+
+// inTheWay says kv.ErrExists for a create that failed because an item is
+// where a directory should be (SFTP reports a plain failure).
+func inTheWay(err error) error {
+	if isNotExist(err) || errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", kv.ErrExists, err)
+}
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// isNotDir reports an SFTP failure that means a parent is a file.
+func isNotDir(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "not a directory")
+}

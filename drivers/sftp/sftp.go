@@ -1,0 +1,263 @@
+package sftp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// Defaults of the options.
+const (
+	DefaultTimeout   = 15 * time.Second
+	DefaultKeepAlive = 15 * time.Second
+	DefaultRetries   = 3
+)
+
+// Driver is a kv.Backend that keeps every item as a file below a base
+// directory on an SFTP server. All calls share one SSH connection, which is
+// made on Create, Open or Destroy and closed by Close.
+type Driver struct {
+	host string // as given: an alias of ~/.ssh/config or an address
+	port string // "" for the config's or 22
+	user string // "" for the config's or the local user
+	base string // absolute, or relative to the login directory
+	cfg  config
+
+	lc   kv.Lifecycle
+	mu   sync.Mutex // serializes Create, Destroy, Open and Close
+	link link
+}
+
+var (
+	_ kv.Backend  = (*Driver)(nil)
+	_ kv.Scheme   = (*Driver)(nil)
+	_ kv.Preparer = (*Driver)(nil)
+)
+
+// config is what the Options set.
+type config struct {
+	client     *ssh.ClientConfig
+	knownHosts string
+	sshConfig  string
+	dial       func(ctx context.Context, network, addr string) (net.Conn, error)
+	timeout    time.Duration
+	keepAlive  time.Duration
+	retries    int
+}
+
+// Option configures a Driver.
+type Option func(*config)
+
+// WithClientConfig makes the driver connect with cc as it is: its user,
+// auth methods and host key callback replace those from ~/.ssh.
+func WithClientConfig(cc *ssh.ClientConfig) Option { return func(c *config) { c.client = cc } }
+
+// WithKnownHosts checks host keys against the known_hosts file path instead
+// of ~/.ssh/known_hosts.
+func WithKnownHosts(path string) Option { return func(c *config) { c.knownHosts = path } }
+
+// WithSSHConfig reads host aliases, users, ports and identity files from
+// the ssh_config file path instead of ~/.ssh/config ("none": from nowhere).
+func WithSSHConfig(path string) Option { return func(c *config) { c.sshConfig = path } }
+
+// WithDialer makes the driver open its TCP connections with dial.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(c *config) { c.dial = dial }
+}
+
+// WithTimeout limits connecting (TCP and SSH handshake) and the wait for a
+// keepalive reply; a connection that does not answer in time is closed.
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithKeepAlive sets the interval of keepalive requests (0: none).
+func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAlive = d } }
+
+// WithRetries sets how often a call that failed because the connection
+// broke is retried on a new connection.
+func WithRetries(n int) Option { return func(c *config) { c.retries = n } }
+
+// New returns a closed driver for the store in the directory dir (absolute,
+// or relative to the login directory) on host (an address or an alias of
+// the ssh config); user and port may be empty. New does no I/O.
+func New(host, port, user, dir string, opts ...Option) (*Driver, error) {
+	d, why := newDriver(host, port, user, dir, opts)
+	if why != "" {
+		return nil, kv.NewError("new", dir, kv.ErrInvalidURL, errors.New(why))
+	}
+	return d, nil
+}
+
+// newDriver is New, which returns why the arguments are not valid.
+func newDriver(host, port, user, dir string, opts []Option) (*Driver, string) {
+	if host == "" {
+		return nil, "no host"
+	}
+	if dir = path.Clean(dir); dir == "." || dir == "/" || dir == "" {
+		return nil, "the store needs a directory of its own, not the login directory or /"
+	}
+	c := config{timeout: DefaultTimeout, keepAlive: DefaultKeepAlive, retries: DefaultRetries}
+	for _, o := range opts {
+		o(&c)
+	}
+	return &Driver{host: host, port: port, user: user, base: dir, cfg: c}, ""
+}
+
+// FromURL returns a closed driver for a URL of the form
+// sftp://[user@]host[:port]/relative/path (relative to the login directory)
+// or sftp://[user@]host[:port]//absolute/path; user and path are
+// percent-decoded. A malformed URL is a kv.ErrInvalidURL error that says
+// what is wrong.
+func FromURL(raw string, opts ...Option) (*Driver, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, kv.InvalidURL(raw, "%v", err)
+	case u.Scheme != "sftp":
+		return nil, kv.InvalidURL(raw, "scheme %q, want sftp://[user@]host[:port]/path", u.Scheme)
+	case u.Opaque != "" || u.Host == "":
+		return nil, kv.InvalidURL(raw, "no host, want sftp://[user@]host[:port]/path")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, kv.InvalidURL(raw, "query or fragment, want sftp://[user@]host[:port]/path")
+	case u.Path == "" || u.Path == "/" || u.Path == "//":
+		return nil, kv.InvalidURL(raw, "no path, want sftp://host/relative/path or sftp://host//absolute/path")
+	}
+	if _, pw := u.User.Password(); pw {
+		return nil, kv.InvalidURL(raw, "a password in the URL is not supported; use keys or the ssh agent")
+	}
+	port := u.Port()
+	if port != "" {
+		if n, err := net.LookupPort("tcp", port); err != nil || n < 1 || n > 65535 {
+			return nil, kv.InvalidURL(raw, "invalid port %q", port)
+		}
+	}
+	dir := strings.TrimPrefix(u.Path, "/") // "//abs" -> "/abs", "/rel" -> "rel"
+	d, why := newDriver(u.Hostname(), port, u.User.Username(), dir, opts)
+	if why != "" {
+		return nil, kv.InvalidURL(raw, "%s", why)
+	}
+	return d, nil
+}
+
+// Scheme returns "sftp".
+func (d *Driver) Scheme() string { return "sftp" }
+
+// BenefitsFromPrecreation returns true: a pre-created directory saves the
+// failed create and the mkdir round trips on the first store into it.
+func (d *Driver) BenefitsFromPrecreation() bool { return true }
+
+// String describes the driver as its URL.
+func (d *Driver) String() string {
+	host := d.host
+	if d.port != "" {
+		host = net.JoinHostPort(d.host, d.port)
+	}
+	if d.user != "" {
+		host = url.User(d.user).String() + "@" + host
+	}
+	return "sftp://" + host + "/" + d.base
+}
+
+// path returns the remote path of the item name ("" is the base).
+func (d *Driver) path(name string) string {
+	if name == "" {
+		return d.base
+	}
+	return d.base + "/" + name
+}
+
+// Create connects and makes the base directory and its missing parents.
+// An existing empty directory is accepted; a non-empty one is kv.ErrExists.
+func (d *Driver) Create(ctx context.Context) error {
+	const op = "create"
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed(op); err != nil {
+		return err
+	}
+	defer d.link.release()
+	return d.do(ctx, op, "", func(c *client) error {
+		if err := c.MkdirAll(d.base); err != nil {
+			return err
+		}
+		entries, err := c.ReadDir(d.base)
+		if err != nil {
+			return err
+		}
+		if len(entries) > 0 {
+			return kv.NewError(op, "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
+		}
+		return nil
+	})
+}
+
+// Destroy connects and removes the base directory and everything in it; a
+// missing store is kv.ErrNoStore.
+func (d *Driver) Destroy(ctx context.Context) error {
+	const op = "destroy"
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed(op); err != nil {
+		return err
+	}
+	defer d.link.release()
+	return d.do(ctx, op, "", func(c *client) error {
+		if err := d.checkBase(c, op); err != nil {
+			return err
+		}
+		return c.RemoveAll(d.base)
+	})
+}
+
+// Open connects and opens the store; a missing base, or one that is not a
+// directory, is kv.ErrNoStore.
+func (d *Driver) Open(ctx context.Context) error {
+	const op = "open"
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckClosed(op); err != nil {
+		return err
+	}
+	err := d.do(ctx, op, "", func(c *client) error { return d.checkBase(c, op) })
+	if err != nil {
+		d.link.release()
+		return err
+	}
+	d.lc.SetOpen(true)
+	return nil
+}
+
+// Close closes the store and its connection.
+func (d *Driver) Close(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.lc.CheckOpen("close", ""); err != nil {
+		return err
+	}
+	d.lc.SetOpen(false)
+	d.link.release()
+	return nil
+}
+
+// checkBase returns kv.ErrNoStore unless the base is a directory.
+func (d *Driver) checkBase(c *client, op string) error {
+	fi, err := c.Stat(d.base)
+	switch {
+	case isNotExist(err):
+		return kv.NewError(op, "", kv.ErrNoStore, err)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return kv.NewError(op, "", kv.ErrNoStore, fmt.Errorf("%s is not a directory", d.base))
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package sshdtest
+
+import (
+	"net"
+	"sync"
+	"testing"
+)
+
+// Proxy forwards TCP connections to a target, and can cut them or stop
+// forwarding, to test what a client does when its link breaks or hangs.
+type Proxy struct {
+	ln     net.Listener
+	target string
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	paused bool
+	conns  map[net.Conn]struct{}
+	count  int // connections accepted
+	held   int // pipes holding data back while paused
+}
+
+// NewProxy starts a proxy to target on 127.0.0.1, stopped when the test
+// ends.
+func NewProxy(tb testing.TB, target string) *Proxy {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p.cond = sync.NewCond(&p.mu)
+	go p.serve()
+	tb.Cleanup(p.Close)
+	return p
+}
+
+// Addr returns the proxy's address.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Accepted returns how many connections the proxy has accepted.
+func (p *Proxy) Accepted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.count
+}
+
+// Held returns how many directions of connections hold data back because
+// the proxy is paused: a request (or reply) that is on its way and stuck.
+func (p *Proxy) Held() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held
+}
+
+func (p *Proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		t, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns[c], p.conns[t] = struct{}{}, struct{}{}
+		p.count++
+		p.mu.Unlock()
+		go p.pipe(c, t)
+		go p.pipe(t, c)
+	}
+}
+
+// pipe copies from src to dst, holding data back while paused.
+func (p *Proxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	defer func() {
+		dst.Close()
+		src.Close()
+		p.mu.Lock()
+		delete(p.conns, dst)
+		delete(p.conns, src)
+		p.mu.Unlock()
+	}()
+	for {
+		n, err := src.Read(buf)
+		p.mu.Lock()
+		if p.paused && n > 0 {
+			p.held++
+			for p.paused {
+				p.cond.Wait()
+			}
+			p.held--
+		}
+		p.mu.Unlock()
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return // io.EOF or a cut
+		}
+	}
+}
+
+// Cut closes every connection through the proxy, as a dropped link does;
+// new connections are accepted.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
+// Pause stops (true) or resumes (false) forwarding: while paused the
+// connections stay open and carry nothing, as a link that hangs.
+func (p *Proxy) Pause(on bool) {
+	p.mu.Lock()
+	p.paused = on
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// Close stops the proxy and closes its connections.
+func (p *Proxy) Close() {
+	p.ln.Close()
+	p.Pause(false)
+	p.Cut()
+}
