@@ -60,3 +60,17 @@ func Defrag(ctx context.Context, b Backend, sources []Block, opts ...Option) (st
 	}
 	return target, nil
 }
+
+// DriverDefrag is the Backend.Defrag of a driver without a faster way: it
+// returns kv.ErrNotOpen unless lc says the store is open, refuses options
+// other than Target and TargetHash (kv.ErrUnsupported), and runs Defrag
+// with b, the driver itself.
+func DriverDefrag(ctx context.Context, lc *Lifecycle, b Backend, sources []Block, opts ...Option) (string, error) {
+	if err := lc.CheckOpen("defrag", ""); err != nil {
+		return "", err
+	}
+	if err := CheckOptions("defrag", "", opts, KindTarget, KindTargetHash); err != nil {
+		return "", err
+	}
+	return Defrag(ctx, b, sources, opts...)
+}

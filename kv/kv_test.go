@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -208,4 +209,22 @@ func TestStackWalks(t *testing.T) {
 	stack := wrapper{wrapper{prepared{}}}
 	assert.True(t, kv.BenefitsFromPrecreation(stack))
 	assert.Equal(t, "test", kv.SchemeOf(stack))
+}
+
+func TestFSError(t *testing.T) {
+	for _, tc := range []struct {
+		err, want error
+	}{
+		{fs.ErrNotExist, kv.ErrNotFound},
+		{&fs.PathError{Op: "open", Path: "x", Err: fs.ErrExist}, kv.ErrExists},
+		{fs.ErrPermission, kv.ErrPermission},
+	} {
+		err := kv.FSError("load", "x", tc.err)
+		assert.ErrorIs(t, err, tc.want)
+		assert.ErrorIs(t, err, tc.err, "the cause stays")
+	}
+	plain := kv.FSError("load", "x", errors.New("disk on fire"))
+	assert.EqualError(t, plain, `load "x": disk on fire`)
+	already := kv.NewError("store", "y", kv.ErrExists, nil)
+	assert.Same(t, already, kv.FSError("load", "x", already), "a kv error passes as it is")
 }

@@ -260,14 +260,7 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 
 // Defrag builds a new item from blocks of existing items (see kv.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	const op = "defrag"
-	if err := d.lc.CheckOpen(op, ""); err != nil {
-		return "", err
-	}
-	if err := kv.CheckOptions(op, "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
-		return "", err
-	}
-	return kv.Defrag(ctx, d, sources, opts...)
+	return kv.DriverDefrag(ctx, &d.lc, d, sources, opts...)
 }
 
 // Quota reports no limit (-1) and the bytes held in values as usage.

@@ -335,13 +335,7 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 
 // Defrag builds a new item from blocks of existing items (see kv.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	if err := d.lc.CheckOpen("defrag", ""); err != nil {
-		return "", err
-	}
-	if err := kv.CheckOptions("defrag", "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
-		return "", err
-	}
-	return kv.Defrag(ctx, d, sources, opts...)
+	return kv.DriverDefrag(ctx, &d.lc, d, sources, opts...)
 }
 
 // Quota reports that neither limit nor usage is tracked.

@@ -246,17 +246,11 @@ func (d *Driver) rootFor(op, name string) (*os.Root, error) {
 	return nil, kv.NewError(op, name, kv.ErrNotOpen, nil)
 }
 
-// wrap maps an os error to the kv sentinel it means and keeps it as the
-// cause.
+// wrap maps an os error to the kv sentinel it means (see kv.FSError; a
+// parent that is a file also means not found) and keeps it as the cause.
 func wrap(op, name string, err error) error {
-	var kind error
-	switch {
-	case isMissing(err):
-		kind = kv.ErrNotFound
-	case errors.Is(err, os.ErrExist):
-		kind = kv.ErrExists
-	case errors.Is(err, os.ErrPermission):
-		kind = kv.ErrPermission
+	if isMissing(err) {
+		return kv.NewError(op, name, kv.ErrNotFound, err)
 	}
-	return kv.NewError(op, name, kind, err)
+	return kv.FSError(op, name, err)
 }

@@ -308,13 +308,7 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 
 // Defrag builds a new item from blocks of existing items (kv.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	if _, err := d.server("defrag", ""); err != nil {
-		return "", err
-	}
-	if err := kv.CheckOptions("defrag", "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
-		return "", err
-	}
-	return kv.Defrag(ctx, d, sources, opts...)
+	return kv.DriverDefrag(ctx, &d.life, d, sources, opts...)
 }
 
 // Quota reports what operations/about says about the remote: its total

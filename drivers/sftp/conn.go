@@ -170,7 +170,7 @@ func (d *Driver) doRetried(ctx context.Context, op, name string, f func(c *clien
 			return nil
 		}
 		if !errors.Is(err, pkgsftp.ErrSSHFxConnectionLost) && !c.closed() {
-			return wrap(op, name, err)
+			return kv.FSError(op, name, err)
 		}
 		d.link.drop(c)
 		last = err

@@ -285,13 +285,7 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 
 // Defrag builds a new item from blocks of existing items (see kv.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	if err := d.lc.CheckOpen("defrag", ""); err != nil {
-		return "", err
-	}
-	if err := kv.CheckOptions("defrag", "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
-		return "", err
-	}
-	return kv.Defrag(ctx, d, sources, opts...)
+	return kv.DriverDefrag(ctx, &d.lc, d, sources, opts...)
 }
 
 // Quota reports that neither limit nor usage is tracked.
@@ -300,25 +294,6 @@ func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 		return kv.Quota{}, err
 	}
 	return kv.Quota{Limit: -1, Usage: -1}, nil
-}
-
-// wrap maps an error of an item call to the kv sentinel it means, keeping
-// it as the cause; a *kv.Error passes as it is.
-func wrap(op, name string, err error) error {
-	var kerr *kv.Error
-	if errors.As(err, &kerr) {
-		return err
-	}
-	var kind error
-	switch {
-	case isNotExist(err):
-		kind = kv.ErrNotFound
-	case errors.Is(err, fs.ErrExist):
-		kind = kv.ErrExists
-	case errors.Is(err, fs.ErrPermission):
-		kind = kv.ErrPermission
-	}
-	return kv.NewError(op, name, kind, err)
 }
 
 // inTheWay says kv.ErrExists for a create that failed because an item is
