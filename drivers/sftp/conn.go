@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -169,13 +170,24 @@ func (d *Driver) doRetried(ctx context.Context, op, name string, f func(c *clien
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, pkgsftp.ErrSSHFxConnectionLost) && !c.closed() {
+		if !broken(c, err) {
 			return kv.FSError(op, name, err)
 		}
 		d.link.drop(c)
 		last = err
 	}
 	return kv.NewError(op, name, kv.ErrConnection, fmt.Errorf("%d tries: %w", d.cfg.retries+1, last))
+}
+
+// broken reports whether err means that the connection c broke, rather
+// than an answer of the server: pkg/sftp says so for the calls waiting on
+// it, and a call that tried to send on a closed connection gets EOF.
+func broken(c *conn, err error) bool {
+	var netErr net.Error
+	return c.closed() ||
+		errors.Is(err, pkgsftp.ErrSSHFxConnectionLost) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, &netErr)
 }
 
 // sleep waits for d or until ctx is done.

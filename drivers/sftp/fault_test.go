@@ -86,11 +86,18 @@ func TestCancelStuckCall(t *testing.T) {
 }
 
 func TestDeadLinkTimesOut(t *testing.T) {
-	d, p := viaProxy(t, sftp.WithTimeout(300*time.Millisecond), sftp.WithKeepAlive(100*time.Millisecond), sftp.WithRetries(1))
-	kvtest.OpenStore(t, d)
+	d, p := viaProxy(t, sftp.WithTimeout(time.Second), sftp.WithKeepAlive(200*time.Millisecond), sftp.WithRetries(1))
+	ctx := t.Context()
+	if err := d.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(ctx)
 	p.Pause(true) // the link hangs and never recovers
-	t.Cleanup(func() { p.Pause(false) })
-	_, err := d.Load(t.Context(), "ns/missing")
+	defer p.Pause(false)
+	_, err := d.Load(ctx, "ns/missing")
 	if !errors.Is(err, kv.ErrConnection) {
 		t.Fatalf("load over a dead link: %v, want kv.ErrConnection", err)
 	}
