@@ -32,6 +32,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -102,6 +103,9 @@ func run(ways []way, n, size, rounds int, dir string) error {
 	best := make([][]time.Duration, len(ways))
 	for r := range rounds {
 		for i, wy := range ways {
+			// Write back what the previous way left dirty, so that its
+			// writeback does not land in this way's timings.
+			syscall.Sync()
 			d, err := wy.run(ctx, filepath.Join(top, fmt.Sprintf("%s-%d", wy.name, r)), w)
 			if err != nil {
 				return fmt.Errorf("%s: %w", wy.name, err)
