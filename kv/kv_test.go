@@ -228,3 +228,29 @@ func TestFSError(t *testing.T) {
 	already := kv.NewError("store", "y", kv.ErrExists, nil)
 	assert.Same(t, already, kv.FSError("load", "x", already), "a kv error passes as it is")
 }
+
+func TestTransition(t *testing.T) {
+	var l kv.Lifecycle
+	ctx := context.Background()
+	ran := 0
+	work := func() error { ran++; return nil }
+	fail := errors.New("no disk")
+
+	assert.ErrorIs(t, l.Transition(ctx, kv.OpClose, work), kv.ErrNotOpen)
+	assert.ErrorIs(t, l.Transition(ctx, kv.OpOpen, func() error { return fail }), fail)
+	assert.False(t, l.IsOpen(), "a failed open leaves the store closed")
+	require.NoError(t, l.Transition(ctx, kv.OpCreate, work))
+	assert.False(t, l.IsOpen(), "create does not open")
+	require.NoError(t, l.Transition(ctx, kv.OpOpen, work))
+	assert.True(t, l.IsOpen())
+	for _, op := range []kv.Op{kv.OpCreate, kv.OpDestroy, kv.OpOpen} {
+		assert.ErrorIs(t, l.Transition(ctx, op, work), kv.ErrAlreadyOpen, op.String())
+	}
+	assert.ErrorIs(t, l.Transition(ctx, kv.OpClose, func() error { return fail }), fail)
+	assert.False(t, l.IsOpen(), "close closes even when its work fails")
+	assert.Equal(t, 2, ran, "work runs only in the right state")
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.ErrorIs(t, l.Transition(cancelled, kv.OpCreate, work), context.Canceled)
+}

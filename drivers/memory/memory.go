@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sync"
 
 	"github.com/kvcompose/compose/kv"
 )
@@ -17,7 +16,6 @@ type Driver struct {
 	name string
 	s    store
 	lc   kv.Lifecycle
-	mu   sync.Mutex // serializes Create, Destroy, Open and Close
 }
 
 var (
@@ -68,74 +66,48 @@ func (d *Driver) String() string { return "mem://" + d.name }
 // Create makes the store. An existing empty store is accepted; one with
 // items is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed("create"); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.NewError("create", "", nil, err)
-	}
-	d.s.mu.Lock()
-	defer d.s.mu.Unlock()
-	if d.s.root != nil && len(d.s.root.children) > 0 {
-		return kv.NewError("create", "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
-	}
-	if d.s.root == nil {
-		d.s.root = newDir()
-	}
-	return nil
+	return d.lc.Transition(ctx, kv.OpCreate, func() error {
+		d.s.mu.Lock()
+		defer d.s.mu.Unlock()
+		if d.s.root != nil && len(d.s.root.children) > 0 {
+			return kv.NewError("create", "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
+		}
+		if d.s.root == nil {
+			d.s.root = newDir()
+		}
+		return nil
+	})
 }
 
 // Destroy removes the store and its items; a missing store is
 // kv.ErrNoStore.
 func (d *Driver) Destroy(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed("destroy"); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.NewError("destroy", "", nil, err)
-	}
-	d.s.mu.Lock()
-	defer d.s.mu.Unlock()
-	if d.s.root == nil {
-		return kv.NewError("destroy", "", kv.ErrNoStore, nil)
-	}
-	d.s.root, d.s.usage = nil, 0
-	return nil
+	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
+		d.s.mu.Lock()
+		defer d.s.mu.Unlock()
+		if d.s.root == nil {
+			return kv.NewError("destroy", "", kv.ErrNoStore, nil)
+		}
+		d.s.root, d.s.usage = nil, 0
+		return nil
+	})
 }
 
 // Open opens the store; a missing one is kv.ErrNoStore.
 func (d *Driver) Open(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed("open"); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.NewError("open", "", nil, err)
-	}
-	d.s.mu.RLock()
-	exists := d.s.root != nil
-	d.s.mu.RUnlock()
-	if !exists {
-		return kv.NewError("open", "", kv.ErrNoStore, nil)
-	}
-	d.lc.SetOpen(true)
-	return nil
+	return d.lc.Transition(ctx, kv.OpOpen, func() error {
+		d.s.mu.RLock()
+		defer d.s.mu.RUnlock()
+		if d.s.root == nil {
+			return kv.NewError("open", "", kv.ErrNoStore, nil)
+		}
+		return nil
+	})
 }
 
 // Close closes the store. The items stay.
 func (d *Driver) Close(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckOpen("close", ""); err != nil {
-		return err
-	}
-	d.lc.SetOpen(false)
-	return nil
+	return d.lc.Transition(ctx, kv.OpClose, func() error { return nil })
 }
 
 // begin does the checks every item call starts with, in the order of

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -29,7 +28,6 @@ type Driver struct {
 	fsync bool
 
 	lc   kv.Lifecycle
-	mu   sync.Mutex // serializes Create, Destroy, Open and Close
 	root atomic.Pointer[os.Root]
 	dirs dirCache // handles of the directories items are in
 }
@@ -107,33 +105,27 @@ func (d *Driver) BenefitsFromPrecreation() bool { return true }
 // count) is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
 	const op = "create"
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed(op); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.NewError(op, "", nil, err)
-	}
-	if err := os.MkdirAll(d.base, dirPerm); err != nil {
-		if errors.Is(err, syscall.ENOTDIR) {
-			return kv.NewError(op, "", kv.ErrExists, err)
+	return d.lc.Transition(ctx, kv.OpCreate, func() error {
+		if err := os.MkdirAll(d.base, dirPerm); err != nil {
+			if errors.Is(err, syscall.ENOTDIR) {
+				return kv.NewError(op, "", kv.ErrExists, err)
+			}
+			return wrap(op, "", err)
 		}
-		return wrap(op, "", err)
-	}
-	f, err := os.Open(d.base)
-	if err != nil {
-		return wrap(op, "", err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(1)
-	if len(names) > 0 {
-		return kv.NewError(op, "", kv.ErrExists, errors.New(d.base+" is not empty"))
-	}
-	if err != nil && err != io.EOF {
-		return wrap(op, "", err)
-	}
-	return nil
+		f, err := os.Open(d.base)
+		if err != nil {
+			return wrap(op, "", err)
+		}
+		defer f.Close()
+		names, err := f.Readdirnames(1)
+		if len(names) > 0 {
+			return kv.NewError(op, "", kv.ErrExists, errors.New(d.base+" is not empty"))
+		}
+		if err != nil && err != io.EOF {
+			return wrap(op, "", err)
+		}
+		return nil
+	})
 }
 
 // Destroy removes the store and everything in it; a missing store is
@@ -142,77 +134,60 @@ func (d *Driver) Create(ctx context.Context) error {
 // succeeds and leaves it empty.
 func (d *Driver) Destroy(ctx context.Context) error {
 	const op = "destroy"
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed(op); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.NewError(op, "", nil, err)
-	}
-	r, err := d.openBase(op)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	dir, err := r.Open(".")
-	if err != nil {
-		return wrap(op, "", err)
-	}
-	names, err := dir.Readdirnames(-1)
-	dir.Close()
-	if err != nil {
-		return wrap(op, "", err)
-	}
-	for _, n := range names {
-		if err := r.RemoveAll(n); err != nil {
-			return wrap(op, n, err)
+	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
+		r, err := d.openBase(op)
+		if err != nil {
+			return err
 		}
-	}
-	// The contents are gone; a base that cannot go itself (a mount
-	// point, a read-only parent) stays behind, empty.
-	_ = os.Remove(d.base)
-	return nil
+		defer r.Close()
+		dir, err := r.Open(".")
+		if err != nil {
+			return wrap(op, "", err)
+		}
+		names, err := dir.Readdirnames(-1)
+		dir.Close()
+		if err != nil {
+			return wrap(op, "", err)
+		}
+		for _, n := range names {
+			if err := r.RemoveAll(n); err != nil {
+				return wrap(op, n, err)
+			}
+		}
+		// The contents are gone; a base that cannot go itself (a mount
+		// point, a read-only parent) stays behind, empty.
+		_ = os.Remove(d.base)
+		return nil
+	})
 }
 
 // Open opens the store; a missing base, or one that is not a directory, is
 // kv.ErrNoStore.
 func (d *Driver) Open(ctx context.Context) error {
 	const op = "open"
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed(op); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.NewError(op, "", nil, err)
-	}
-	r, err := d.openBase(op)
-	if err != nil {
-		return err
-	}
-	d.root.Store(r)
-	d.dirs.reset(r)
-	d.lc.SetOpen(true)
-	return nil
+	return d.lc.Transition(ctx, kv.OpOpen, func() error {
+		r, err := d.openBase(op)
+		if err != nil {
+			return err
+		}
+		d.root.Store(r)
+		d.dirs.reset(r)
+		return nil
+	})
 }
 
 // Close closes the store.
 func (d *Driver) Close(ctx context.Context) error {
 	const op = "close"
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckOpen(op, ""); err != nil {
-		return err
-	}
-	d.lc.SetOpen(false)
-	d.dirs.reset(nil)
-	if r := d.root.Swap(nil); r != nil {
-		if err := r.Close(); err != nil {
-			return wrap(op, "", err)
+	return d.lc.Transition(ctx, kv.OpClose, func() error {
+		d.dirs.reset(nil)
+		if r := d.root.Swap(nil); r != nil {
+			if err := r.Close(); err != nil {
+				return wrap(op, "", err)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // openBase opens an os.Root on the base directory; a missing base or one

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -34,7 +33,6 @@ type Driver struct {
 	cfg  config
 
 	lc   kv.Lifecycle
-	mu   sync.Mutex // serializes Create, Destroy, Open and Close
 	link link
 }
 
@@ -179,24 +177,21 @@ func (d *Driver) path(name string) string {
 // An existing empty directory is accepted; a non-empty one is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
 	const op = "create"
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed(op); err != nil {
-		return err
-	}
-	defer d.link.release()
-	return d.do(ctx, op, "", func(c *client) error {
-		if err := c.MkdirAll(d.base); err != nil {
-			return err
-		}
-		entries, err := c.ReadDir(d.base)
-		if err != nil {
-			return err
-		}
-		if len(entries) > 0 {
-			return kv.NewError(op, "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
-		}
-		return nil
+	return d.lc.Transition(ctx, kv.OpCreate, func() error {
+		defer d.link.release()
+		return d.do(ctx, op, "", func(c *client) error {
+			if err := c.MkdirAll(d.base); err != nil {
+				return err
+			}
+			entries, err := c.ReadDir(d.base)
+			if err != nil {
+				return err
+			}
+			if len(entries) > 0 {
+				return kv.NewError(op, "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
+			}
+			return nil
+		})
 	})
 }
 
@@ -204,17 +199,14 @@ func (d *Driver) Create(ctx context.Context) error {
 // missing store is kv.ErrNoStore.
 func (d *Driver) Destroy(ctx context.Context) error {
 	const op = "destroy"
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed(op); err != nil {
-		return err
-	}
-	defer d.link.release()
-	return d.do(ctx, op, "", func(c *client) error {
-		if err := d.checkBase(c, op); err != nil {
-			return err
-		}
-		return c.RemoveAll(d.base)
+	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
+		defer d.link.release()
+		return d.do(ctx, op, "", func(c *client) error {
+			if err := d.checkBase(c, op); err != nil {
+				return err
+			}
+			return c.RemoveAll(d.base)
+		})
 	})
 }
 
@@ -222,30 +214,21 @@ func (d *Driver) Destroy(ctx context.Context) error {
 // directory, is kv.ErrNoStore.
 func (d *Driver) Open(ctx context.Context) error {
 	const op = "open"
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckClosed(op); err != nil {
+	return d.lc.Transition(ctx, kv.OpOpen, func() error {
+		err := d.do(ctx, op, "", func(c *client) error { return d.checkBase(c, op) })
+		if err != nil {
+			d.link.release()
+		}
 		return err
-	}
-	err := d.do(ctx, op, "", func(c *client) error { return d.checkBase(c, op) })
-	if err != nil {
-		d.link.release()
-		return err
-	}
-	d.lc.SetOpen(true)
-	return nil
+	})
 }
 
 // Close closes the store and its connection.
 func (d *Driver) Close(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.lc.CheckOpen("close", ""); err != nil {
-		return err
-	}
-	d.lc.SetOpen(false)
-	d.link.release()
-	return nil
+	return d.lc.Transition(ctx, kv.OpClose, func() error {
+		d.link.release()
+		return nil
+	})
 }
 
 // checkBase returns kv.ErrNoStore unless the base is a directory.
