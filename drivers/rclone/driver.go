@@ -14,10 +14,17 @@
 // in-process remotes such as :memory: need that, since their content lives
 // inside the rcd.
 //
-// Remotes without real directories (object stores, :memory:) differ from
-// SEMANTICS.md where directories are concerned: Mkdir below the bucket is a
-// no-op, Info of a directory reports it only while it holds items, and
-// List of a missing directory yields nothing instead of kv.ErrNotFound.
+// On remotes without real directories (object stores, :memory:) a
+// directory is the prefix of the items below it. Mkdir keeps an empty one
+// alive with a hidden marker item (".dir.hid", never listed), Rmdir removes
+// the marker, and List of a prefix with nothing below it is kv.ErrNotFound,
+// so that these remotes follow SEMANTICS.md too.
+//
+// Replacing an existing item: rclone (1.60 at least, on remotes with
+// directories) deletes the old file and then moves the new one in. The
+// driver holds a per-name lock around that and around its own reads, so
+// its readers see the old value or the new one; another process reading
+// the same remote can find the item missing for that moment.
 package rclone
 
 import (

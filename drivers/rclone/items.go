@@ -89,6 +89,20 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
+	if ranged && offset < 0 {
+		// A suffix range past the start confuses rclone (a 404 from the
+		// local backend, a dropped connection from :memory:): ask for the
+		// size and read an absolute range.
+		it, err := d.stat(ctx, s, "load", name)
+		switch {
+		case err != nil:
+			return nil, err
+		case !it.Exists || it.Directory:
+			return nil, kv.NewError("load", name, kv.ErrNotFound, nil)
+		}
+		start, end := kv.ClampRange(it.Size, offset, size)
+		offset, size = start, end-start
+	}
 	if ranged && size == 0 {
 		it, err := d.stat(ctx, s, "load", name)
 		switch {
@@ -104,14 +118,6 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	var value []byte
 	err = retry(ctx, func() error {
 		v, resp, err := s.get(ctx, d.cfg, d.remote, name, rng, limit)
-		if err != nil && offset < 0 && resp != nil && resp.StatusCode == http.StatusNotFound &&
-			resp.Header.Get("Content-Range") != "" {
-			// rclone (1.60 at least) answers a suffix range longer than
-			// the value with 404 and a Content-Range header; a missing
-			// item has none. The offset is clamped to the start.
-			r, l := rangeHeader(0, size, true)
-			v, resp, err = s.get(ctx, d.cfg, d.remote, name, r, l)
-		}
 		if err == nil && ranged && resp.StatusCode == http.StatusOK { // Range ignored
 			start, end := kv.ClampRange(int64(len(v)), offset, size)
 			v = v[start:end]
@@ -131,8 +137,6 @@ func rangeHeader(offset, size int64, ranged bool) (string, int64) {
 	switch {
 	case !ranged:
 		return "", -1
-	case offset < 0:
-		return fmt.Sprintf("bytes=%d", offset), size // "bytes=-N", the last N bytes
 	case size < 0 || size > math.MaxInt64-offset:
 		return fmt.Sprintf("bytes=%d-", offset), -1
 	}
@@ -231,15 +235,12 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 	if err != nil {
 		return kv.ErrorSeq(err)
 	}
-	var out struct {
-		List []entry `json:"list"`
-	}
-	err = s.call(ctx, d.cfg, "operations/list", params{"fs": d.remote, "remote": name, "opt": listOpt}, &out)
+	entries, err := d.list(ctx, s, "list", name)
 	if err != nil {
-		return kv.ErrorSeq(s.kvError("list", name, err))
+		return kv.ErrorSeq(err)
 	}
-	items := make([]kv.ItemInfo, 0, len(out.List))
-	for _, e := range out.List {
+	items := make([]kv.ItemInfo, 0, len(entries))
+	for _, e := range entries {
 		if kv.IsValidName(e.Name) {
 			items = append(items, e.info(e.Name))
 		}
@@ -248,14 +249,43 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 	return kv.SliceSeq(ctx, "list", name, items)
 }
 
+// dirMarker is the hidden item that makes a directory exist on a remote
+// without real directories (object stores, :memory:), where a directory is
+// only a prefix of the items below it. Its name is not valid, so it is
+// never listed.
+const dirMarker = ".dir" + kv.HiddenSuffix
+
+// list returns the raw entries of the directory name, hidden ones included.
+// On a remote without real directories a prefix with nothing below it is a
+// missing directory, kv.ErrNotFound.
+func (d *Driver) list(ctx context.Context, s *server, op, name string) ([]entry, error) {
+	var out struct {
+		List []entry `json:"list"`
+	}
+	err := s.call(ctx, d.cfg, "operations/list", params{"fs": d.remote, "remote": name, "opt": listOpt}, &out)
+	if err != nil {
+		return nil, s.kvError(op, name, err)
+	}
+	if s.bucketBased && name != "" && len(out.List) == 0 {
+		return nil, kv.NewError(op, name, kv.ErrNotFound, nil)
+	}
+	return out.List, nil
+}
+
 // Mkdir creates the directory name and its parents; an existing directory
-// is accepted. On object stores only a bucket is really created.
+// is accepted. On a remote without real directories it stores a hidden
+// marker in the directory, so that it exists while empty.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
 	s, err := d.begin("mkdir", name, true, nil)
 	if err != nil {
 		return err
 	}
-	if err := s.call(ctx, d.cfg, "operations/mkdir", params{"fs": d.remote, "remote": name}, nil); err != nil {
+	if s.bucketBased && name != "" {
+		err = retry(ctx, func() error { return s.upload(ctx, d.cfg, d.remote, name, dirMarker, nil) })
+	} else {
+		err = s.call(ctx, d.cfg, "operations/mkdir", params{"fs": d.remote, "remote": name}, nil)
+	}
+	if err != nil {
 		return s.kvError("mkdir", name, err)
 	}
 	return nil
@@ -278,17 +308,21 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 	case !it.Directory:
 		return kv.NewError("rmdir", name, nil, errors.New("not a directory"))
 	}
-	if s.bucketBased { // rmdir would succeed on a non-empty directory
-		var out struct {
-			List []entry `json:"list"`
+	if s.bucketBased {
+		// A directory is its items: refuse any but the marker, and
+		// remove the marker.
+		entries, err := d.list(ctx, s, "rmdir", name)
+		if err != nil {
+			return err
 		}
-		err := s.call(ctx, d.cfg, "operations/list", params{"fs": d.remote, "remote": name, "opt": listOpt}, &out)
+		if slices.ContainsFunc(entries, func(e entry) bool { return e.Name != dirMarker }) {
+			return kv.NewError("rmdir", name, nil, errors.New("directory not empty"))
+		}
+		err = s.call(ctx, d.cfg, "operations/deletefile", params{"fs": d.remote, "remote": path.Join(name, dirMarker)}, nil)
 		if err != nil {
 			return s.kvError("rmdir", name, err)
 		}
-		if len(out.List) > 0 {
-			return kv.NewError("rmdir", name, nil, errors.New("directory not empty"))
-		}
+		return nil
 	}
 	if err := s.call(ctx, d.cfg, "operations/rmdir", params{"fs": d.remote, "remote": name}, nil); err != nil {
 		return s.kvError("rmdir", name, err)

@@ -68,15 +68,23 @@ func requireRclone(t testing.TB) {
 }
 
 // hasMemoryBackend reports whether the installed rclone has the memory
-// backend (1.56 and newer).
+// backend (1.56 and newer): "rclone help backends" lists it.
 func hasMemoryBackend(t testing.TB) bool {
 	t.Helper()
 	bin, err := binaryPath(config{})
 	if err != nil {
 		return false
 	}
-	out, err := exec.Command(bin, "help", "backend", "memory").CombinedOutput()
-	return err == nil && strings.Contains(string(out), "memory")
+	out, err := exec.Command(bin, "help", "backends").Output()
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "memory" {
+			return true
+		}
+	}
+	return false
 }
 
 // newLocal returns a driver on a :local: remote in a new temporary
