@@ -1,0 +1,151 @@
+// Command kvcompose works on kvcompose stores from the shell: it creates and
+// destroys stores, lists, reads, writes, renames, soft-deletes and hashes
+// items, reports the quota, and benchmarks a store. Every store is given by
+// its URL (file:///abs/path, sftp://host/path, rclone:remote:path, ...) and
+// opened with compose.Open, so every command goes through the same stack of
+// layers as a program using the library.
+//
+// Exit status: 0 on success, 1 when the operation failed, 2 for a usage
+// error (a bad flag or argument, a malformed URL, an invalid name). Every
+// error is one line on stderr that names the item and the cause.
+//
+// The semantics of every call are in docs/semantics.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// The exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run runs the command line args and returns the exit status. It never
+// panics: a panic is reported as one line, like every other error.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	sess := &session{stdin: stdin, stdout: stdout, stderr: stderr}
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintln(stderr, "kvcompose: internal error (please report it):", oneLine(fmt.Sprint(r)))
+			code = exitFailed
+		}
+	}()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(withSession(ctx, sess))
+	sess.printStats()
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		err = fmt.Errorf("interrupted: %w", err)
+	}
+	fmt.Fprintln(stderr, "kvcompose: "+oneLine(err.Error()))
+	return exitCode(err, sess.started)
+}
+
+// newRootCmd returns the kvcompose command with its global flags and every
+// subcommand.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kvcompose",
+		Short: "Work on kvcompose key/value stores",
+		Long: `kvcompose works on kvcompose key/value stores, given by their URL:
+
+  file:///absolute/path          a directory on this machine
+  sftp://[user@]host[:port]/path an SFTP server (~/.ssh/config applies)
+  rclone:remote:path             any rclone remote
+  mem://name                     in memory (gone when the command ends)
+
+Names are namespace/key, lowercase ASCII ("data/0123abcd"). With --levels
+or --layout the names are nested as a program using those levels sees them;
+without, every command works on the names as stored.
+
+Exit status: 0 success, 1 the operation failed, 2 usage error.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringArray("levels", nil, "nesting levels of a namespace, NS=N[,M] (repeatable: --levels data/=2 --levels config/=0)")
+	pf.String("layout", "", "a known layout of levels: borg2 (archives/ cache/ config/ index/ keys/ locks/ at level 0, packs/ at level 1)")
+	pf.Bool("stats", false, "print the table of calls, errors, time and bytes per operation on exit (to stderr)")
+	pf.BoolP("quiet", "q", false, "no progress bars and no messages, only results and errors")
+	_ = root.RegisterFlagCompletionFunc("layout", cobra.FixedCompletions([]string{"borg2"}, cobra.ShellCompDirectiveNoFileComp))
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageErrorf("%s (see '%s --help')", err, cmd.CommandPath())
+	})
+	root.AddCommand(
+		newCreateCmd(),
+		newDestroyCmd(),
+		newLsCmd(),
+		newInfoCmd(),
+		newGetCmd(),
+		newPutCmd(),
+		newRmCmd(),
+		newUndeleteCmd(),
+		newMvCmd(),
+		newHashCmd(),
+		newQuotaCmd(),
+		newBenchCmd(),
+	)
+	return root
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// exitCode maps an error to the exit status: a usage error, or any error
+// before a command started to run (unknown command, bad flag, wrong number
+// of arguments), a malformed URL or an invalid name is 2, anything else 1.
+func exitCode(err error, started bool) int {
+	var u *usageError
+	switch {
+	case !started, errors.As(err, &u):
+		return exitUsage
+	case errors.Is(err, kv.ErrInvalidURL), errors.Is(err, kv.ErrInvalidName):
+		return exitUsage
+	}
+	return exitFailed
+}
+
+// oneLine joins the lines of a message (errors.Join gives several) with
+// "; ", so that every error is one line.
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Progress is shown only for work that lasts: the bar appears after
+// progressDelay and is redrawn every progressTick.
+const (
+	progressDelay = 300 * time.Millisecond
+	progressTick  = 100 * time.Millisecond
+)
+
+// progress shows the progress of one piece of long work on stderr. Its
+// counters are atomic, so the work updates them cheaply from any goroutine;
+// a goroutine of its own draws the bar. When stderr is not a terminal, or
+// with -q, nothing is drawn and the methods only count.
+type progress struct {
+	done, total atomic.Int64
+	stop        chan struct{}
+	finished    chan struct{}
+}
+
+// progressOpts says what a bar shows.
+type progressOpts struct {
+	bytes bool // the counts are bytes
+	// dataOnStdout: the command writes its result to stdout; the bar is
+	// then drawn only when stdout is not a terminal, so that it does not
+	// mix with the result on the screen.
+	dataOnStdout bool
+	// source, when set, is the count of steps done, read instead of the
+	// progress's own.
+	source *atomic.Int64
+}
+
+// startProgress starts showing the progress of work described by desc,
+// with total steps (< 0: unknown, a spinner with a count). Call Done when
+// the work ends.
+func (a *app) startProgress(desc string, total int64, o progressOpts) *progress {
+	p := &progress{}
+	p.total.Store(total)
+	if a.quiet || !isTerminal(a.stderr) || o.dataOnStdout && isTerminal(a.stdout) {
+		return p
+	}
+	p.stop, p.finished = make(chan struct{}), make(chan struct{})
+	go p.draw(a.stderr, desc, o)
+	return p
+}
+
+// Add counts n more steps done.
+func (p *progress) Add(n int64) { p.done.Add(n) }
+
+// Set sets the steps done.
+func (p *progress) Set(n int64) { p.done.Store(n) }
+
+// SetTotal sets the number of steps of the work.
+func (p *progress) SetTotal(n int64) { p.total.Store(n) }
+
+// Done removes the bar, if one was drawn, and returns once it is gone.
+func (p *progress) Done() {
+	if p.stop == nil {
+		return
+	}
+	close(p.stop)
+	<-p.finished
+	p.stop = nil
+}
+
+func (p *progress) draw(w io.Writer, desc string, o progressOpts) {
+	defer close(p.finished)
+	delay := time.NewTimer(progressDelay)
+	select {
+	case <-p.stop:
+		delay.Stop()
+		return
+	case <-delay.C:
+	}
+	bar := newBar(w, desc, p.total.Load(), o.bytes)
+	tick := time.NewTicker(progressTick)
+	defer tick.Stop()
+	max := p.total.Load()
+	for {
+		if t := p.total.Load(); t != max && t > 0 {
+			bar.ChangeMax64(t)
+			max = t
+		}
+		done := p.done.Load()
+		if o.source != nil {
+			done = o.source.Load()
+		}
+		_ = bar.Set64(done)
+		select {
+		case <-p.stop:
+			_ = bar.Finish()
+			_ = bar.Clear()
+			_ = bar.Exit()
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// newBar returns a bar of total steps (a spinner when total is unknown)
+// that erases itself when finished.
+func newBar(w io.Writer, desc string, total int64, bytes bool) *progressbar.ProgressBar {
+	if total <= 0 {
+		total = -1
+	}
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(progressTick),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetRenderBlankState(true),
+	}
+	if bytes {
+		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionUseIECUnits(true))
+	} else {
+		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts())
+	}
+	return progressbar.NewOptions64(total, opts...)
+}
