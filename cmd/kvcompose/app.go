@@ -26,6 +26,8 @@ import (
 type session struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// isTerminal reports whether a stream is a terminal (nil: never).
+	isTerminal func(stream any) bool
 
 	// started is set when a command's RunE begins: an error before that
 	// is a usage error.
@@ -79,7 +81,7 @@ type app struct {
 func appFor(cmd *cobra.Command) (*app, error) {
 	s, _ := cmd.Context().Value(sessionKey{}).(*session)
 	if s == nil { // run outside run(): the process's streams
-		s = &session{stdin: cmd.InOrStdin(), stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}
+		s = &session{stdin: cmd.InOrStdin(), stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), isTerminal: isTerminal}
 	}
 	s.started = true
 	f := cmd.Flags()
@@ -195,11 +197,14 @@ func inStore(rawURL string, err error) error {
 	return fmt.Errorf("%s: %w", rawURL, err)
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
+// isTerminal reports whether stream is a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
+
+// terminal reports whether stream is a terminal, as the session sees it.
+func (s *session) terminal(stream any) bool { return s.isTerminal != nil && s.isTerminal(stream) }
 
 // nargs checks that a command has from min to max arguments (max < 0: no
 // limit); a wrong number is a usage error that shows the command's use.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -121,8 +124,8 @@ func (a *app) bench(cmd *cobra.Command, args []string, bf benchFlags) error {
 	if err != nil {
 		return inStore(where, err)
 	}
-	fmt.Fprintf(a.stdout, "bench: %d items of %d bytes in %s/ (levels %v), best of %d rounds, at %s\n\n",
-		bf.n, bf.size, w.Namespace, a.levels, bf.rounds, where)
+	fmt.Fprintf(a.stdout, "bench: %d items of %d bytes in %s/ (levels %s), best of %s, at %s\n\n",
+		bf.n, bf.size, w.Namespace, formatLevels(a.levels), plural(bf.rounds, "round"), where)
 	return res.WriteTable(a.stdout)
 }
 
@@ -151,4 +154,17 @@ func localDir(rawURL string) (string, error) {
 		return "", usageErrorf("bench --compare %s: want a file:///absolute/dir URL for the local disk", rawURL)
 	}
 	return filepath.FromSlash(u.Path), nil
+}
+
+// formatLevels gives levels as --levels takes them: "data/=1 packs/=1,2".
+func formatLevels(levels map[string][]int) string {
+	var parts []string
+	for _, ns := range slices.Sorted(maps.Keys(levels)) {
+		var lv []string
+		for _, l := range levels[ns] {
+			lv = append(lv, strconv.Itoa(l))
+		}
+		parts = append(parts, ns+"="+strings.Join(lv, ","))
+	}
+	return strings.Join(parts, " ")
 }

@@ -50,7 +50,7 @@ var errNotConfirmed = errors.New("not confirmed (--yes skips the question)")
 func (a *app) confirm(question string) error {
 	fmt.Fprint(a.stderr, question)
 	line, err := bufio.NewReader(a.stdin).ReadString('\n')
-	if !isTerminal(a.stdin) {
+	if !a.terminal(a.stdin) {
 		fmt.Fprintln(a.stderr) // the answer did not echo a newline
 	}
 	if err != nil && line == "" {

@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -35,13 +34,14 @@ const (
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	sess := &session{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: isTerminal}
+	os.Exit(run(context.Background(), os.Args[1:], sess))
 }
 
-// run runs the command line args and returns the exit status. It never
-// panics: a panic is reported as one line, like every other error.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
-	sess := &session{stdin: stdin, stdout: stdout, stderr: stderr}
+// run runs the command line args in sess and returns the exit status. It
+// never panics: a panic is reported as one line, like every other error.
+func run(ctx context.Context, args []string, sess *session) (code int) {
+	stderr := sess.stderr
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintln(stderr, "kvcompose: internal error (please report it):", oneLine(fmt.Sprint(r)))
@@ -53,8 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	root := newRootCmd()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
+	root.SetIn(sess.stdin)
+	root.SetOut(sess.stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(withSession(ctx, sess))
 	sess.printStats()

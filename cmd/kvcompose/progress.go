@@ -43,7 +43,7 @@ type progressOpts struct {
 func (a *app) startProgress(desc string, total int64, o progressOpts) *progress {
 	p := &progress{}
 	p.total.Store(total)
-	if a.quiet || !isTerminal(a.stderr) || o.dataOnStdout && isTerminal(a.stdout) {
+	if a.quiet || !a.terminal(a.stderr) || o.dataOnStdout && a.terminal(a.stdout) {
 		return p
 	}
 	p.stop, p.finished = make(chan struct{}), make(chan struct{})

@@ -43,7 +43,7 @@ the old value or the new one, never a part.`,
 // it is "-". A bar shows the progress of reading a large file.
 func (a *app) readInput(args []string) ([]byte, error) {
 	if len(args) == 0 || args[0] == "-" {
-		if isTerminal(a.stdin) {
+		if a.terminal(a.stdin) {
 			return nil, usageErrorf("put: no FILE given and stdin is a terminal")
 		}
 		var buf bytes.Buffer

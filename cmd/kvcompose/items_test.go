@@ -1,0 +1,254 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	u, dir := newStore(t)
+	file := filepath.Join(t.TempDir(), "value")
+	value := strings.Repeat("0123456789", 1000)
+	if err := os.WriteFile(file, []byte(value), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, "", "put", u, "config/settings", file)
+	ok(t, "from stdin", "put", u, "data/aa")
+	ok(t, "dash", "put", u, "data/bb", "-")
+
+	if got := ok(t, "", "get", u, "config/settings"); got != value {
+		t.Errorf("get config/settings: %d bytes, want %d", len(got), len(value))
+	}
+	if got := ok(t, "", "get", u, "data/aa"); got != "from stdin" {
+		t.Errorf("get data/aa = %q", got)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if got := ok(t, "", "get", "-o", out, u, "data/bb"); got != "" {
+		t.Errorf("get -o wrote %q to stdout", got)
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "dash" {
+		t.Errorf("get -o: %q, %v", b, err)
+	}
+	// The store holds the names as given, on disk.
+	if b, err := os.ReadFile(filepath.Join(dir, "data", "aa")); err != nil || string(b) != "from stdin" {
+		t.Errorf("on disk: %q, %v", b, err)
+	}
+
+	if got := ok(t, "", "ls", u); got != "config/\ndata/\n" {
+		t.Errorf("ls root = %q", got)
+	}
+	for _, ns := range []string{"data", "data/"} {
+		if got := ok(t, "", "ls", u, ns); got != "aa\nbb\n" {
+			t.Errorf("ls %s = %q", ns, got)
+		}
+	}
+
+	sum := sha256.Sum256([]byte(value))
+	if got := ok(t, "", "hash", u, "config/settings"); got != hex.EncodeToString(sum[:])+"\n" {
+		t.Errorf("hash = %q", got)
+	}
+	if got := ok(t, "", "hash", "--algorithm", "md5", u, "data/aa"); len(got) != 33 {
+		t.Errorf("hash --algorithm md5 = %q", got)
+	}
+
+	ok(t, "", "mv", u, "data/aa", "data/cc")
+	if got := ok(t, "", "ls", u, "data"); got != "bb\ncc\n" {
+		t.Errorf("ls after mv = %q", got)
+	}
+	ok(t, "", "rm", u, "data/bb")
+	if got := ok(t, "", "ls", u, "data"); got != "cc\n" {
+		t.Errorf("ls after rm = %q", got)
+	}
+
+	info := ok(t, "", "info", u, "data/cc")
+	for _, want := range []string{"name:      data/cc\n", "exists:    true\n", "size:      10\n", "directory: false\n", "atime:     2"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("info lacks %q:\n%s", want, info)
+		}
+	}
+	if info := ok(t, "", "info", u, "data/missing"); !strings.Contains(info, "exists:    false\n") {
+		t.Errorf("info of a missing item:\n%s", info)
+	}
+	var e struct {
+		Name   string
+		Exists bool
+		Size   int64
+	}
+	if err := json.Unmarshal([]byte(ok(t, "", "info", "--json", u, "data/cc")), &e); err != nil || e != (struct {
+		Name   string
+		Exists bool
+		Size   int64
+	}{"data/cc", true, 10}) {
+		t.Errorf("info --json: %+v, %v", e, err)
+	}
+
+	if got := ok(t, "", "quota", u); got != "limit: not tracked\nusage: not tracked\n" {
+		t.Errorf("quota = %q", got)
+	}
+	if got := ok(t, "", "quota", "--json", u); got != `{"limit":-1,"usage":-1}`+"\n" {
+		t.Errorf("quota --json = %q", got)
+	}
+
+	ok(t, "", "destroy", "--yes", u)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("destroy left %s: %v", dir, err)
+	}
+}
+
+func TestLsLongAndJSON(t *testing.T) {
+	u, _ := newStore(t)
+	ok(t, "12345", "put", u, "data/aa")
+	ok(t, "", "put", u, "data/bb")
+	ok(t, "x", "put", u, "data/sub/cc")
+
+	long := regexp.MustCompile(`^ +(\d+)  (\S+) +  (\S+)$`)
+	want := []struct{ size, name string }{{"5", "aa"}, {"0", "bb"}, {"", "sub/"}}
+	lines := strings.Split(strings.TrimSuffix(ok(t, "", "ls", "-l", u, "data"), "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("ls -l: %q", lines)
+	}
+	for i, l := range lines {
+		m := long.FindStringSubmatch(l)
+		if m == nil || m[3] != want[i].name || want[i].size != "" && m[1] != want[i].size {
+			t.Errorf("ls -l line %q, want size %s name %s", l, want[i].size, want[i].name)
+		}
+	}
+
+	type entry struct {
+		Name      string  `json:"name"`
+		Size      int64   `json:"size"`
+		Directory bool    `json:"directory"`
+		Atime     *string `json:"atime"`
+	}
+	var got []entry
+	for _, l := range strings.Split(strings.TrimSuffix(ok(t, "", "ls", "--json", u, "data"), "\n"), "\n") {
+		var e entry
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("ls --json line %q: %v", l, err)
+		}
+		got = append(got, e)
+	}
+	if len(got) != 3 || got[0].Name != "aa" || got[0].Size != 5 || got[0].Atime == nil ||
+		got[1].Name != "bb" || got[2].Name != "sub" || !got[2].Directory {
+		t.Errorf("ls --json: %+v", got)
+	}
+}
+
+func TestRange(t *testing.T) {
+	u, _ := newStore(t)
+	ok(t, "0123456789", "put", u, "data/aa")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--offset", "3"}, "3456789"},
+		{[]string{"--offset", "3", "--size", "2"}, "34"},
+		{[]string{"--size", "4"}, "0123"},
+		{[]string{"--offset", "-3"}, "789"},
+		{[]string{"--offset", "-4", "--size", "2"}, "67"},
+		{[]string{"--offset", "-40"}, "0123456789"},
+		{[]string{"--offset", "8", "--size", "100"}, "89"},
+		{[]string{"--offset", "20"}, ""},
+		{[]string{"--size", "0"}, ""},
+	} {
+		if got := ok(t, "", append(append([]string{"get"}, c.args...), u, "data/aa")...); got != c.want {
+			t.Errorf("get %s = %q, want %q", strings.Join(c.args, " "), got, c.want)
+		}
+	}
+}
+
+func TestSoftDelete(t *testing.T) {
+	u, _ := newStore(t)
+	ok(t, "old", "put", u, "data/aa")
+	ok(t, "", "rm", "--soft", u, "data/aa")
+	if got := ok(t, "", "ls", u, "data"); got != "" {
+		t.Errorf("ls after rm --soft = %q", got)
+	}
+	if got := ok(t, "", "ls", "--deleted", u, "data"); got != "aa\n" {
+		t.Errorf("ls --deleted = %q", got)
+	}
+	if got := ok(t, "", "get", "--deleted", u, "data/aa"); got != "old" {
+		t.Errorf("get --deleted = %q", got)
+	}
+	ok(t, "new", "put", u, "data/aa") // a live and a deleted version coexist
+	if got := ok(t, "", "get", u, "data/aa"); got != "new" {
+		t.Errorf("get = %q", got)
+	}
+	ok(t, "", "undelete", u, "data/aa") // replaces the live one
+	if got := ok(t, "", "get", u, "data/aa"); got != "old" {
+		t.Errorf("get after undelete = %q", got)
+	}
+	if got := ok(t, "", "ls", "--deleted", u, "data"); got != "" {
+		t.Errorf("ls --deleted after undelete = %q", got)
+	}
+	ok(t, "", "rm", "--soft", u, "data/aa")
+	ok(t, "", "rm", "--deleted", u, "data/aa")
+	if got := ok(t, "", "ls", "--deleted", u, "data"); got != "" {
+		t.Errorf("ls --deleted after rm --deleted = %q", got)
+	}
+}
+
+const key = "0123456789abcdef0123456789abcdef"
+
+func TestLevels(t *testing.T) {
+	levels := []string{"--levels", "data/=1", "--levels", "config=0"}
+	u, dir := newStore(t, levels...)
+	if ents, err := os.ReadDir(filepath.Join(dir, "data")); err != nil || len(ents) != 256 {
+		t.Fatalf("create pre-created %d directories in data/, want 256 (%v)", len(ents), err)
+	}
+	ok(t, "v", append([]string{"put", u, "data/" + key}, levels...)...)
+	ok(t, "c", append([]string{"put", u, "config/settings"}, levels...)...)
+	if _, err := os.Stat(filepath.Join(dir, "data", "01", key)); err != nil {
+		t.Errorf("the item is not at nesting level 1: %v", err)
+	}
+	if got := ok(t, "", append([]string{"ls", u, "data"}, levels...)...); got != key+"\n" {
+		t.Errorf("ls with levels = %q", got)
+	}
+	if got := ok(t, "", append([]string{"get", u, "data/" + key}, levels...)...); got != "v" {
+		t.Errorf("get with levels = %q", got)
+	}
+	// Without levels, the names as stored.
+	if got := ok(t, "", "ls", u, "data/01"); got != key+"\n" {
+		t.Errorf("ls data/01 without levels = %q", got)
+	}
+	if got := ok(t, "", "get", u, "data/01/"+key); got != "v" {
+		t.Errorf("get the stored name = %q", got)
+	}
+	if got := ok(t, "", "ls", u, "data"); !strings.HasPrefix(got, "00/\n01/\n02/\n") || strings.Count(got, "\n") != 256 {
+		t.Errorf("ls data without levels: %d lines, starting %q", strings.Count(got, "\n"), got[:min(len(got), 12)])
+	}
+}
+
+func TestLayoutBorg2(t *testing.T) {
+	u, dir := newStore(t, "--layout", "borg2")
+	for _, ns := range []string{"archives", "cache", "config", "index", "keys", "locks"} {
+		if fi, err := os.Stat(filepath.Join(dir, ns)); err != nil || !fi.IsDir() {
+			t.Errorf("create --layout borg2 made no %s/: %v", ns, err)
+		}
+	}
+	if ents, err := os.ReadDir(filepath.Join(dir, "packs")); err != nil || len(ents) != 256 {
+		t.Errorf("packs/ has %d directories, want 256 (%v)", len(ents), err)
+	}
+	ok(t, "pack", "put", "--layout", "borg2", u, "packs/"+key)
+	ok(t, "cfg", "put", "--layout", "borg2", u, "config/id")
+	if _, err := os.Stat(filepath.Join(dir, "packs", "01", key)); err != nil {
+		t.Errorf("packs/ is not at level 1: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "config", "id")); err != nil {
+		t.Errorf("config/ is not at level 0: %v", err)
+	}
+	if got := ok(t, "", "ls", "--layout", "borg2", u, "packs"); got != key+"\n" {
+		t.Errorf("ls packs = %q", got)
+	}
+	// --levels overrides the layout per namespace.
+	ok(t, "p2", "put", "--layout", "borg2", "--levels", "packs/=2", u, "packs/ff"+key[2:])
+	if _, err := os.Stat(filepath.Join(dir, "packs", "ff", "23", "ff"+key[2:])); err != nil {
+		t.Errorf("--levels packs/=2 over borg2: %v", err)
+	}
+}
