@@ -1,6 +1,6 @@
 module github.com/kvcompose/compose
 
-go 1.25.0
+go 1.25.2
 
 require (
 	github.com/kevinburke/ssh_config v1.6.0
