@@ -118,7 +118,7 @@ func (a *app) bench(cmd *cobra.Command, args []string, bf benchFlags) error {
 		ways = []bench.Way{bench.Store("store", func(int) (kv.Backend, error) { return a.compose(args[0]) })}
 	}
 
-	p := a.startProgress("bench", int64(bf.rounds*len(ways))*w.Ops(), progressOpts{source: &w.Done})
+	p := a.startProgress("bench", int64(bf.rounds*len(ways))*w.Ops(), progressOpts{count: true, source: &w.Done})
 	res, err := bench.Run(cmd.Context(), ways, w, bf.rounds)
 	p.Done()
 	if err != nil {

@@ -27,17 +27,22 @@ progress on a terminal.`,
 			if err != nil {
 				return err
 			}
-			p := a.startProgress("pre-creating directories", -1, progressOpts{})
+			p := a.startProgress("pre-creating directories", -1, progressOpts{count: true})
 			defer p.Done()
-			track := nesting.WithProgress(func(done, total int) {
-				p.SetTotal(int64(total))
-				p.Set(int64(done))
-			})
-			s, err := a.compose(args[0], compose.WithNestingOptions(track))
+			s, err := a.compose(args[0], nestingProgress(p))
 			if err != nil {
 				return err
 			}
 			return inStore(args[0], s.Create(cmd.Context()))
 		},
 	}
+}
+
+// nestingProgress makes the nesting layer report its progress (pre-creating
+// directories on Create) to p.
+func nestingProgress(p *progress) compose.Option {
+	return compose.WithNestingOptions(nesting.WithProgress(func(done, total int) {
+		p.SetTotal(int64(total))
+		p.Set(int64(done))
+	}))
 }

@@ -24,17 +24,20 @@ func newDestroyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.compose(args[0])
-			if err != nil {
-				return err
-			}
 			if !yes {
+				if _, err := a.compose(args[0]); err != nil { // a bad URL before the question
+					return err
+				}
 				if err := a.confirm(fmt.Sprintf("destroy %s and everything in it? [y/N] ", args[0])); err != nil {
 					return inStore(args[0], err)
 				}
 			}
 			p := a.startProgress("destroying", -1, progressOpts{})
 			defer p.Done()
+			s, err := a.compose(args[0], nestingProgress(p))
+			if err != nil {
+				return err
+			}
 			return inStore(args[0], s.Destroy(cmd.Context()))
 		},
 	}

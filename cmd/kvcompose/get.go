@@ -43,7 +43,7 @@ the end, and a part past the end is cut at the end.`,
 			}
 			var value []byte
 			err = a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
-				p := a.startProgress("loading "+args[1], -1, progressOpts{bytes: true, dataOnStdout: output == "" || output == "-"})
+				p := a.startProgress("loading "+args[1], -1, progressOpts{dataOnStdout: output == "" || output == "-"})
 				defer p.Done()
 				value, err = s.Load(cmd.Context(), args[1], opts...)
 				return err

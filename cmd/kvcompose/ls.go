@@ -52,7 +52,7 @@ name, one per line; directories end in "/". A nested namespace (--levels,
 			out := bufio.NewWriter(a.stdout)
 			defer out.Flush()
 			return a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
-				p := a.startProgress("listing "+ns, -1, progressOpts{dataOnStdout: true})
+				p := a.startProgress("listing "+ns, -1, progressOpts{count: true, dataOnStdout: true})
 				defer p.Done()
 				for it, err := range s.List(cmd.Context(), ns, opts...) {
 					if err != nil {

@@ -25,9 +25,11 @@ type progress struct {
 	finished    chan struct{}
 }
 
-// progressOpts says what a bar shows.
+// progressOpts says what a bar shows: bytes, a count of steps, or (with
+// neither) a spinner and the time elapsed.
 type progressOpts struct {
-	bytes bool // the counts are bytes
+	bytes bool // the steps are bytes
+	count bool // show the steps done and their rate
 	// dataOnStdout: the command writes its result to stdout; the bar is
 	// then drawn only when stdout is not a terminal, so that it does not
 	// mix with the result on the screen.
@@ -79,7 +81,7 @@ func (p *progress) draw(w io.Writer, desc string, o progressOpts) {
 		return
 	case <-delay.C:
 	}
-	bar := newBar(w, desc, p.total.Load(), o.bytes)
+	bar := newBar(w, desc, p.total.Load(), o)
 	tick := time.NewTicker(progressTick)
 	defer tick.Stop()
 	max := p.total.Load()
@@ -106,7 +108,7 @@ func (p *progress) draw(w io.Writer, desc string, o progressOpts) {
 
 // newBar returns a bar of total steps (a spinner when total is unknown)
 // that erases itself when finished.
-func newBar(w io.Writer, desc string, total int64, bytes bool) *progressbar.ProgressBar {
+func newBar(w io.Writer, desc string, total int64, o progressOpts) *progressbar.ProgressBar {
 	if total <= 0 {
 		total = -1
 	}
@@ -119,9 +121,10 @@ func newBar(w io.Writer, desc string, total int64, bytes bool) *progressbar.Prog
 		progressbar.OptionSpinnerType(14),
 		progressbar.OptionSetRenderBlankState(true),
 	}
-	if bytes {
+	switch {
+	case o.bytes:
 		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionUseIECUnits(true))
-	} else {
+	case o.count:
 		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts())
 	}
 	return progressbar.NewOptions64(total, opts...)

@@ -31,7 +31,7 @@ the old value or the new one, never a part.`,
 				return err
 			}
 			return a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
-				p := a.startProgress("storing "+args[1], -1, progressOpts{bytes: true})
+				p := a.startProgress("storing "+args[1], -1, progressOpts{})
 				defer p.Done()
 				return s.Store(cmd.Context(), args[1], value)
 			})
