@@ -78,4 +78,3 @@ func (l *Layer) changeLevel(ctx context.Context, from, to string, opts []kv.Opti
 	}
 	return callerErr(l.next.Move(ctx, cur, it.at(it.ns.last()), opts...), kv.OpMove, cur, from)
 }
-

@@ -26,7 +26,7 @@ type probe struct {
 	listInflight, maxListInflight atomic.Int64
 	listGateOnce                  sync.Once
 	listFull                      chan struct{}
-	gate      int64 // Mkdir calls wait until this many are in flight (once)
+	gate                          int64 // Mkdir calls wait until this many are in flight (once)
 
 	mu     sync.Mutex
 	calls  map[string]int
