@@ -39,7 +39,12 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 			cancel()
 			w.wg.Wait()
 		}()
-		w.emit(w.start(name, 0), 0, yield)
+		entries := make(chan entry, l.concurrency)
+		w.wg.Go(func() {
+			defer close(entries)
+			w.inner(w.start(name, 0), 0, entries)
+		})
+		w.leaves(entries, yield)
 	}
 }
 
@@ -101,22 +106,39 @@ func (w *walker) list(dir string, depth int) (items []kv.ItemInfo, subdirs []str
 	return items, subdirs, nil
 }
 
-// emit yields the items of ls, a directory at depth, and then those of its
-// subdirectories in order, listing up to cap(w.slots) of them ahead. It
-// returns false once yield asked to stop or after an error.
-func (w *walker) emit(ls *listing, depth int, yield func(kv.ItemInfo, error) bool) bool {
+// entry is one step of the walk in output order: the items of an inner
+// nesting directory, a leaf directory to list, or an error.
+type entry struct {
+	items []kv.ItemInfo
+	dir   string
+	err   error
+
+	leaf *listing // the listing of dir, once started
+}
+
+// inner walks the inner nesting directories (those above the deepest
+// level) in order, from ls, a directory at depth: it sends their items and
+// the names of the leaf directories to out, listing up to cap(w.slots)
+// inner directories ahead. It returns false once the walk is over.
+func (w *walker) inner(ls *listing, depth int, out chan<- entry) bool {
 	<-ls.done
 	if ls.err != nil {
-		yield(kv.ItemInfo{}, ls.err)
+		w.send(out, entry{err: ls.err})
 		return false
 	}
-	for _, it := range ls.items {
-		if !yield(it, nil) {
-			return false
-		}
+	if len(ls.items) > 0 && !w.send(out, entry{items: ls.items}) {
+		return false
 	}
 	subs := ls.subdirs
 	ls.items, ls.subdirs = nil, nil // the listing is done with
+	if depth+1 == w.ns.maxLevel {
+		for _, sub := range subs {
+			if !w.send(out, entry{dir: sub}) {
+				return false
+			}
+		}
+		return true
+	}
 	ahead := make([]*listing, 0, cap(w.slots))
 	started := 0
 	for i := range subs {
@@ -126,9 +148,83 @@ func (w *walker) emit(ls *listing, depth int, yield func(kv.ItemInfo, error) boo
 		}
 		next := ahead[0]
 		ahead = ahead[1:]
-		if !w.emit(next, depth+1, yield) {
+		if !w.inner(next, depth+1, out) {
 			return false
 		}
 	}
 	return true
+}
+
+// send sends e to out unless the walk is over.
+func (w *walker) send(out chan<- entry, e entry) bool {
+	select {
+	case out <- e:
+		return true
+	case <-w.ctx.Done():
+		return false
+	}
+}
+
+// leaves yields what the entries from in say, in order: it lists up to
+// cap(w.slots) leaf directories ahead of the caller, across the inner
+// directories they belong to, so that the walk never waits for the last
+// leaf of one inner directory before it starts on the next. It returns
+// once yield asked to stop, after an error, or at the end.
+func (w *walker) leaves(in <-chan entry, yield func(kv.ItemInfo, error) bool) {
+	var (
+		queue   []entry // in output order
+		pending int     // started leaf listings in queue
+	)
+	// take adds an entry from in to the queue, starting its listing.
+	take := func(e entry) {
+		if e.dir != "" {
+			e.leaf = w.start(e.dir, w.ns.maxLevel)
+			pending++
+		}
+		queue = append(queue, e)
+	}
+	for {
+		if len(queue) == 0 {
+			if in == nil {
+				return // in was closed while a leaf was listed
+			}
+			e, ok := <-in
+			if !ok {
+				return
+			}
+			take(e)
+		}
+		e := queue[0]
+		queue = queue[1:]
+		if e.leaf != nil {
+			// Wait for the listing, taking more entries meanwhile.
+			for waiting := true; waiting; {
+				more := in
+				if pending >= cap(w.slots) {
+					more = nil
+				}
+				select {
+				case <-e.leaf.done:
+					waiting = false
+				case ne, ok := <-more:
+					if !ok {
+						in = nil
+						continue
+					}
+					take(ne)
+				}
+			}
+			pending--
+			e.items, e.err = e.leaf.items, e.leaf.err
+		}
+		if e.err != nil {
+			yield(kv.ItemInfo{}, e.err)
+			return
+		}
+		for _, it := range e.items {
+			if !yield(it, nil) {
+				return
+			}
+		}
+	}
 }
