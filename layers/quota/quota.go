@@ -74,17 +74,23 @@ func reserved(op kv.Op, name string) error {
 }
 
 // sizeOf returns the size of the item name, 0 for a missing one or a
-// directory; op names the call that needs it, for errors, and opts are the
-// options of the Info.
-func (l *Layer) sizeOf(ctx context.Context, op kv.Op, name string, opts ...kv.Option) (int64, error) {
+// directory, read with an Info with opts; op names the call that needs it,
+// for errors. frame is true when the Info failed in its frame (the store is
+// not open, the name or an option is invalid, the context is done; see
+// kv.Lifecycle.Begin): the caller then makes its own call, which fails in
+// its own frame with the error that the order of the checks gives.
+func (l *Layer) sizeOf(ctx context.Context, op kv.Op, name string, opts ...kv.Option) (size int64, frame bool, err error) {
 	info, err := l.next.Info(ctx, name, opts...)
 	if err != nil {
-		return 0, kv.NewError(op.String(), name, nil, err)
+		frame = errors.Is(err, kv.ErrNotOpen) || errors.Is(err, kv.ErrInvalidName) ||
+			errors.Is(err, kv.ErrUnsupported) || errors.Is(err, context.Canceled) ||
+			errors.Is(err, context.DeadlineExceeded)
+		return 0, frame, kv.NewError(op.String(), name, nil, err)
 	}
 	if !info.Exists || info.Directory {
-		return 0, nil
+		return 0, false, nil
 	}
-	return info.Size, nil
+	return info.Size, false, nil
 }
 
 // grow adds delta to the usage; growth that would pass the limit is an
@@ -179,7 +185,15 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 
 // store is Store with the name locked.
 func (l *Layer) store(ctx context.Context, name string, value []byte, opts []kv.Option) error {
-	old, err := l.sizeOf(ctx, kv.OpStore, name)
+	old, frame, err := l.sizeOf(ctx, kv.OpStore, name)
+	if frame {
+		// The Store fails as well; should it not, it counts as new.
+		if err := l.next.Store(ctx, name, value, opts...); err != nil {
+			return err
+		}
+		l.add(int64(len(value)))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -207,8 +221,10 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 		return err
 	}
 	i := l.names.lock(name)
-	size, err := l.sizeOf(ctx, kv.OpDelete, name, opts...) // kv.Deleted, if any
-	if err == nil {
+	size, frame, err := l.sizeOf(ctx, kv.OpDelete, name, opts...) // kv.Deleted, if any
+	if frame {
+		size, err = 0, l.next.Delete(ctx, name, opts...) // fails in its frame as well
+	} else if err == nil {
 		err = l.next.Delete(ctx, name, opts...)
 	}
 	if err == nil {
@@ -234,8 +250,10 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 		return l.next.Move(ctx, from, to, opts...)
 	}
 	i, j := l.names.lock2(from, to)
-	size, err := l.sizeOf(ctx, kv.OpMove, to)
-	if err == nil {
+	size, frame, err := l.sizeOf(ctx, kv.OpMove, to)
+	if frame {
+		size, err = 0, l.next.Move(ctx, from, to, opts...) // fails in its frame as well
+	} else if err == nil {
 		err = l.next.Move(ctx, from, to, opts...)
 	}
 	if err == nil {
