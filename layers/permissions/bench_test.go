@@ -10,9 +10,10 @@ import (
 )
 
 // benchStacks are the memory driver alone and under the permissions layer,
-// with a one-entry map and with Borg's no-delete map (data/ made
-// overwritable, as the benchmark overwrites one item): the difference is
-// the layer's cost, a map lookup per name segment.
+// with a one-entry map and with Borg's no-delete map (with the root made
+// writable and deletable, as the benchmark creates and destroys the store,
+// and data/ overwritable, as it overwrites one item): the difference is the
+// layer's cost, a map lookup per name segment.
 var benchStacks = []kvtest.Bench{
 	{Name: "memory", New: func(*testing.B) kv.Backend { return memory.New("") }},
 	{Name: "permissions-all", New: func(*testing.B) kv.Backend {
@@ -20,7 +21,8 @@ var benchStacks = []kvtest.Bench{
 	}},
 	{Name: "permissions-no-delete", New: func(*testing.B) kv.Backend {
 		m, _ := permissions.Shortcut("no-delete")
-		m["data"] = "lrwW" // the bench overwrites one item
+		m[""] = "lrwD"     // the bench creates and destroys the store
+		m["data"] = "lrwW" // and overwrites one item
 		return permissions.New(memory.New(""), m)
 	}},
 }
