@@ -37,8 +37,10 @@ import (
 //	Destroy                     D on the root
 //	Open, Close, Quota          nothing
 //
-// Telling w from W costs an Info of the target, made only when the entry
-// grants w and not W. As in borgstore, an item that appears between that
+// A denial comes before every other check, the store's state and the
+// validity of the name included. Telling w from W costs an Info of the
+// target, made only when the entry grants w and not W; its errors are
+// returned as they are. As in borgstore, an item that appears between that
 // Info and the write is overwritten.
 //
 // Unlike borgstore, where an empty mapping switches the checks off, an

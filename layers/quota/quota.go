@@ -27,9 +27,12 @@ import (
 // parallel. Defrag reads its blocks through the layer and stores the new
 // item through it, rather than calling the Defrag of the backend below.
 //
-// The usage is kept inside the store, in a record at the root that List
-// never shows (see the package's record.go), as borgstore's posixfs keeps
-// its quota.hid: read on Open, written when the usage moved PersistDelta
+// The usage is kept inside the store, in a record at the root, as
+// borgstore's posixfs keeps its quota.hid: the usage as a decimal number.
+// The record is the item ".kvcompose-quota", which the layer reserves
+// (a call on that name is kv.ErrInvalidName) and leaves out of List; it
+// becomes borgstore's own quota.hid, invisible to every driver's List, once
+// kv lets a call address a hidden item. It is read on Open, written when the usage moved PersistDelta
 // bytes or PersistInterval passed since the last write, and on Close. A
 // missing or invalid record is rebuilt from a scan of the whole store on
 // Open. Like borgstore, a write adds the layer's change since the last

@@ -3,6 +3,8 @@ package quota_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/kvcompose/compose/drivers/memory"
@@ -227,4 +229,62 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := l.Quota(t.Context()); !errors.Is(err, kv.ErrNotOpen) {
 		t.Errorf("quota of a closed store: %v", err)
 	}
+}
+
+// TestRecordWrittenOutside opens a posixfs store whose record a process
+// other than kvcompose wrote, as borgstore's posixfs writes its quota.hid
+// (the usage in decimal, no newline), and checks that the layer reads it
+// and writes it back in the same form.
+func TestRecordWrittenOutside(t *testing.T) {
+	dir := t.TempDir() + "/store"
+	d, err := posixfs.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Create(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	withDriver(t, d, func() { mustStore(t, d, "config/manifest", 10) })
+	record := filepath.Join(dir, quota.RecordName)
+	if err := os.WriteFile(record, []byte("4096"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := open(t, d, 5000)
+	if got := usage(t, l); got != 4096 {
+		t.Errorf("usage from the record: %d, want 4096", got)
+	}
+	if err := l.Store(t.Context(), "packs/01/0123", make([]byte, 905)); !errors.Is(err, kv.ErrQuotaExceeded) {
+		t.Errorf("store past the limit: %v", err)
+	}
+	mustStore(t, l, "packs/01/0123", 904)
+	mustClose(t, l)
+	if b, err := os.ReadFile(record); err != nil || string(b) != "5000" {
+		t.Errorf("record on disk: %q, %v; want 5000", b, err)
+	}
+}
+
+// TestCloseCannotWrite checks that a Close that cannot write the record
+// (its context is done) still closes the store, returns the error, and
+// leaves no stale record: the next Open scans the store.
+func TestCloseCannotWrite(t *testing.T) {
+	d := newStore(t)
+	l := open(t, d, -1)
+	mustStore(t, l, "ns/a", 100)
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := l.Close(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("close with a cancelled context: %v", err)
+	}
+	if err := d.Open(t.Context()); err != nil {
+		t.Fatalf("the store was not closed: %v", err)
+	}
+	if _, err := d.Load(t.Context(), quota.RecordName, quota.RecordOpts...); !errors.Is(err, kv.ErrNotFound) {
+		t.Errorf("the stale record stayed: %v", err)
+	}
+	mustClose(t, d)
+	l = open(t, d, -1)
+	if got := usage(t, l); got != 100 {
+		t.Errorf("usage after the scan: %d, want 100", got)
+	}
+	mustClose(t, l)
 }
