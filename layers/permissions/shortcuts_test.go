@@ -10,7 +10,9 @@ import (
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/nesting"
 	"github.com/kvcompose/compose/layers/permissions"
+	"github.com/kvcompose/compose/layers/softdelete"
 )
 
 // repoFixture is a small Borg 2 repository at the driver level (packs/ at
@@ -177,6 +179,48 @@ func TestShortcutNames(t *testing.T) {
 	for _, n := range names {
 		if err == nil || !strings.Contains(err.Error(), n) {
 			t.Errorf("the error %v does not list %q", err, n)
+		}
+	}
+}
+
+// TestBelowNesting checks the layer where compose puts it, below soft
+// delete and nesting, with Borg's no-delete shortcut: it judges the names
+// the store holds, so a new pack at nesting level 1 is allowed, and soft
+// deleting an archive (a move to archives/NAME.del) is not.
+func TestBelowNesting(t *testing.T) {
+	ctx := t.Context()
+	d := memory.New(t.Name())
+	if err := d.Create(ctx); err != nil { // no-delete may not create the store
+		t.Fatal(err)
+	}
+	perms, _ := permissions.Shortcut("no-delete")
+	n, err := nesting.New(permissions.New(d, perms), map[string][]int{"": {0}, "packs/": {1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := softdelete.New(n)
+	if err := s.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	for what, err := range map[string]error{
+		"store a new pack":    s.Store(ctx, "packs/0123", []byte("p")),
+		"store a new archive": s.Store(ctx, "archives/0a1b", []byte("a")),
+	} {
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	if info, err := d.Info(ctx, "packs/01/0123"); err != nil || !info.Exists {
+		t.Errorf("the pack is not at level 1: %+v, %v", info, err)
+	}
+	for what, err := range map[string]error{
+		"overwrite the pack":     s.Store(ctx, "packs/0123", []byte("q")),
+		"delete the pack":        s.Delete(ctx, "packs/0123"),
+		"soft delete an archive": s.Move(ctx, "archives/0a1b", "", kv.SoftDelete()),
+	} {
+		if !errors.Is(err, kv.ErrPermission) {
+			t.Errorf("%s: %v, want kv.ErrPermission", what, err)
 		}
 	}
 }
