@@ -146,36 +146,46 @@ func Parse(s string) (map[string]string, error) {
 }
 
 // rules is a validated permission map, the letters as sets.
-type rules map[string]letters
+type rules struct {
+	m      map[string]letters
+	maxLen int // the length of the longest key
+}
 
 // compile validates perms and returns them as rules.
 func compile(perms map[string]string) (rules, error) {
 	if err := Validate(perms); err != nil {
-		return nil, err
+		return rules{}, err
 	}
-	r := make(rules, len(perms))
+	r := rules{m: make(map[string]letters, len(perms))}
 	for key, value := range perms {
-		r[key], _ = parseLetters(value)
+		r.m[key], _ = parseLetters(value)
+		r.maxLen = max(r.maxLen, len(key))
 	}
 	return r, nil
 }
 
 // lookup returns the entry that decides for name: the entry of name
 // itself, else of its nearest parent, up to the root "". ok is false when
-// no entry applies.
+// no entry applies. Names longer than every key are cut to their parents
+// without a lookup.
 func (r rules) lookup(name string) (key string, granted letters, ok bool) {
 	for {
-		if granted, ok := r[name]; ok {
-			return name, granted, true
+		if len(name) <= r.maxLen {
+			if granted, ok := r.m[name]; ok {
+				return name, granted, true
+			}
 		}
 		if name == "" {
 			return "", 0, false
 		}
-		i := strings.LastIndexByte(name, '/')
-		if i < 0 {
-			name = ""
-		} else {
-			name = name[:i]
-		}
+		name = parent(name)
 	}
+}
+
+// parent returns the directory of name, "" for a name at the root.
+func parent(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i]
+	}
+	return ""
 }
