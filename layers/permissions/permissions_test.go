@@ -68,6 +68,14 @@ func letterCases() []letterCase {
 			}
 			return nil
 		}, false},
+		{"list-slash", ns, "l", func(c context.Context, b kv.Backend) error {
+			for _, err := range b.List(c, "ns/") {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}, false},
 		{"load", ns, "r", func(c context.Context, b kv.Backend) error { _, err := b.Load(c, "ns/item"); return err }, false},
 		{"hash", ns, "r", func(c context.Context, b kv.Backend) error { _, err := b.Hash(c, "ns/item", ""); return err }, false},
 		{"store-new", ns, "wW", func(c context.Context, b kv.Backend) error { return b.Store(c, "ns/new", []byte("v")) }, false},
