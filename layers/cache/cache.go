@@ -174,10 +174,14 @@ func WithLogger(logger *slog.Logger) Option { return func(l *Layer) { l.log = lo
 //
 // The layer opens, closes and destroys the cache store with the primary;
 // Open creates the cache store when it is missing (Create creates only the
-// primary), and Destroy destroys it after the primary. An invalid policy
-// (see ValidatePolicy) makes Open fail.
+// primary), and Destroy destroys it after the primary: give each primary
+// a cache store of its own. An invalid policy (see ValidatePolicy) or a
+// nil cache makes Open fail.
 func New(next kv.Backend, cache kv.Backend, policy map[string]Policy, opts ...Option) *Layer {
 	l := &Layer{next: next, cache: cache, clock: time.Now, policyErr: ValidatePolicy(policy)}
+	if cache == nil {
+		l.policyErr = errors.New("cache: no cache store")
+	}
 	l.seed = maphash.MakeSeed()
 	for _, prefix := range sortedPrefixes(policy) {
 		l.spaces = append(l.spaces, newSpace(prefix, policy[prefix]))

@@ -50,6 +50,15 @@ func TestValidatePolicy(t *testing.T) {
 	}
 }
 
+// TestNoCacheStore checks that a layer without a cache store does not open.
+func TestNoCacheStore(t *testing.T) {
+	l := cache.New(memory.New(""), nil, nil)
+	must(t, l.Create(t.Context()), "create")
+	if err := l.Open(t.Context()); !errors.Is(err, kv.ErrUnsupported) {
+		t.Errorf("open without a cache store: %v, want ErrUnsupported", err)
+	}
+}
+
 // TestParseMode checks the names of the modes, both ways.
 func TestParseMode(t *testing.T) {
 	for _, tc := range []struct {
