@@ -307,8 +307,8 @@ func TestCoherence(t *testing.T) {
 				if err := r.Store(ctx, "ns/shared", v); err != nil {
 					t.Error(err)
 				}
-				if _, err := r.Load(ctx, "ns/shared"); err != nil {
-					t.Error(err)
+				if _, err := r.Load(ctx, "ns/shared"); err != nil && !errors.Is(err, kv.ErrNotFound) {
+					t.Error(err) // not found: another goroutine moved it away
 				}
 				if i%7 == 0 {
 					_ = r.Move(ctx, "ns/shared", "ns/moved")
