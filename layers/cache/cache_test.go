@@ -1,11 +1,12 @@
 package cache_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/kvcompose/compose/drivers/memory"
@@ -292,47 +293,39 @@ func TestFailingCache(t *testing.T) {
 	}
 }
 
-// TestCoherence overwrites one item from many goroutines with different
-// values while others load it: afterwards the cache serves what the
-// primary holds.
+// TestCoherence runs rounds in which goroutines overwrite, load and move
+// one item at once, with random waits in the primary to widen the races;
+// after each round the layer must load what the primary holds.
 func TestCoherence(t *testing.T) {
 	r := newRig(t, map[string]cache.Policy{"ns/": {Mode: cache.WriteThrough}})
+	r.primary.jitter.Store(true)
 	ctx := t.Context()
-	done := make(chan struct{})
-	for w := range 8 {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for i := range 50 {
-				v := []byte{byte('a' + w), byte('0' + i%10)}
-				if err := r.Store(ctx, "ns/shared", v); err != nil {
-					t.Error(err)
+	for round := range 60 {
+		var wg sync.WaitGroup
+		for w := range 6 {
+			wg.Go(func() {
+				switch {
+				case w == 5 && round%3 == 0:
+					if err := r.Move(ctx, "ns/other", "ns/shared"); err != nil && !errors.Is(err, kv.ErrNotFound) {
+						t.Error(err)
+					}
+				case w%2 == 0:
+					if err := r.Store(ctx, "ns/shared", []byte(fmt.Sprintf("%d-%d", round, w))); err != nil {
+						t.Error(err)
+					}
+				default:
+					if _, err := r.Load(ctx, "ns/shared"); err != nil && !errors.Is(err, kv.ErrNotFound) {
+						t.Error(err)
+					}
 				}
-				if _, err := r.Load(ctx, "ns/shared"); err != nil && !errors.Is(err, kv.ErrNotFound) {
-					t.Error(err) // not found: another goroutine moved it away
-				}
-				if i%7 == 0 {
-					_ = r.Move(ctx, "ns/shared", "ns/moved")
-					_ = r.Move(ctx, "ns/moved", "ns/shared")
-				}
-			}
-		}()
-	}
-	for range 8 {
-		<-done
-	}
-	want, err := r.primary.Load(ctx, "ns/shared")
-	if errors.Is(err, kv.ErrNotFound) {
-		_, err = r.Load(ctx, "ns/shared")
-		if !errors.Is(err, kv.ErrNotFound) {
-			t.Errorf("the primary lost ns/shared, the layer loads it: %v", err)
+			})
 		}
-		return
-	}
-	must(t, err, "load from the primary")
-	load(t, r, "ns/shared", string(want))
-	for _, item := range r.contents(t) {
-		if name, v, _ := bytes.Cut([]byte(item), []byte("=")); string(name) == "ns/shared" && !bytes.Equal(v, want) {
-			t.Errorf("cache holds %q, primary %q", v, want)
+		wg.Wait()
+		want, err := r.primary.next.Load(ctx, "ns/shared")
+		must(t, err, "load from the primary")
+		load(t, r, "ns/shared", string(want))
+		if round%3 == 2 {
+			must(t, r.Store(ctx, "ns/other", []byte(fmt.Sprintf("other-%d", round))), "store")
 		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"math/rand/v2"
 	"sync/atomic"
+	"time"
 
 	"github.com/kvcompose/compose/kv"
 )
@@ -15,12 +17,21 @@ var errBroken = errors.New("broken on purpose")
 // spy forwards every call to next, counts the calls per operation, and
 // fails every call with errBroken (a kv.ErrConnection) while broken is set,
 // or every item call (not Create, Destroy, Open, Close) while itemsBroken
-// is set.
+// is set. With jitter set, loads and stores wait a random moment before
+// and after they reach next, to widen the windows of races.
 type spy struct {
 	next        kv.Backend
 	calls       [kv.NumOps]atomic.Int64
 	broken      atomic.Bool
 	itemsBroken atomic.Bool
+	jitter      atomic.Bool
+}
+
+// wait waits up to 100 µs when jitter is set.
+func (s *spy) wait() {
+	if s.jitter.Load() {
+		time.Sleep(rand.N(100 * time.Microsecond))
+	}
 }
 
 var _ kv.Backend = (*spy)(nil)
@@ -100,6 +111,8 @@ func (s *spy) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte,
 	if err := s.call(kv.OpLoad, name); err != nil {
 		return nil, err
 	}
+	s.wait()
+	defer s.wait()
 	return s.next.Load(ctx, name, opts...)
 }
 
@@ -107,6 +120,8 @@ func (s *spy) Store(ctx context.Context, name string, value []byte, opts ...kv.O
 	if err := s.call(kv.OpStore, name); err != nil {
 		return err
 	}
+	s.wait()
+	defer s.wait()
 	return s.next.Store(ctx, name, value, opts...)
 }
 
@@ -121,6 +136,8 @@ func (s *spy) Move(ctx context.Context, from, to string, opts ...kv.Option) erro
 	if err := s.call(kv.OpMove, from); err != nil {
 		return err
 	}
+	s.wait()
+	defer s.wait()
 	return s.next.Move(ctx, from, to, opts...)
 }
 
