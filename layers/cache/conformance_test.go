@@ -3,9 +3,11 @@ package cache_test
 import (
 	"io"
 	"log/slog"
+	"path/filepath"
 	"testing"
 
 	"github.com/kvcompose/compose/drivers/memory"
+	"github.com/kvcompose/compose/drivers/posixfs"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/cache"
@@ -63,6 +65,27 @@ func TestStack(t *testing.T) {
 					t.Fatal(err)
 				}
 				return softdelete.New(n)
+			})
+		})
+	}
+}
+
+// TestBackendFiles runs the driver conformance suite on the layer over a
+// posixfs primary with a posixfs cache, as a file:// cache is used.
+func TestBackendFiles(t *testing.T) {
+	for _, mode := range []cache.Mode{cache.Mirror, cache.WriteThrough} {
+		t.Run(mode.String(), func(t *testing.T) {
+			kvtest.TestBackend(t, func(t *testing.T) kv.Backend {
+				dir := t.TempDir()
+				primary, err := posixfs.New(filepath.Join(dir, "primary"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				local, err := posixfs.New(filepath.Join(dir, "cache"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return cache.New(primary, local, map[string]cache.Policy{"": {Mode: mode, MaxSize: 1 << 20}})
 			})
 		})
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kvcompose/compose/drivers/memory"
+	"github.com/kvcompose/compose/drivers/posixfs"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/cache"
@@ -267,5 +270,36 @@ func TestInvalidate(t *testing.T) {
 		if err := r.Invalidate(t.Context(), bad); !errors.Is(err, kv.ErrInvalidName) {
 			t.Errorf("invalidate %q: %v, want invalid name", bad, err)
 		}
+	}
+}
+
+// TestOpenAtime checks that Open orders the items of a cache filled in an
+// earlier session by the atime the posixfs cache store reports: the least
+// recently accessed go first when the budget is smaller than the cache.
+func TestOpenAtime(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	local, err := posixfs.New(filepath.Join(dir, "cache"))
+	must(t, err, "posixfs")
+	must(t, local.Create(ctx), "create the cache store")
+	must(t, local.Open(ctx), "open the cache store")
+	base := time.Now().Add(-time.Hour)
+	for i, n := range []string{"b", "d", "a", "c"} { // accessed in this order
+		must(t, local.Store(ctx, "ns/"+n, hundred(n)), "store in the cache")
+		at := base.Add(time.Duration(i) * time.Minute)
+		must(t, os.Chtimes(filepath.Join(dir, "cache", "ns", n), at, at), "chtimes")
+	}
+	must(t, local.Close(ctx), "close the cache store")
+
+	l := cache.New(memory.New("primary"), local, map[string]cache.Policy{"ns/": {Mode: cache.WriteThrough, MaxSize: 200}})
+	kvtest.OpenStore(t, l)
+	var kept []string
+	for _, n := range []string{"a", "b", "c", "d"} {
+		if info, err := local.Info(ctx, "ns/"+n); err == nil && info.Exists {
+			kept = append(kept, n)
+		}
+	}
+	if want := []string{"a", "c"}; !equal(kept, want) {
+		t.Errorf("after Open the cache keeps %q, want the two accessed last, %q", kept, want)
 	}
 }
