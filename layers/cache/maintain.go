@@ -180,16 +180,20 @@ func walk(ctx context.Context, b kv.Backend, dir string, f func(name string, inf
 	return nil
 }
 
+// opInvalidate names the Invalidate calls in errors; they are the layer's
+// own, not kv.Backend operations, so no kv.Op names them.
+const opInvalidate = "invalidate"
+
 // Invalidate removes the cached copy of name, if any, whatever the policy
 // says about name now. Use it when another client changed or deleted the
 // item in the primary. A closed layer is kv.ErrNotOpen; with no usable
 // cache store there is nothing to do.
 func (l *Layer) Invalidate(ctx context.Context, name string) error {
 	if !l.open.Load() {
-		return kv.NewError("invalidate", name, kv.ErrNotOpen, nil)
+		return kv.NewError(opInvalidate, name, kv.ErrNotOpen, nil)
 	}
 	if err := kv.ValidateName(name); err != nil {
-		return kv.NewError("invalidate", name, nil, err)
+		return kv.NewError(opInvalidate, name, nil, err)
 	}
 	if !l.active.Load() {
 		return nil
@@ -210,12 +214,12 @@ func (l *Layer) Invalidate(ctx context.Context, name string) error {
 // layer did not put there.
 func (l *Layer) InvalidateNamespace(ctx context.Context, ns string) error {
 	if !l.open.Load() {
-		return kv.NewError("invalidate", ns, kv.ErrNotOpen, nil)
+		return kv.NewError(opInvalidate, ns, kv.ErrNotOpen, nil)
 	}
 	dir := dirOf(ns)
 	if dir != "" {
 		if err := kv.ValidateDirName(dir); err != nil {
-			return kv.NewError("invalidate", ns, nil, err)
+			return kv.NewError(opInvalidate, ns, nil, err)
 		}
 	}
 	if !l.active.Load() {
