@@ -40,7 +40,7 @@ func (d *Driver) dirKey(name string) string {
 // borgstore does; the parents need none (a prefix exists as long as an
 // object is under it). One PUT.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
-	if err := begin(&d.lc, ctx, kv.OpMkdir, name, nil); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpMkdir, name, nil); err != nil {
 		return err
 	}
 	return d.fail(ctx, kv.OpMkdir, name, d.putEmpty(ctx, d.dirKey(name)))
@@ -49,7 +49,7 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 // Rmdir deletes the marker of the directory name if nothing else is in
 // it: a listing of up to two keys, then a DELETE.
 func (d *Driver) Rmdir(ctx context.Context, name string) error {
-	if err := begin(&d.lc, ctx, kv.OpRmdir, name, nil); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpRmdir, name, nil); err != nil {
 		return err
 	}
 	dir := d.dirKey(name)
@@ -72,7 +72,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 // Info describes name with a HEAD of its object; when there is none, a
 // listing of one key under NAME/ tells whether it is a directory.
 func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	if err := begin(&d.lc, ctx, kv.OpInfo, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpInfo, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
 	info := kv.ItemInfo{Name: name}
@@ -99,7 +99,7 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 // Load returns the value of name, or the part a kv.Range selects, with one
 // GET (with a Range header for a part).
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	if err := begin(&d.lc, ctx, kv.OpLoad, name, opts, kv.KindRange); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpLoad, name, opts, kv.KindRange); err != nil {
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
@@ -169,7 +169,7 @@ func (d *Driver) load(ctx context.Context, key string, offset, size int64, range
 // all; a value larger than a part goes up as a multipart upload, also
 // atomic.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	if err := begin(&d.lc, ctx, kv.OpStore, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpStore, name, opts); err != nil {
 		return err
 	}
 	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value))
@@ -208,7 +208,7 @@ func (d *Driver) putEmpty(ctx context.Context, key string) error {
 // Delete removes the item name: a HEAD, since S3 deletes a missing key
 // without a word, then a DELETE.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	if err := begin(&d.lc, ctx, kv.OpDelete, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpDelete, name, opts); err != nil {
 		return err
 	}
 	key := d.key(name)
@@ -222,7 +222,7 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 // no bytes pass through the client, but the two steps are not atomic (see
 // the package documentation). A missing from is kv.ErrNotFound.
 func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	if err := beginMove(&d.lc, ctx, from, to, opts); err != nil {
+	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
 		return err
 	}
 	src, dst := d.key(from), d.key(to)
@@ -246,7 +246,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // page of it, less the invalid names (temporary, hidden, foreign ones) and
 // the directory's marker. A directory without any object is kv.ErrNotFound.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	if err := begin(&d.lc, ctx, kv.OpList, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpList, name, opts); err != nil {
 		return kv.ErrorSeq(err)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
@@ -274,7 +274,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 			return
 		}
 		slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
-		kv.SliceSeq(ctx, kv.OpList.String(), name, items)(yield)
+		kv.SliceSeq(ctx, kv.OpList, name, items)(yield)
 	}
 }
 
@@ -301,7 +301,7 @@ func (d *Driver) listing(ctx context.Context, prefix string, recursive bool, max
 // Hash returns the hex digest of the value of name, loaded and hashed
 // locally (see kv.Hash): S3's ETag is no digest of the value in general.
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := begin(&d.lc, ctx, kv.OpHash, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
 		return "", err
 	}
 	return kv.Hash(ctx, d, name, algorithm)
@@ -314,7 +314,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	if err := begin(&d.lc, ctx, kv.OpQuota, "", nil); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpQuota, "", nil); err != nil {
 		return kv.Quota{}, err
 	}
 	return kv.Quota{Limit: -1, Usage: -1}, nil

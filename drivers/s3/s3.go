@@ -50,8 +50,8 @@ type Driver struct {
 }
 
 var (
-	_ kv.Backend = (*Driver)(nil)
-	_ kv.Scheme  = (*Driver)(nil)
+	_ kv.Backend   = (*Driver)(nil)
+	_ kv.Describer = (*Driver)(nil)
 )
 
 // config is what the Options set.
@@ -215,8 +215,13 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// Scheme returns "s3" or "b2".
-func (d *Driver) Scheme() string { return d.scheme }
+// Properties describes the driver: scheme "s3" or "b2", remote, the host
+// and port of the endpoint, and no pre-created directories (S3 has none;
+// a prefix exists while an object is under it).
+func (d *Driver) Properties() kv.Properties {
+	host, port := d.address()
+	return kv.Properties{Scheme: d.scheme, Remote: true, Precreate: false, Address: host, Port: port}
+}
 
 // String describes the driver as its URL, without credentials.
 func (d *Driver) String() string {
