@@ -39,6 +39,7 @@ var (
 		"AccessDenied": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
 		"InvalidToken": true, "ExpiredToken": true, "AllAccessDisabled": true,
 		"AccountProblem": true, "InvalidSecurity": true,
+		"XAdminUserNotFound": true, // versitygw's InvalidAccessKeyId, with HTTP 404
 	}
 	connectionCodes = map[string]bool{"RequestTimeout": true, "SlowDown": true, "ServiceUnavailable": true}
 )
@@ -67,10 +68,10 @@ func (d *Driver) fail(ctx context.Context, op kv.Op, name string, err error) err
 		case resp.Code == "NoSuchBucket":
 			return kv.NewError(op.String(), name, kv.ErrNoStore,
 				fmt.Errorf("bucket %q does not exist: %w", d.bucket, cause))
-		case notFoundCodes[resp.Code] || resp.StatusCode == http.StatusNotFound:
-			return kv.NewError(op.String(), name, kv.ErrNotFound, cause)
 		case permissionCodes[resp.Code] || resp.StatusCode == http.StatusForbidden:
 			return kv.NewError(op.String(), name, kv.ErrPermission, cause)
+		case notFoundCodes[resp.Code] || resp.StatusCode == http.StatusNotFound:
+			return kv.NewError(op.String(), name, kv.ErrNotFound, cause)
 		case connectionCodes[resp.Code]:
 			return kv.NewError(op.String(), name, kv.ErrConnection, cause)
 		}
@@ -103,6 +104,6 @@ func errCode(err error) string {
 // isNotFound reports an error reply that says the object does not exist.
 func isNotFound(err error) bool {
 	var resp minio.ErrorResponse
-	return errors.As(err, &resp) && resp.Code != "NoSuchBucket" &&
+	return errors.As(err, &resp) && resp.Code != "NoSuchBucket" && !permissionCodes[resp.Code] &&
 		(notFoundCodes[resp.Code] || resp.StatusCode == http.StatusNotFound)
 }

@@ -12,7 +12,6 @@ import (
 	"go/build"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -254,8 +253,12 @@ func (s *Server) NewBucket(tb testing.TB) string {
 
 // URL returns the s3: URL of the store at path in bucket, with the root
 // account's credentials percent-encoded in it.
-func (s *Server) URL(bucket, path string) string {
-	return "s3:" + url.PathEscape(AccessKey) + ":" + escapeAll(SecretKey) + "@" + s.Endpoint() + "/" + bucket + "/" + path
+func (s *Server) URL(bucket, path string) string { return s.URLVia(s.Addr(), bucket, path) }
+
+// URLVia is URL with the endpoint at addr (host:port), a proxy to the
+// server, for example.
+func (s *Server) URLVia(addr, bucket, path string) string {
+	return "s3:" + escapeAll(AccessKey) + ":" + escapeAll(SecretKey) + "@http://" + addr + "/" + bucket + "/" + path
 }
 
 // escapeAll percent-encodes every byte that is not a letter, digit, '-',
