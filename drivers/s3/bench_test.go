@@ -3,6 +3,8 @@ package s3
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -111,7 +113,9 @@ func floorOps(b *testing.B, s *s3test.Server, cnt *requests) ops {
 	noOwner := false
 	return ops{
 		store: func(ctx context.Context, name string, v []byte) error {
-			_, err := core.PutObject(ctx, bucket, "store/"+name, bytes.NewReader(v), int64(len(v)), "", "", minio.PutObjectOptions{})
+			sum := md5.Sum(v)
+			_, err := core.PutObject(ctx, bucket, "store/"+name, bytes.NewReader(v), int64(len(v)),
+				base64.StdEncoding.EncodeToString(sum[:]), "", minio.PutObjectOptions{DisableContentSha256: true})
 			return err
 		},
 		load: func(ctx context.Context, name string) error { return get(ctx, "store/"+name, minio.GetObjectOptions{}) },
