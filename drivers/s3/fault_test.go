@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +179,55 @@ func TestLargeMultipart(t *testing.T) {
 	got, err := d.Load(t.Context(), "big/item")
 	if err != nil || !bytes.Equal(got, value) {
 		t.Fatalf("load of a multipart value: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestHungServerTimesOut checks that a server that stops answering, with
+// no deadline on the context, gives kv.ErrConnection after the timeout and
+// the bounded retries.
+func TestHungServerTimesOut(t *testing.T) {
+	s := s3test.Shared(t)
+	p := sshdtest.NewProxy(t, s.Addr())
+	d := kvtest.OpenStore(t, driverAt(t, s.URLVia(p.Addr(), s.NewBucket(t), "store"),
+		s3.WithTimeout(200*time.Millisecond), s3.WithRetries(1)))
+	p.Pause(true)
+	defer p.Pause(false)
+	ctx, cancel := context.WithTimeout(t.Context(), bound)
+	defer cancel()
+	_, err := d.Info(ctx, "ns/a")
+	if !errors.Is(err, kv.ErrConnection) || ctx.Err() != nil {
+		t.Fatalf("info on a hung server: %v, want kv.ErrConnection before the context ends", err)
+	}
+}
+
+// TestListAllPages lists a directory of more objects than one
+// ListObjectsV2 page holds (1000), written straight into versitygw's
+// directory.
+func TestListAllPages(t *testing.T) {
+	s := s3test.Shared(t)
+	bucket := s.NewBucket(t)
+	d := kvtest.OpenStore(t, driverAt(t, s.URL(bucket, "store")))
+	dir := filepath.Join(s.Dir, bucket, "store", "many")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1500
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%05d", n-i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	i := 0
+	for it, err := range d.List(t.Context(), "many") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		i++
+		if want := fmt.Sprintf("%05d", i); it.Name != want {
+			t.Fatalf("entry %d is %q, want %q", i, it.Name, want)
+		}
+	}
+	if i != n {
+		t.Errorf("listed %d entries, want %d", i, n)
 	}
 }
