@@ -188,8 +188,9 @@ func New(endpoint, bucket, path string, opts ...Option) (*Driver, error) {
 }
 
 // newTransport returns the connection pool of a driver: keep-alive
-// connections for c.concurrency goroutines, bounded connecting and
-// waiting for replies, no compression (values are opaque).
+// HTTP/1.1 connections for c.concurrency goroutines (one request each: S3
+// serves parallel transfers best on parallel connections), bounded
+// connecting and waiting for replies, no compression (values are opaque).
 func newTransport(c config) *http.Transport {
 	dialer := &net.Dialer{Timeout: c.timeout, KeepAlive: 30 * time.Second}
 	return &http.Transport{
@@ -202,7 +203,6 @@ func newTransport(c config) *http.Transport {
 		ResponseHeaderTimeout: c.timeout,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
-		ForceAttemptHTTP2:     true,
 	}
 }
 
