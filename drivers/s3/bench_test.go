@@ -62,7 +62,7 @@ type ops struct {
 
 // driverOps opens a driver on a new store and returns its calls.
 func driverOps(b *testing.B, s *s3test.Server, cnt *requests) ops {
-	d, err := FromURL(s.URL(s.NewBucket(b), "store"), WithTransport(cnt))
+	d, err := FromURL(s.URL(s.NewBucket(b), "store"), WithTransport(cnt), WithRegion("us-east-1"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -306,37 +306,46 @@ func BenchmarkConcurrent(b *testing.B) {
 	}
 }
 
-// BenchmarkLarge measures the throughput of 64 MiB values, stored in
-// parts and loaded with one GET.
+// BenchmarkLarge measures the throughput of 64 MiB values: stored in
+// parts of DefaultPartSize (the default) or with one PUT (a part size
+// above the value), loaded with one GET.
 func BenchmarkLarge(b *testing.B) {
 	s := s3test.Shared(b)
-	d := kvtest.OpenStore(b, driverOf(b, s))
 	ctx := context.Background()
 	value := bytes.Repeat([]byte("0123456789abcdef"), 64<<20/16)
-	if err := d.Store(ctx, "data/large", value); err != nil {
-		b.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{
+		{"parts", nil},
+		{"single-put", []Option{WithPartSize(128<<20, 1)}},
+	} {
+		d := kvtest.OpenStore(b, driverOf(b, s, tc.opts...))
+		b.Run("store/"+tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(value)))
+			for b.Loop() {
+				if err := d.Store(ctx, "data/large", value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		if tc.opts != nil {
+			continue
+		}
+		b.Run("load", func(b *testing.B) {
+			b.SetBytes(int64(len(value)))
+			for b.Loop() {
+				if _, err := d.Load(ctx, "data/large"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
-	b.Run("store", func(b *testing.B) {
-		b.SetBytes(int64(len(value)))
-		for b.Loop() {
-			if err := d.Store(ctx, "data/large", value); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("load", func(b *testing.B) {
-		b.SetBytes(int64(len(value)))
-		for b.Loop() {
-			if _, err := d.Load(ctx, "data/large"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // driverOf returns a closed driver on a new store of s.
-func driverOf(b *testing.B, s *s3test.Server) *Driver {
-	d, err := FromURL(s.URL(s.NewBucket(b), "store"))
+func driverOf(b *testing.B, s *s3test.Server, opts ...Option) *Driver {
+	d, err := FromURL(s.URL(s.NewBucket(b), "store"), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
