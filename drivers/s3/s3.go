@@ -126,9 +126,18 @@ func withB2() Option { return func(c *config) { c.b2 = true } }
 // server at endpoint ("http(s)://host[:port]", "" for AWS S3). Without a
 // credentials option it takes the usual AWS chain: AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, then AWS_PROFILE (or
-// "default") in ~/.aws/credentials, then the instance's IAM role. New
-// does no I/O.
+// "default") in ~/.aws/credentials, then the instance's IAM role. Bad
+// arguments are a kv.ErrInvalidURL error that says which. New does no I/O.
 func New(endpoint, bucket, path string, opts ...Option) (*Driver, error) {
+	d, why := newDriver(endpoint, bucket, path, opts)
+	if why != "" {
+		return nil, kv.NewError("new", path, kv.ErrInvalidURL, errors.New(why))
+	}
+	return d, nil
+}
+
+// newDriver is New, which returns why the arguments are not valid.
+func newDriver(endpoint, bucket, path string, opts []Option) (*Driver, string) {
 	c := config{timeout: DefaultTimeout, retries: DefaultRetries, concurrency: DefaultConcurrency,
 		partSize: DefaultPartSize, partThreads: DefaultPartThreads}
 	for _, o := range opts {
@@ -140,15 +149,15 @@ func New(endpoint, bucket, path string, opts ...Option) (*Driver, error) {
 	u, err := url.Parse(endpoint)
 	switch {
 	case err != nil:
-		return nil, invalid(err)
+		return nil, err.Error()
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || strings.Trim(u.Path, "/") != "":
-		return nil, invalid(fmt.Errorf("endpoint %q, want http(s)://host[:port]", endpoint))
+		return nil, fmt.Sprintf("endpoint %q, want http(s)://host[:port]", endpoint)
 	case bucket == "" || strings.Contains(bucket, "/"):
-		return nil, invalid(fmt.Errorf("bucket %q", bucket))
+		return nil, fmt.Sprintf("bucket %q", bucket)
 	case strings.Trim(path, "/") == "":
-		return nil, invalid(errors.New("the store needs a path of its own in the bucket"))
+		return nil, "the store needs a path of its own in the bucket"
 	case c.partSize < MinPartSize:
-		return nil, invalid(fmt.Errorf("part size %d is below S3's minimum of %d", c.partSize, MinPartSize))
+		return nil, fmt.Sprintf("part size %d is below S3's minimum of %d", c.partSize, MinPartSize)
 	}
 	if c.creds == nil {
 		c.creds = credentials.NewChainCredentials([]credentials.Provider{
@@ -175,16 +184,15 @@ func New(endpoint, bucket, path string, opts ...Option) (*Driver, error) {
 		Transport: rt,
 		Region:    c.region,
 		// No trailing checksums: B2 refuses the x-amz-checksum-* headers
-		// they add, and Store sends one PUT with a signed or TLS-protected
-		// body anyway.
+		// they add, and Store sends a Content-MD5 anyway.
 		TrailingHeaders: false,
 		MaxRetries:      c.retries + 1, // minio-go counts the first try
 	})
 	if err != nil {
-		return nil, invalid(err)
+		return nil, err.Error()
 	}
 	d.core = minio.Core{Client: d.client}
-	return d, nil
+	return d, ""
 }
 
 // newTransport returns the connection pool of a driver: keep-alive
@@ -205,8 +213,6 @@ func newTransport(c config) *http.Transport {
 		DisableCompression:    true,
 	}
 }
-
-func invalid(err error) error { return kv.NewError("new", "", kv.ErrInvalidURL, err) }
 
 func cmpOr(a, b string) string {
 	if a != "" {

@@ -12,15 +12,14 @@ const urlForm = "(s3|b2):[PROFILE@ | ACCESS_KEY_ID:SECRET@][SCHEME://HOST[:PORT]
 
 // location is what a URL says.
 type location struct {
-	scheme      string // "s3" or "b2"
-	profile     string
-	keyID       string
-	secret      string
-	endpoint    string // "http(s)://host[:port]", "" for AWS
-	bucket      string
-	path        string // percent-decoded, without trailing slashes
-	hasKey      bool   // keyID and secret were given
-	hasEndpoint bool
+	scheme   string // "s3" or "b2"
+	profile  string
+	keyID    string
+	secret   string
+	endpoint string // "http(s)://host[:port]", "" for AWS
+	bucket   string
+	path     string // percent-decoded, without trailing slashes
+	hasKey   bool   // keyID and secret were given
 }
 
 // FromURL returns a closed driver for a URL of borgstore's form
@@ -46,9 +45,9 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 	if loc.scheme == "b2" {
 		first = append(first, withB2())
 	}
-	d, err := New(loc.endpoint, loc.bucket, loc.path, append(first, opts...)...)
-	if err != nil {
-		return nil, kv.InvalidURL(redact(raw), "%v", err)
+	d, why := newDriver(loc.endpoint, loc.bucket, loc.path, append(first, opts...))
+	if why != "" {
+		return nil, kv.InvalidURL(redact(raw), "%s", why)
 	}
 	return d, nil
 }
@@ -130,7 +129,7 @@ func (loc *location) parseLocation(s string) string {
 				return "invalid port " + strconv.Quote(port)
 			}
 		}
-		loc.endpoint, loc.hasEndpoint = scheme+"://"+hostport, true
+		loc.endpoint = scheme + "://" + hostport
 		s = "/" + path
 	}
 	bucket, path, ok := strings.Cut(s[1:], "/")

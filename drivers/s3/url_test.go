@@ -21,14 +21,14 @@ func TestParseURL(t *testing.T) {
 		{"s3:work@/bucket/path", location{scheme: "s3", profile: "work", bucket: "bucket", path: "path"}},
 		{"s3:AKID:SECRET@/bucket/path", location{scheme: "s3", keyID: "AKID", secret: "SECRET", hasKey: true, bucket: "bucket", path: "path"}},
 		{"s3:AK%3AID:se%2Fcr%40et%3A@http://127.0.0.1:9000/b/p", location{scheme: "s3", keyID: "AK:ID", secret: "se/cr@et:", hasKey: true,
-			endpoint: "http://127.0.0.1:9000", hasEndpoint: true, bucket: "b", path: "p"}},
+			endpoint: "http://127.0.0.1:9000", bucket: "b", path: "p"}},
 		{"s3:id:sec:ret/x+y@/b/p", location{scheme: "s3", keyID: "id", secret: "sec:ret/x+y", hasKey: true, bucket: "b", path: "p"}},
 		{"s3:id:%zz%4@/b/p", location{scheme: "s3", keyID: "id", secret: "%zz%4", hasKey: true, bucket: "b", path: "p"}},
-		{"s3:https://minio.example.com/b/repo", location{scheme: "s3", endpoint: "https://minio.example.com", hasEndpoint: true, bucket: "b", path: "repo"}},
-		{"s3:http://host/b/a@b", location{scheme: "s3", endpoint: "http://host", hasEndpoint: true, bucket: "b", path: "a@b"}},
-		{"s3:prof@http://host:80/b/x@y", location{scheme: "s3", profile: "prof", endpoint: "http://host:80", hasEndpoint: true, bucket: "b", path: "x@y"}},
+		{"s3:https://minio.example.com/b/repo", location{scheme: "s3", endpoint: "https://minio.example.com", bucket: "b", path: "repo"}},
+		{"s3:http://host/b/a@b", location{scheme: "s3", endpoint: "http://host", bucket: "b", path: "a@b"}},
+		{"s3:prof@http://host:80/b/x@y", location{scheme: "s3", profile: "prof", endpoint: "http://host:80", bucket: "b", path: "x@y"}},
 		{"b2:keyid:appkey@https://s3.us-west-004.backblazeb2.com/bucket/repo", location{scheme: "b2", keyID: "keyid", secret: "appkey", hasKey: true,
-			endpoint: "https://s3.us-west-004.backblazeb2.com", hasEndpoint: true, bucket: "bucket", path: "repo"}},
+			endpoint: "https://s3.us-west-004.backblazeb2.com", bucket: "bucket", path: "repo"}},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			got, why := parseURL(tc.url)
@@ -103,6 +103,34 @@ func TestUnquote(t *testing.T) {
 	} {
 		if got := unquote(in); got != want {
 			t.Errorf("unquote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNew(t *testing.T) {
+	for _, tc := range []struct {
+		endpoint, bucket, path string
+		opts                   []Option
+		err                    string
+	}{
+		{"", "b", "p", nil, ""},
+		{"http://127.0.0.1:9000", "b", "a/b/", nil, ""},
+		{"ftp://host", "b", "p", nil, "want http(s)://host[:port]"},
+		{"http://", "b", "p", nil, "want http(s)://host[:port]"},
+		{"http://host/sub", "b", "p", nil, "want http(s)://host[:port]"},
+		{"", "", "p", nil, `bucket ""`},
+		{"", "a/b", "p", nil, `bucket "a/b"`},
+		{"", "b", "//", nil, "a path of its own"},
+		{"", "b", "p", []Option{WithPartSize(1<<20, 2)}, "below S3's minimum"},
+	} {
+		d, err := New(tc.endpoint, tc.bucket, tc.path, tc.opts...)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("New(%q, %q, %q): %v", tc.endpoint, tc.bucket, tc.path, err)
+		case tc.err == "" && d.Properties().Port == 0:
+			t.Errorf("New(%q, %q, %q): properties %+v", tc.endpoint, tc.bucket, tc.path, d.Properties())
+		case tc.err != "" && (!errors.Is(err, kv.ErrInvalidURL) || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("New(%q, %q, %q): %v, want kv.ErrInvalidURL saying %q", tc.endpoint, tc.bucket, tc.path, err, tc.err)
 		}
 	}
 }
