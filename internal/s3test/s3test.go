@@ -54,6 +54,9 @@ type Server struct {
 // go install puts it.
 func Binary() (string, error) {
 	if p := os.Getenv("VERSITYGW"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("VERSITYGW: %w", err)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("versitygw"); err == nil {
