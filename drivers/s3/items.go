@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"math"
 	"slices"
 	"strings"
 
@@ -116,21 +117,24 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 func (d *Driver) load(ctx context.Context, key string, offset, size int64, ranged bool) ([]byte, error) {
 	var get minio.GetObjectOptions
 	limit := int64(-1) // the most bytes of the reply to keep
+	offset = max(offset, -math.MaxInt64)
+	var err error
 	switch {
 	case !ranged:
 	case size == 0:
 		// An empty part, but of an object that must exist.
 		_, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{})
 		return []byte{}, err
-	case offset == 0 && size < 0:
-	case offset > 0 && size < 0:
-		get.SetRange(offset, 0) // "bytes=offset-"
+	case offset >= 0 && (size < 0 || size > math.MaxInt64-offset): // to the end
+		if offset > 0 {
+			err = get.SetRange(offset, 0) // "bytes=offset-"
+		}
 	case offset >= 0:
-		get.SetRange(offset, offset+size-1)
+		err = get.SetRange(offset, offset+size-1)
 	case size < 0 || -offset-size <= suffixReadMax:
 		// The last -offset bytes; a suffix longer than the value gives all
 		// of it, which is the clamp to the start.
-		get.SetRange(0, offset)
+		err = get.SetRange(0, offset)
 		limit = size
 	default:
 		obj, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{})
@@ -141,7 +145,13 @@ func (d *Driver) load(ctx context.Context, key string, offset, size int64, range
 		if start == end {
 			return []byte{}, nil
 		}
-		get.SetRange(start, end-1)
+		err = get.SetRange(start, end-1)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	body, obj, _, err := d.core.GetObject(ctx, d.bucket, key, get)
 	if err != nil {

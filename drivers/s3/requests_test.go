@@ -2,6 +2,7 @@ package s3_test
 
 import (
 	"bytes"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -116,5 +117,33 @@ func TestB2NoChecksumHeaders(t *testing.T) {
 	}
 	if len(cnt.bad) > 0 {
 		t.Errorf("a b2 driver sent %q", cnt.bad)
+	}
+}
+
+// TestExtremeRanges loads with ranges at the limits of int64 and far
+// before the start, each clamped as SEMANTICS.md says.
+func TestExtremeRanges(t *testing.T) {
+	d := kvtest.OpenStore(t, newDriver(t))
+	ctx := t.Context()
+	if err := d.Store(ctx, "r/digits", []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		offset, size int64
+		want         string
+	}{
+		{5, math.MaxInt64, "56789"},
+		{0, math.MaxInt64, "0123456789"},
+		{math.MaxInt64, 1, ""},
+		{math.MinInt64, 2, "01"},
+		{math.MinInt64, -1, "0123456789"},
+		{-3 << 20, 2, "01"},
+		{-3 << 20, -1, "0123456789"},
+		{-12, 3, "012"},
+	} {
+		got, err := d.Load(ctx, "r/digits", kv.Range(tc.offset, tc.size))
+		if err != nil || string(got) != tc.want {
+			t.Errorf("load range(%d, %d): %q, %v; want %q", tc.offset, tc.size, got, err, tc.want)
+		}
 	}
 }
