@@ -254,6 +254,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // page of it, less the invalid names (temporary, hidden, foreign ones) and
 // the directory's marker. A directory without any object is kv.ErrNotFound.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	name = kv.ListDir(name)
 	if err := d.lc.Begin(ctx, kv.OpList, name, opts); err != nil {
 		return kv.ErrorSeq(err)
 	}
