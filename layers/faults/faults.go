@@ -9,7 +9,9 @@
 // jitter, cut short when the context is done) and fails the call with the
 // chosen error: before it reaches the backend (Refuse), after it did its
 // work (LoseReply), or in the middle of a transfer (CutShort). A value cut
-// short is always returned with an error, never as a short success.
+// short is always returned with an error, never as a short success. A call
+// whose context is done already passes undisturbed (a driver answers it
+// without the link), and the rules do not count it.
 package faults
 
 import (
@@ -82,10 +84,13 @@ type fault struct {
 
 // enter counts a call of op on name, applies the delays of the rules that
 // fire on it, and returns the fault to inject. It returns an error when the
-// call must not go down: refused, or ctx done during the delay.
+// call must not go down: refused, or ctx done during the delay. A call
+// whose context is done already goes down undisturbed, and the rules do
+// not count it: a driver answers it without using the link (with the
+// context's error, or a state, option or name error that it checks first).
 func (l *Layer) enter(ctx context.Context, op kv.Op, name string) (fault, error) {
 	l.calls[op].Add(1)
-	if len(l.rules) == 0 {
+	if len(l.rules) == 0 || ctx.Err() != nil {
 		return fault{}, nil
 	}
 	var (
