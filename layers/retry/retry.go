@@ -18,7 +18,10 @@
 //   - Delete, Move, Rmdir: retried; kv.ErrNotFound on a retry (never on
 //     the first try) means that an earlier try did the work and only its
 //     reply was lost, and the call succeeds. Destroy alike with
-//     kv.ErrNoStore.
+//     kv.ErrNoStore. The price: when the item was missing all along and
+//     the first try failed on the link before reaching the store, the call
+//     succeeds instead of reporting kv.ErrNotFound; a caller cannot tell
+//     the two apart, nor can the layer.
 //   - Create: retried; a store that a lost try created is empty, which
 //     Create accepts.
 //   - List: retried only when it fails before its first entry; once an
@@ -101,22 +104,24 @@ func (l *Layer) Unwrap() kv.Backend { return l.next }
 // again retries f, a call of op on name whose first try failed with err,
 // until it succeeds, fails for good, or the policy or ctx ends the series.
 // done, if not nil, is the error that means on a retry that an earlier try
-// did the work.
-func again[T any](ctx context.Context, l *Layer, op kv.Op, name string, done error, v T, err error, f func() (T, error)) (T, error) {
+// did the work. A call that fails returns the zero T, never a part of a
+// value that a try returned with its error.
+func again[T any](ctx context.Context, l *Layer, op kv.Op, name string, done error, err error, f func() (T, error)) (T, error) {
+	var zero T
 	s := l.policy.Start()
 	for {
 		if werr := s.Wait(ctx); werr != nil {
-			return v, l.giveUp(op, name, s, err, werr)
+			return zero, l.giveUp(op, name, s, err, werr)
 		}
+		var v T
 		v, err = f()
 		switch {
 		case err == nil:
 			return v, nil
 		case done != nil && errors.Is(err, done):
-			var zero T
 			return zero, nil
 		case !Retryable(err):
-			return v, err
+			return zero, err
 		}
 	}
 }
@@ -145,7 +150,7 @@ func (l *Layer) Create(ctx context.Context) error {
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpCreate, "", nil, none{}, err, errOnly(func() error { return l.next.Create(ctx) }))
+	_, err = again(ctx, l, kv.OpCreate, "", nil, err, errOnly(func() error { return l.next.Create(ctx) }))
 	return err
 }
 
@@ -156,7 +161,7 @@ func (l *Layer) Destroy(ctx context.Context) error {
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpDestroy, "", kv.ErrNoStore, none{}, err, errOnly(func() error { return l.next.Destroy(ctx) }))
+	_, err = again(ctx, l, kv.OpDestroy, "", kv.ErrNoStore, err, errOnly(func() error { return l.next.Destroy(ctx) }))
 	return err
 }
 
@@ -167,7 +172,7 @@ func (l *Layer) Open(ctx context.Context) error {
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpOpen, "", kv.ErrAlreadyOpen, none{}, err, errOnly(func() error { return l.next.Open(ctx) }))
+	_, err = again(ctx, l, kv.OpOpen, "", kv.ErrAlreadyOpen, err, errOnly(func() error { return l.next.Open(ctx) }))
 	return err
 }
 
@@ -180,7 +185,7 @@ func (l *Layer) Mkdir(ctx context.Context, name string) error {
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpMkdir, name, nil, none{}, err, errOnly(func() error { return l.next.Mkdir(ctx, name) }))
+	_, err = again(ctx, l, kv.OpMkdir, name, nil, err, errOnly(func() error { return l.next.Mkdir(ctx, name) }))
 	return err
 }
 
@@ -191,7 +196,7 @@ func (l *Layer) Rmdir(ctx context.Context, name string) error {
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpRmdir, name, kv.ErrNotFound, none{}, err, errOnly(func() error { return l.next.Rmdir(ctx, name) }))
+	_, err = again(ctx, l, kv.OpRmdir, name, kv.ErrNotFound, err, errOnly(func() error { return l.next.Rmdir(ctx, name) }))
 	return err
 }
 
@@ -201,7 +206,7 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 	if !Retryable(err) {
 		return info, err
 	}
-	return again(ctx, l, kv.OpInfo, name, nil, info, err, func() (kv.ItemInfo, error) { return l.next.Info(ctx, name, opts...) })
+	return again(ctx, l, kv.OpInfo, name, nil, err, func() (kv.ItemInfo, error) { return l.next.Info(ctx, name, opts...) })
 }
 
 // Load forwards Load, retried.
@@ -210,7 +215,7 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 	if !Retryable(err) {
 		return value, err
 	}
-	return again(ctx, l, kv.OpLoad, name, nil, nil, err, func() ([]byte, error) { return l.next.Load(ctx, name, opts...) })
+	return again(ctx, l, kv.OpLoad, name, nil, err, func() ([]byte, error) { return l.next.Load(ctx, name, opts...) })
 }
 
 // Store forwards Store, retried: a store is atomic, and a retry writes the
@@ -220,7 +225,7 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpStore, name, nil, none{}, err, errOnly(func() error { return l.next.Store(ctx, name, value, opts...) }))
+	_, err = again(ctx, l, kv.OpStore, name, nil, err, errOnly(func() error { return l.next.Store(ctx, name, value, opts...) }))
 	return err
 }
 
@@ -231,7 +236,7 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpDelete, name, kv.ErrNotFound, none{}, err, errOnly(func() error { return l.next.Delete(ctx, name, opts...) }))
+	_, err = again(ctx, l, kv.OpDelete, name, kv.ErrNotFound, err, errOnly(func() error { return l.next.Delete(ctx, name, opts...) }))
 	return err
 }
 
@@ -242,7 +247,7 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpMove, from, kv.ErrNotFound, none{}, err, errOnly(func() error { return l.next.Move(ctx, from, to, opts...) }))
+	_, err = again(ctx, l, kv.OpMove, from, kv.ErrNotFound, err, errOnly(func() error { return l.next.Move(ctx, from, to, opts...) }))
 	return err
 }
 
@@ -252,7 +257,7 @@ func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Opt
 	if !Retryable(err) {
 		return sum, err
 	}
-	return again(ctx, l, kv.OpHash, name, nil, sum, err, func() (string, error) { return l.next.Hash(ctx, name, algorithm, opts...) })
+	return again(ctx, l, kv.OpHash, name, nil, err, func() (string, error) { return l.next.Hash(ctx, name, algorithm, opts...) })
 }
 
 // Defrag forwards Defrag, retried: the new item is stored atomically, and
@@ -266,7 +271,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 	if len(sources) > 0 {
 		first = sources[0].Name
 	}
-	return again(ctx, l, kv.OpDefrag, first, nil, name, err, func() (string, error) { return l.next.Defrag(ctx, sources, opts...) })
+	return again(ctx, l, kv.OpDefrag, first, nil, err, func() (string, error) { return l.next.Defrag(ctx, sources, opts...) })
 }
 
 // Quota forwards Quota, retried.
@@ -275,7 +280,7 @@ func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) {
 	if !Retryable(err) {
 		return q, err
 	}
-	return again(ctx, l, kv.OpQuota, "", nil, q, err, func() (kv.Quota, error) { return l.next.Quota(ctx) })
+	return again(ctx, l, kv.OpQuota, "", nil, err, func() (kv.Quota, error) { return l.next.Quota(ctx) })
 }
 
 // List forwards List. A backend List that fails before its first entry is
