@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -143,7 +144,17 @@ func launch(ctx context.Context, bin string, cfg config) (*server, error) {
 func (s *server) waitReady(ctx context.Context, cfg config) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.startTimeout)
 	defer cancel()
-	delay := 2 * time.Millisecond
+	// The waits between polls end early when the process exits.
+	waits, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-s.done:
+			stop()
+		case <-waits.Done():
+		}
+	}()
+	polls := readyPolls.Start()
 	for {
 		var out struct {
 			Version    string `json:"version"`
@@ -158,19 +169,18 @@ func (s *server) waitReady(ctx context.Context, cfg config) error {
 		if errors.As(err, &re) { // it answered, but not as expected
 			return fmt.Errorf("rclone rcd answered core/version with: %w", err)
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-s.done:
-			t.Stop()
-			return fmt.Errorf("rclone rcd exited before answering (%v): %s", s.waitErr, s.stderr.String())
-		case <-ctx.Done():
-			t.Stop()
+		if polls.Wait(waits) != nil {
+			if s.exited() {
+				return fmt.Errorf("rclone rcd exited before answering (%v): %s", s.waitErr, s.stderr.String())
+			}
 			return fmt.Errorf("waiting for rclone rcd to answer: %w (last error: %v)", ctx.Err(), err)
-		case <-t.C:
 		}
-		delay = min(2*delay, 50*time.Millisecond)
 	}
 }
+
+// readyPolls is the schedule of waitReady: 2 ms between the first polls,
+// doubling up to 50 ms.
+var readyPolls = backoff.Policy{Initial: 2 * time.Millisecond, Max: 50 * time.Millisecond}
 
 var errTooOld = errors.New("rclone is too old")
 

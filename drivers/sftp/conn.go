@@ -12,6 +12,7 @@ import (
 	pkgsftp "github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -140,43 +141,58 @@ func (d *Driver) do(ctx context.Context, op kv.Op, name string, f func(c *client
 }
 
 func (d *Driver) doRetried(ctx context.Context, op kv.Op, name string, f func(c *client, retried bool) error) error {
-	var last error
-	for attempt := 0; attempt <= d.cfg.retries; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
-				return kv.NewError(op.String(), name, nil, err)
-			}
+	p := reconnect
+	p.MaxTries = max(d.cfg.retries, 0) + 1
+	s := p.Start()
+	for {
+		again, err := d.try(ctx, op, name, s.Tries() > 1, f)
+		if !again {
+			return err
 		}
-		if err := ctx.Err(); err != nil {
-			return kv.NewError(op.String(), name, nil, err)
+		switch werr := s.Wait(ctx); {
+		case errors.Is(werr, backoff.ErrExhausted):
+			return kv.NewError(op.String(), name, kv.ErrConnection, fmt.Errorf("%d tries: %w", s.Tries(), err))
+		case werr != nil:
+			return kv.NewError(op.String(), name, nil, werr)
 		}
-		c, err := d.link.get(ctx, d)
-		if err != nil {
-			if ctx.Err() != nil {
-				return kv.NewError(op.String(), name, nil, ctx.Err())
-			}
-			var p permanent
-			if errors.As(err, &p) {
-				return kv.NewError(op.String(), name, kv.ErrConnection, p.error)
-			}
-			last = err
-			continue
-		}
-		stop := context.AfterFunc(ctx, func() { d.link.drop(c) })
-		err = f(c.sftp, attempt > 0)
-		if !stop() {
-			return kv.NewError(op.String(), name, nil, ctx.Err())
-		}
-		if err == nil {
-			return nil
-		}
-		if !broken(c, err) {
-			return kv.FSError(op, name, err)
-		}
-		d.link.drop(c)
-		last = err
 	}
-	return kv.NewError(op.String(), name, kv.ErrConnection, fmt.Errorf("%d tries: %w", d.cfg.retries+1, last))
+}
+
+// reconnect is the schedule of the tries of doRetried: 100 ms before the
+// first retry, 200 ms before the second, 300 ms before each further one.
+var reconnect = backoff.Policy{Initial: 100 * time.Millisecond, Max: 300 * time.Millisecond}
+
+// try is one try of doRetried: it returns whether the call may be tried
+// again on a new connection (err is then the cause, not wrapped), and the
+// call's error.
+func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f func(c *client, retried bool) error) (again bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, kv.NewError(op.String(), name, nil, err)
+	}
+	c, err := d.link.get(ctx, d)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, kv.NewError(op.String(), name, nil, ctx.Err())
+		}
+		var p permanent
+		if errors.As(err, &p) {
+			return false, kv.NewError(op.String(), name, kv.ErrConnection, p.error)
+		}
+		return true, err
+	}
+	stop := context.AfterFunc(ctx, func() { d.link.drop(c) })
+	err = f(c.sftp, retried)
+	if !stop() {
+		return false, kv.NewError(op.String(), name, nil, ctx.Err())
+	}
+	if err == nil {
+		return false, nil
+	}
+	if !broken(c, err) {
+		return false, kv.FSError(op, name, err)
+	}
+	d.link.drop(c)
+	return true, err
 }
 
 // broken reports whether err means that the connection c broke, rather
@@ -188,18 +204,6 @@ func broken(c *conn, err error) bool {
 		errors.Is(err, pkgsftp.ErrSSHFxConnectionLost) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.As(err, &netErr)
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // dial connects to the server and starts the SFTP session.

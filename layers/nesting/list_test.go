@@ -11,19 +11,29 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/layers/faults"
 )
 
 // storeKeys stores n random hex keys in data/ through l and returns them
 // sorted.
 func storeKeys(t *testing.T, l *Layer, n int) []string {
 	t.Helper()
+	keys := testKeys(n)
+	for _, k := range keys {
+		if err := l.Store(t.Context(), "data/"+k, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// testKeys returns the n keys that storeKeys stores, sorted: the same on
+// every call.
+func testKeys(n int) []string {
 	r := rand.New(rand.NewPCG(1, 2))
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("%016x", r.Uint64())
-		if err := l.Store(t.Context(), "data/"+keys[i], []byte("v")); err != nil {
-			t.Fatal(err)
-		}
 	}
 	slices.Sort(keys)
 	return keys
@@ -67,15 +77,16 @@ func TestListAbandoned(t *testing.T) {
 	if got := p.listInflight.Load(); got != 0 {
 		t.Errorf("%d List calls still running after the caller stopped", got)
 	}
-	if calls := p.callCount("list"); calls >= 200 {
+	if calls := p.callCount(kv.OpList); calls >= 200 {
 		t.Errorf("%d List calls for 3 items: the walk did not stop", calls)
 	}
 }
 
 func TestListError(t *testing.T) {
-	l, p := setup(t, map[string][]int{"data/": {1}}, WithConcurrency(4))
+	failing := "data/" + testKeys(100)[50][:2]
+	l, p := setupFaults(t, map[string][]int{"data/": {1}},
+		[]faults.Rule{{Ops: []kv.Op{kv.OpList}, Prefix: failing, Err: kv.ErrConnection}}, WithConcurrency(4))
 	keys := storeKeys(t, l, 100)
-	p.failList = "data/" + keys[50][:2]
 	var got []string
 	var err error
 	for info, e := range l.List(t.Context(), "data") {

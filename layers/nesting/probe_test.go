@@ -9,19 +9,20 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/layers/faults"
 )
 
-// probe wraps a Backend for tests: it counts calls per operation, records
-// the Mkdir names, measures the most Mkdir calls in flight, can add a
-// latency to every call, and claims to benefit from pre-creation when
-// precreate is set.
+// probe wraps a Backend for tests: over a faults layer, which counts the
+// calls per operation and injects the latencies and failures of its rules,
+// it records the Mkdir names, measures the most Mkdir and List calls in
+// flight, holds them at a gate, and claims to benefit from pre-creation
+// when precreate is set.
 type probe struct {
-	kv.Backend
-	precreate bool
-	remote    bool
-	latency   time.Duration
-	listGate  int64  // List calls below a namespace wait until this many are in flight (once)
-	failList  string // List of this directory fails
+	kv.Backend // the faults layer
+	faults     *faults.Layer
+	precreate  bool
+	remote     bool
+	listGate   int64 // List calls below a namespace wait until this many are in flight (once)
 
 	listInflight, maxListInflight atomic.Int64
 	listGateOnce                  sync.Once
@@ -29,7 +30,6 @@ type probe struct {
 	gate                          int64 // Mkdir calls wait until this many are in flight (once)
 
 	mu     sync.Mutex
-	calls  map[string]int
 	mkdirs []string
 
 	inflight, maxInflight atomic.Int64
@@ -37,8 +37,10 @@ type probe struct {
 	full                  chan struct{}
 }
 
-func newProbe(next kv.Backend) *probe {
-	return &probe{Backend: next, calls: map[string]int{}, full: make(chan struct{}), listFull: make(chan struct{})}
+// newProbe returns a probe over a faults layer with rules over next.
+func newProbe(next kv.Backend, rules ...faults.Rule) *probe {
+	f := faults.New(next, rules...)
+	return &probe{Backend: f, faults: f, full: make(chan struct{}), listFull: make(chan struct{})}
 }
 
 func (p *probe) Unwrap() kv.Backend { return p.Backend }
@@ -50,50 +52,10 @@ func (p *probe) Properties() kv.Properties {
 	return pr
 }
 
-func (p *probe) count(op string) {
-	p.mu.Lock()
-	p.calls[op]++
-	p.mu.Unlock()
-}
+// callCount returns the number of calls of op since the last reset.
+func (p *probe) callCount(op kv.Op) int { return int(p.faults.Calls(op)) }
 
-func (p *probe) callCount(op string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.calls[op]
-}
-
-func (p *probe) reset() {
-	p.mu.Lock()
-	clear(p.calls)
-	p.mu.Unlock()
-}
-
-func (p *probe) wait(ctx context.Context) error {
-	if p.latency == 0 {
-		return nil
-	}
-	t := time.NewTimer(p.latency)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (p *probe) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	p.count("info")
-	if err := p.wait(ctx); err != nil {
-		return kv.ItemInfo{}, err
-	}
-	return p.Backend.Info(ctx, name, opts...)
-}
-
-func (p *probe) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	p.count("move")
-	return p.Backend.Move(ctx, from, to, opts...)
-}
+func (p *probe) reset() { p.faults.Reset() }
 
 // enter counts a call in flight and records the most seen at once.
 func enter(inflight, most *atomic.Int64) int64 {
@@ -126,17 +88,8 @@ func (p *probe) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 	return func(yield func(kv.ItemInfo, error) bool) {
 		n := enter(&p.listInflight, &p.maxListInflight)
 		defer p.listInflight.Add(-1)
-		p.count("list")
 		if strings.Contains(name, "/") {
 			gate(n, p.listGate, &p.listGateOnce, p.listFull)
-		}
-		if err := p.wait(ctx); err != nil {
-			yield(kv.ItemInfo{}, err)
-			return
-		}
-		if name == p.failList {
-			yield(kv.ItemInfo{}, kv.NewError("list", name, kv.ErrConnection, nil))
-			return
 		}
 		for it, err := range p.Backend.List(ctx, name, opts...) {
 			if !yield(it, err) {
@@ -151,11 +104,7 @@ func (p *probe) Mkdir(ctx context.Context, name string) error {
 	defer p.inflight.Add(-1)
 	gate(n, p.gate, &p.gateOnce, p.full)
 	p.mu.Lock()
-	p.calls["mkdir"]++
 	p.mkdirs = append(p.mkdirs, name)
 	p.mu.Unlock()
-	if err := p.wait(ctx); err != nil {
-		return err
-	}
 	return p.Backend.Mkdir(ctx, name)
 }

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -95,7 +96,7 @@ func (l *Layer) pay(ctx context.Context, op kv.Op, name string, start time.Time,
 			}
 		}
 	}
-	if serr := sleepUntil(ctx, deadline); serr != nil {
+	if serr := backoff.Sleep(ctx, time.Until(deadline)); serr != nil {
 		if cancel != nil {
 			cancel(time.Now()) // give back the bytes not carried yet
 		}
