@@ -53,8 +53,9 @@ var DurationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 // Layer records two instruments for every call that passes through it:
 // DurationName, the time spent below the layer (for a List, the time
 // inside the backend's iterator, once per iteration, when it ends), and
-// BytesName. Every measurement carries KeyOperation and KeyScheme, a
-// failed one KeyErrorType too. Info of a missing item is not an error;
+// BytesName. Every measurement carries KeyOperation and KeyScheme (and,
+// for a remote driver that names its server, server.address and
+// server.port), a failed one KeyErrorType too. Info of a missing item is not an error;
 // Load of one is (error.type "not_found").
 //
 // The attribute sets of the calls that succeed, and of those that fail
@@ -109,7 +110,7 @@ func New(next kv.Backend, opts ...Option) *Layer {
 		c.mp = otel.GetMeterProvider()
 	}
 	meter := c.mp.Meter(MeterName, metric.WithInstrumentationVersion(observe.Version()),
-		metric.WithSchemaURL(semconv.SchemaURL))
+		metric.WithSchemaURL(observe.SchemaURL))
 	l := &Layer{next: next}
 	var err error
 	l.duration, err = meter.Float64Histogram(DurationName, metric.WithUnit("s"),
@@ -148,12 +149,15 @@ func (l *Layer) measure(op kv.Op, t string) measure {
 }
 
 // baseAttributes returns the attributes of the driver below next that
-// every measurement carries.
+// every measurement carries: its scheme and, for a remote driver that
+// names its server, server.address and server.port.
 func baseAttributes(next kv.Backend) []attribute.KeyValue {
-	if s := kv.SchemeOf(next); s != "" {
-		return []attribute.KeyValue{KeyScheme.String(s)}
+	p := kv.PropertiesOf(next)
+	var a []attribute.KeyValue
+	if p.Scheme != "" {
+		a = append(a, KeyScheme.String(p.Scheme))
 	}
-	return nil
+	return append(a, observe.ServerAttributes(p)...)
 }
 
 // Unwrap returns the backend below the layer.
