@@ -29,7 +29,7 @@ type failing struct {
 }
 
 func (f failing) Load(context.Context, string, ...kv.Option) ([]byte, error) { return nil, f.err }
-func (f failing) Unwrap() kv.Backend                                          { return f.Backend }
+func (f failing) Unwrap() kv.Backend                                         { return f.Backend }
 
 // TestSpanKind checks that spans over a remote driver are client spans
 // with the server's address and port, and those over a local one internal
