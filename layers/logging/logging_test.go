@@ -5,57 +5,20 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kvcompose/compose/drivers/memory"
+	"github.com/kvcompose/compose/internal/logcapture"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/logging"
 )
 
-// capture is a slog.Handler that keeps the records at level and above.
-type capture struct {
-	level   slog.Level
-	mu      sync.Mutex
-	records []slog.Record
-}
-
-func (c *capture) Enabled(_ context.Context, l slog.Level) bool { return l >= c.level }
-func (c *capture) WithAttrs([]slog.Attr) slog.Handler           { return c }
-func (c *capture) WithGroup(string) slog.Handler                { return c }
-
-func (c *capture) Handle(_ context.Context, r slog.Record) error {
-	c.mu.Lock()
-	c.records = append(c.records, r.Clone())
-	c.mu.Unlock()
-	return nil
-}
-
-// take returns the records kept so far and forgets them.
-func (c *capture) take() []slog.Record {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r := c.records
-	c.records = nil
-	return r
-}
-
-// attrs returns the attributes of r as a map of their values' strings.
-func attrs(r slog.Record) map[string]string {
-	m := map[string]string{}
-	r.Attrs(func(a slog.Attr) bool {
-		m[a.Key] = a.Value.String()
-		return true
-	})
-	return m
-}
-
 // openStore returns an open logging layer over a memory store holding
 // "ns/a" = "0123456789" and "ns/b" = "b", writing to a capture handler at
 // level.
-func openStore(t testing.TB, level slog.Level) (*logging.Layer, *capture) {
+func openStore(t testing.TB, level slog.Level) (*logging.Layer, *logcapture.Handler) {
 	t.Helper()
 	ctx := context.Background()
 	drv := kvtest.OpenStore(t, memory.New(""))
@@ -66,8 +29,8 @@ func openStore(t testing.TB, level slog.Level) (*logging.Layer, *capture) {
 			t.Fatal(err)
 		}
 	}
-	h := &capture{level: level}
-	return logging.New(drv, slog.New(h)), h
+	logger, h := logcapture.Logger(level)
+	return logging.New(drv, logger), h
 }
 
 func TestBackend(t *testing.T) {
@@ -82,7 +45,7 @@ func checkRecord(t *testing.T, r slog.Record, level slog.Level, want map[string]
 	if r.Level != level || r.Message != logging.Message {
 		t.Errorf("record %v %q, want %v %q", r.Level, r.Message, level, logging.Message)
 	}
-	got := attrs(r)
+	got := logcapture.Attrs(r)
 	for k, w := range want {
 		if g, ok := got[k]; !ok || (w != "*" && g != w) {
 			t.Errorf("%s = %q (present %v), want %q", k, g, ok, w)
@@ -135,13 +98,13 @@ func TestRecords(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l, h := openStore(t, slog.LevelDebug)
 			err := tc.call(l)
-			records := h.take()
+			records := h.Take()
 			if len(records) != 1 {
 				t.Fatalf("%d records, want 1", len(records))
 			}
 			checkRecord(t, records[0], tc.level, tc.attrs)
-			if e, ok := tc.attrs["error"]; ok && e == "*" && attrs(records[0])["error"] != err.Error() {
-				t.Errorf("error %q, the call returned %v", attrs(records[0])["error"], err)
+			if e, ok := tc.attrs["error"]; ok && e == "*" && logcapture.Attrs(records[0])["error"] != err.Error() {
+				t.Errorf("error %q, the call returned %v", logcapture.Attrs(records[0])["error"], err)
 			}
 		})
 	}
@@ -160,13 +123,13 @@ func TestDebugOff(t *testing.T) {
 	l.Load(cancelled, "ns/c") // cancelled: expected
 	for range l.List(ctx, "nope") {
 	}
-	if r := h.take(); len(r) != 0 {
+	if r := h.Take(); len(r) != 0 {
 		t.Fatalf("%d records with Debug off and no failure: %v", len(r), r)
 	}
 	err := l.Store(ctx, "ns/C", nil)
 	for range l.List(ctx, "Bad") {
 	}
-	r := h.take()
+	r := h.Take()
 	if len(r) != 2 {
 		t.Fatalf("%d records, want 2 failures", len(r))
 	}
@@ -178,15 +141,15 @@ func TestListRecord(t *testing.T) {
 	ctx := context.Background()
 	l, h := openStore(t, slog.LevelDebug)
 	seq := l.List(ctx, "ns")
-	if r := h.take(); len(r) != 0 {
+	if r := h.Take(); len(r) != 0 {
 		t.Fatal("a record before the iteration")
 	}
 	for range seq {
-		if len(h.records) != 0 {
+		if h.Len() != 0 {
 			t.Fatal("a record during the iteration")
 		}
 	}
-	r := h.take()
+	r := h.Take()
 	if len(r) != 1 {
 		t.Fatalf("%d records", len(r))
 	}
@@ -194,7 +157,7 @@ func TestListRecord(t *testing.T) {
 	for range seq {
 		break
 	}
-	r = h.take()
+	r = h.Take()
 	checkRecord(t, r[0], slog.LevelDebug, map[string]string{"op": "list", "name": "ns", "items": "1",
 		"abandoned": "true", "duration": "*"})
 	for _, err := range l.List(ctx, "nope") {
@@ -202,7 +165,7 @@ func TestListRecord(t *testing.T) {
 			t.Fatalf("list of a missing directory: %v", err)
 		}
 	}
-	checkRecord(t, h.take()[0], slog.LevelDebug, map[string]string{"op": "list", "name": "nope", "items": "0",
+	checkRecord(t, h.Take()[0], slog.LevelDebug, map[string]string{"op": "list", "name": "nope", "items": "0",
 		"duration": "*", "error": "*"})
 }
 
@@ -212,10 +175,10 @@ func TestDefaultLogger(t *testing.T) {
 	prev := slog.Default()
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	l := logging.New(memory.New(""), nil)
-	h := &capture{level: slog.LevelDebug}
-	slog.SetDefault(slog.New(h))
+	logger, h := logcapture.Logger(slog.LevelDebug)
+	slog.SetDefault(logger)
 	l.Open(context.Background()) // no store: a failure
-	r := h.take()
+	r := h.Take()
 	if len(r) != 1 {
 		t.Fatalf("%d records", len(r))
 	}
@@ -255,7 +218,7 @@ func TestDuration(t *testing.T) {
 	l.Load(context.Background(), "ns/a")
 	took := time.Since(start)
 	var d time.Duration
-	h.take()[0].Attrs(func(a slog.Attr) bool {
+	h.Take()[0].Attrs(func(a slog.Attr) bool {
 		if a.Key == logging.KeyDuration {
 			d = a.Value.Duration()
 		}
