@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/drivers/memory"
+	"github.com/kvcompose/compose/internal/benchtest"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/logging"
@@ -21,8 +22,12 @@ var benchStacks = []kvtest.Bench{
 }
 
 func logged(level slog.Level) func(*testing.B) kv.Backend {
-	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
-	return func(*testing.B) kv.Backend { return logging.New(memory.New(""), logger) }
+	return func(*testing.B) kv.Backend { return logging.New(memory.New(""), logger(level)) }
+}
+
+// logger returns a text logger at level that writes to io.Discard.
+func logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 }
 
 // BenchmarkLoad4KiB measures what the layer adds to a load of 4 KiB.
@@ -30,3 +35,14 @@ func BenchmarkLoad4KiB(b *testing.B) { kvtest.BenchLoad(b, 4096, benchStacks...)
 
 // BenchmarkStore4KiB measures what the layer adds to a store of 4 KiB.
 func BenchmarkStore4KiB(b *testing.B) { kvtest.BenchStore(b, 4096, benchStacks...) }
+
+// BenchmarkOverhead measures the layer's cost per Load over a backend that
+// does no work: with Debug off, the Enabled check.
+func BenchmarkOverhead(b *testing.B) {
+	benchtest.Overhead(b, map[string]func(kv.Backend) kv.Backend{
+		"debug-off": func(next kv.Backend) kv.Backend { return logging.New(next, logger(slog.LevelInfo)) },
+		"debug-on-discard": func(next kv.Backend) kv.Backend {
+			return logging.New(next, logger(slog.LevelDebug))
+		},
+	})
+}

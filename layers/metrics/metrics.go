@@ -4,6 +4,8 @@ package metrics
 
 import (
 	"context"
+	"runtime"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -60,27 +62,38 @@ var DurationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 //
 // The attribute sets of the calls that succeed, and of those that fail
 // with one of kvcompose's sentinel errors, are built once, in New, so a
-// call costs two clock readings and the instruments' own work.
+// call costs two clock readings, the histogram's Record, and for the
+// bytes an atomic addition: BytesName is an observable counter, whose
+// callback reports the layer's own totals when the metrics are collected
+// (the callback is unregistered once the layer is garbage).
 type Layer struct {
 	next     kv.Backend
 	duration metric.Float64Histogram
-	bytes    metric.Int64Counter
+	moved    *moved
 	base     []attribute.KeyValue // scheme (and server) attributes
 	ok       [kv.NumOps]measure
 	failed   [kv.NumOps]map[string]measure // by error type, read-only after New
+}
+
+// moved are the bytes moved per operation, which the callback of the
+// bytes counter observes; each on a cache line of its own, so that loads
+// and stores in different goroutines do not contend.
+type moved [kv.NumOps]struct {
+	n atomic.Int64
+	_ [56]byte
 }
 
 var _ kv.Backend = (*Layer)(nil)
 
 // measure holds the prepared attribute set of one kind of measurement.
 type measure struct {
-	record []metric.RecordOption
-	add    []metric.AddOption
+	record  []metric.RecordOption
+	observe []metric.ObserveOption
 }
 
 func newMeasure(attrs ...attribute.KeyValue) measure {
 	o := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	return measure{record: []metric.RecordOption{o}, add: []metric.AddOption{o}}
+	return measure{record: []metric.RecordOption{o}, observe: []metric.ObserveOption{o}}
 }
 
 // Option configures a Layer.
@@ -111,7 +124,7 @@ func New(next kv.Backend, opts ...Option) *Layer {
 	}
 	meter := c.mp.Meter(MeterName, metric.WithInstrumentationVersion(observe.Version()),
 		metric.WithSchemaURL(observe.SchemaURL))
-	l := &Layer{next: next}
+	l := &Layer{next: next, moved: new(moved)}
 	var err error
 	l.duration, err = meter.Float64Histogram(DurationName, metric.WithUnit("s"),
 		metric.WithDescription("Duration of kvcompose backend calls."),
@@ -119,12 +132,6 @@ func New(next kv.Backend, opts ...Option) *Layer {
 	if err != nil {
 		otel.Handle(err)
 		l.duration = noop.Float64Histogram{}
-	}
-	l.bytes, err = meter.Int64Counter(BytesName, metric.WithUnit("By"),
-		metric.WithDescription("Bytes moved by kvcompose backend calls that succeeded: returned by load, given to store, read by defrag."))
-	if err != nil {
-		otel.Handle(err)
-		l.bytes = noop.Int64Counter{}
 	}
 	l.base = baseAttributes(next)
 	types := observe.ErrorTypes()
@@ -135,7 +142,38 @@ func New(next kv.Backend, opts ...Option) *Layer {
 			l.failed[op][t] = l.measure(op, t)
 		}
 	}
+	l.observeBytes(meter)
 	return l
+}
+
+// observeBytes makes the bytes counter, whose callback reports l.moved.
+// The callback holds the counts and the attribute sets, not the layer, so
+// that the layer can become garbage; a cleanup then unregisters it.
+func (l *Layer) observeBytes(meter metric.Meter) {
+	counter, err := meter.Int64ObservableCounter(BytesName, metric.WithUnit("By"),
+		metric.WithDescription("Bytes moved by kvcompose backend calls that succeeded: returned by load, given to store, read by defrag."))
+	if err != nil {
+		otel.Handle(err)
+		return
+	}
+	counts := l.moved
+	var sets [kv.NumOps][]metric.ObserveOption
+	for op := range kv.NumOps {
+		sets[op] = l.ok[op].observe
+	}
+	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for op := range kv.NumOps {
+			if n := counts[op].n.Load(); n > 0 {
+				o.ObserveInt64(counter, n, sets[op]...)
+			}
+		}
+		return nil
+	}, counter)
+	if err != nil {
+		otel.Handle(err)
+		return
+	}
+	runtime.AddCleanup(l, func(r metric.Registration) { r.Unregister() }, reg)
 }
 
 // measure returns the attribute set of op with the error type t ("" for
@@ -175,7 +213,7 @@ func (l *Layer) record(ctx context.Context, op kv.Op, d time.Duration, bytes int
 		m := &l.ok[op]
 		l.duration.Record(ctx, d.Seconds(), m.record...)
 		if bytes > 0 {
-			l.bytes.Add(ctx, bytes, m.add...)
+			l.moved[op].n.Add(bytes)
 		}
 		return
 	}
