@@ -75,7 +75,7 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 	start, debug := l.debug(ctx)
 	info, err := l.next.Info(ctx, name, opts...)
 	if debug || err != nil {
-		l.record(ctx, call{op: kv.OpInfo, name: name, opts: opts, bytes: -1, exists: &info.Exists,
+		l.record(ctx, call{op: kv.OpInfo, name: name, opts: opts, bytes: -1, info: true, exists: info.Exists,
 			duration: since(start)}, err)
 	}
 	return info, err

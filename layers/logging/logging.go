@@ -86,8 +86,9 @@ type call struct {
 	name, to string
 	opts     []kv.Option
 	bytes    int64 // < 0: no bytes attribute
-	exists   *bool // info
-	items    int   // list
+	info     bool  // an Info: exists is its answer
+	exists   bool
+	items    int // list
 	list     bool
 	stopped  bool
 	duration time.Duration // < 0: not timed
@@ -126,8 +127,8 @@ func (l *Layer) record(ctx context.Context, c call, err error) {
 	if c.bytes >= 0 && err == nil {
 		a = append(a, slog.Int64(KeyBytes, c.bytes))
 	}
-	if c.exists != nil && err == nil {
-		a = append(a, slog.Bool(KeyExists, *c.exists))
+	if c.info && err == nil {
+		a = append(a, slog.Bool(KeyExists, c.exists))
 	}
 	if c.list {
 		a = append(a, slog.Int(KeyItems, c.items))

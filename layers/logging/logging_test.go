@@ -186,7 +186,7 @@ func TestDefaultLogger(t *testing.T) {
 }
 
 // TestDebugOffAllocations checks that with Debug off the layer adds no
-// allocation to a Load or a Store.
+// allocation to a Store, a Load or an Info.
 func TestDebugOffAllocations(t *testing.T) {
 	ctx := context.Background()
 	l, _ := openStore(t, slog.LevelInfo)
@@ -204,10 +204,13 @@ func TestDebugOffAllocations(t *testing.T) {
 			if _, err := b.Load(ctx, "ns/v"); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := b.Info(ctx, "ns/v"); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if layer, driver := testing.AllocsPerRun(100, calls(l)), testing.AllocsPerRun(100, calls(l.Unwrap())); layer != driver {
-		t.Errorf("%v allocations per store and load, the driver alone %v", layer, driver)
+		t.Errorf("%v allocations per store, load and info, the driver alone %v", layer, driver)
 	}
 }
 
