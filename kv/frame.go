@@ -55,3 +55,13 @@ func validateFor(op Op, name string) error {
 	}
 	return ValidateName(name)
 }
+
+// ListDir returns the directory that List(name) lists: name less one
+// trailing "/", so that List("data/") lists the namespace "data/" as
+// List("data") does. Drivers call it first in List.
+func ListDir(name string) string {
+	if n := len(name); n > 1 && name[n-1] == '/' {
+		return name[:n-1]
+	}
+	return name
+}

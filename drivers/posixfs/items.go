@@ -250,6 +250,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // foreign files) and symbolic links that lead outside the store or nowhere.
 // A missing directory yields kv.ErrNotFound.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	name = kv.ListDir(name)
 	const op = kv.OpList
 	r, err := d.begin(ctx, op, name, opts)
 	if err != nil {

@@ -223,6 +223,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // List yields the entries of the directory name, sorted by name, skipping
 // names that are not valid (temporary files, foreign files).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	name = kv.ListDir(name)
 	const op = kv.OpList
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ErrorSeq(err)

@@ -2,6 +2,8 @@ package nesting
 
 import (
 	"context"
+	"iter"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,8 +18,15 @@ import (
 type probe struct {
 	kv.Backend
 	precreate bool
+	remote    bool
 	latency   time.Duration
-	gate      int64 // Mkdir calls wait until this many are in flight (once)
+	listGate  int64  // List calls below a namespace wait until this many are in flight (once)
+	failList  string // List of this directory fails
+
+	listInflight, maxListInflight atomic.Int64
+	listGateOnce                  sync.Once
+	listFull                      chan struct{}
+	gate                          int64 // Mkdir calls wait until this many are in flight (once)
 
 	mu     sync.Mutex
 	calls  map[string]int
@@ -29,7 +38,7 @@ type probe struct {
 }
 
 func newProbe(next kv.Backend) *probe {
-	return &probe{Backend: next, calls: map[string]int{}, full: make(chan struct{})}
+	return &probe{Backend: next, calls: map[string]int{}, full: make(chan struct{}), listFull: make(chan struct{})}
 }
 
 func (p *probe) Unwrap() kv.Backend { return p.Backend }
@@ -37,7 +46,7 @@ func (p *probe) Unwrap() kv.Backend { return p.Backend }
 // Properties are those of the driver below, with pre-creation as set.
 func (p *probe) Properties() kv.Properties {
 	pr := kv.PropertiesOf(p.Backend)
-	pr.Precreate = p.precreate
+	pr.Precreate, pr.Remote = p.precreate, p.remote
 	return pr
 }
 
@@ -86,26 +95,61 @@ func (p *probe) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	return p.Backend.Move(ctx, from, to, opts...)
 }
 
-func (p *probe) Mkdir(ctx context.Context, name string) error {
-	n := p.inflight.Add(1)
-	defer p.inflight.Add(-1)
+// enter counts a call in flight and records the most seen at once.
+func enter(inflight, most *atomic.Int64) int64 {
+	n := inflight.Add(1)
 	for {
-		m := p.maxInflight.Load()
-		if n <= m || p.maxInflight.CompareAndSwap(m, n) {
-			break
+		m := most.Load()
+		if n <= m || most.CompareAndSwap(m, n) {
+			return n
 		}
 	}
-	if p.gate > 0 {
-		if n >= p.gate {
-			p.gateOnce.Do(func() { close(p.full) })
+}
+
+// gate makes the first calls wait until n are in flight, once. It is a
+// deadlock guard, not a timing assertion: a layer that never reaches the
+// gate fails the max-in-flight check of its test.
+func gate(n, at int64, once *sync.Once, full chan struct{}) {
+	if at <= 0 {
+		return
+	}
+	if n >= at {
+		once.Do(func() { close(full) })
+	}
+	select {
+	case <-full:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+func (p *probe) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	return func(yield func(kv.ItemInfo, error) bool) {
+		n := enter(&p.listInflight, &p.maxListInflight)
+		defer p.listInflight.Add(-1)
+		p.count("list")
+		if strings.Contains(name, "/") {
+			gate(n, p.listGate, &p.listGateOnce, p.listFull)
 		}
-		// A deadlock guard, not a timing assertion: a layer that never
-		// reaches the gate fails the max-in-flight check.
-		select {
-		case <-p.full:
-		case <-time.After(10 * time.Second):
+		if err := p.wait(ctx); err != nil {
+			yield(kv.ItemInfo{}, err)
+			return
+		}
+		if name == p.failList {
+			yield(kv.ItemInfo{}, kv.NewError("list", name, kv.ErrConnection, nil))
+			return
+		}
+		for it, err := range p.Backend.List(ctx, name, opts...) {
+			if !yield(it, err) {
+				return
+			}
 		}
 	}
+}
+
+func (p *probe) Mkdir(ctx context.Context, name string) error {
+	n := enter(&p.inflight, &p.maxInflight)
+	defer p.inflight.Add(-1)
+	gate(n, p.gate, &p.gateOnce, p.full)
 	p.mu.Lock()
 	p.calls["mkdir"]++
 	p.mkdirs = append(p.mkdirs, name)
