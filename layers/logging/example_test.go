@@ -28,8 +28,8 @@ func ExampleNew() {
 	store.Open(ctx)
 	store.Store(ctx, "data/0123", []byte("hello"))
 	store.Load(ctx, "data/0123", kv.Range(1, 3))
-	store.Load(ctx, "data/4567")      // not found: expected, at Debug
-	store.Store(ctx, "data/BAD", nil) // invalid name: a failure, at Warn
+	store.Load(ctx, "data/4567") // not found: expected, at Debug
+	store.Open(ctx)              // already open: a failure, at Warn
 	for range store.List(ctx, "data") {
 	}
 	store.Close(ctx)
@@ -40,7 +40,7 @@ func ExampleNew() {
 	// level=DEBUG msg="kv call" op=store name=data/0123 bytes=5
 	// level=DEBUG msg="kv call" op=load name=data/0123 options=[range(1,3)] bytes=3
 	// level=DEBUG msg="kv call" op=load name=data/4567 error="load \"data/4567\": not found"
-	// level=WARN msg="kv call" op=store name=data/BAD error="store \"data/BAD\": invalid name: character 'B' at 5 is not allowed"
+	// level=WARN msg="kv call" op=open error="open: store is already open"
 	// level=DEBUG msg="kv call" op=list name=data items=1
 	// level=DEBUG msg="kv call" op=close
 	// level=DEBUG msg="kv call" op=destroy

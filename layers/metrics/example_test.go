@@ -52,8 +52,8 @@ func Example() {
 	store.Store(ctx, "data/0123", make([]byte, 4096))
 	store.Load(ctx, "data/0123")
 	store.Load(ctx, "data/0123", kv.Range(0, 100))
-	store.Load(ctx, "data/4567")      // not found: expected, not logged at Warn
-	store.Store(ctx, "data/BAD", nil) // invalid name: logged at Warn
+	store.Load(ctx, "data/4567") // not found: expected, not logged at Warn
+	store.Open(ctx)              // already open: a failure, logged at Warn
 
 	var rm metricdata.ResourceMetrics
 	reader.Collect(ctx, &rm)
@@ -81,13 +81,13 @@ func Example() {
 		fmt.Println(l)
 	}
 	// Output:
-	// level=WARN msg="kv call" op=store name=data/BAD error="store \"data/BAD\": invalid name: character 'B' at 5 is not allowed"
+	// level=WARN msg="kv call" op=open error="open: store is already open"
 	// kvcompose.operation.bytes op=load value=4196
 	// kvcompose.operation.bytes op=store value=4096
 	// kvcompose.operation.duration op=create error.type="" count=1
 	// kvcompose.operation.duration op=load error.type="" count=2
 	// kvcompose.operation.duration op=load error.type="not_found" count=1
 	// kvcompose.operation.duration op=open error.type="" count=1
+	// kvcompose.operation.duration op=open error.type="already_open" count=1
 	// kvcompose.operation.duration op=store error.type="" count=1
-	// kvcompose.operation.duration op=store error.type="invalid_name" count=1
 }
