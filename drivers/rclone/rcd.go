@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -116,6 +117,10 @@ func launch(ctx context.Context, bin string, cfg config) (*server, error) {
 	cmd.Env = append(env, "RCLONE_RC_USER="+user, "RCLONE_RC_PASS="+pass)
 	stderr := &tail{max: 4096}
 	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if cfg.logger != nil && cfg.logger != discard {
+		out := io.MultiWriter(stderr, &lineLog{log: cfg.logger})
+		cmd.Stdout, cmd.Stderr = out, out
+	}
 	setProcAttr(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)

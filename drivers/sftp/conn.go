@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -26,7 +27,11 @@ type conn struct {
 	sftp *client
 	done chan struct{}
 	once sync.Once
+	log  *slog.Logger
 }
+
+// discard is the logger of a driver without WithLogger.
+var discard = slog.New(slog.DiscardHandler)
 
 func (c *conn) close() {
 	c.once.Do(func() {
@@ -68,10 +73,12 @@ func (c *conn) keepalive(every, timeout time.Duration) {
 		case err := <-reply:
 			wait.Stop()
 			if err != nil {
+				c.log.Warn("sftp: keepalive failed, closing the connection", "error", err)
 				c.close()
 				return
 			}
 		case <-wait.C:
+			c.log.Warn("sftp: keepalive not answered, closing the connection", "timeout", timeout)
 			c.close()
 			return
 		case <-c.done:
@@ -83,8 +90,9 @@ func (c *conn) keepalive(every, timeout time.Duration) {
 
 // link holds the connection that the calls of a Driver share.
 type link struct {
-	mu  sync.Mutex
-	cur *conn
+	mu     sync.Mutex
+	cur    *conn
+	broken bool // the last connection broke (not closed by release)
 }
 
 // get returns the live connection, dialling a new one when there is none.
@@ -95,11 +103,26 @@ func (l *link) get(ctx context.Context, d *Driver) (*conn, error) {
 	if c := l.cur; c != nil && !c.closed() {
 		return c, nil
 	}
+	if l.cur != nil {
+		l.broken = true
+	}
+	log := d.log()
 	c, err := d.dial(ctx)
+	var p permanent
+	switch {
+	case errors.As(err, &p):
+		log.Error("sftp: cannot connect", "error", err)
+	case err != nil && ctx.Err() == nil:
+		log.Warn("sftp: connecting failed", "error", err)
+	case err == nil && l.broken:
+		log.Info("sftp: connected again after the connection broke or a cancelled call closed it")
+	case err == nil:
+		log.Debug("sftp: connected")
+	}
 	if err != nil {
 		return nil, err
 	}
-	l.cur = c
+	l.cur, l.broken = c, false
 	return c, nil
 }
 
@@ -108,7 +131,7 @@ func (l *link) drop(c *conn) {
 	c.close()
 	l.mu.Lock()
 	if l.cur == c {
-		l.cur = nil
+		l.cur, l.broken = nil, true
 	}
 	l.mu.Unlock()
 }
@@ -206,6 +229,9 @@ func broken(c *conn, err error) bool {
 		errors.As(err, &netErr)
 }
 
+// log returns the driver's logger for its events.
+func (d *Driver) log() *slog.Logger { return d.cfg.logger.With("server", d.host) }
+
 // dial connects to the server and starts the SFTP session.
 func (d *Driver) dial(ctx context.Context) (*conn, error) {
 	addr, cc, err := d.clientConfig()
@@ -237,6 +263,7 @@ func (d *Driver) dial(ctx context.Context) (*conn, error) {
 		}
 		return nil, err
 	}
+	c.log = d.log()
 	go func() {
 		c.ssh.Wait()
 		c.close()
