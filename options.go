@@ -70,7 +70,7 @@ func WithoutStats() Option { return func(c *config) { c.noStats = true } }
 func WithoutTracing() Option { return func(c *config) { c.noTracing = true } }
 
 // WithStats stores the stack's stats layer in *dst when the stack is built,
-// so the caller can read its Snapshot. Find does the same after the fact.
+// so the caller can read its Snapshot. kv.As does the same after the fact.
 func WithStats(dst **stats.Layer) Option { return func(c *config) { c.statsOut = dst } }
 
 // WithThrottle adds a throttle layer with cfg right above the driver. It
@@ -157,23 +157,4 @@ func (c *config) wrapAt(pos Position, b kv.Backend) kv.Backend {
 		b = ls[i](b)
 	}
 	return b
-}
-
-// Find walks down the stack from b through kv.Unwrapper and returns the
-// first layer or driver of type T, for example
-//
-//	st, ok := compose.Find[*stats.Layer](store)
-func Find[T kv.Backend](b kv.Backend) (T, bool) {
-	for b != nil {
-		if t, ok := b.(T); ok {
-			return t, true
-		}
-		u, ok := b.(kv.Unwrapper)
-		if !ok {
-			break
-		}
-		b = u.Unwrap()
-	}
-	var zero T
-	return zero, false
 }

@@ -21,16 +21,16 @@ import (
 func Defrag(ctx context.Context, b Backend, sources []Block, opts ...Option) (string, error) {
 	target, algorithm := DefragTarget(opts)
 	if len(sources) == 0 {
-		return "", NewError("defrag", target, nil, errors.New("no source blocks"))
+		return "", NewError(OpDefrag.String(), target, nil, errors.New("no source blocks"))
 	}
 	h, err := NewHash(algorithm)
 	if err != nil {
-		return "", NewError("defrag", target, nil, err)
+		return "", NewError(OpDefrag.String(), target, nil, err)
 	}
 	var total int64
 	for _, s := range sources {
 		if s.Offset < 0 || s.Size < 0 {
-			return "", NewError("defrag", s.Name, ErrReadRange,
+			return "", NewError(OpDefrag.String(), s.Name, ErrReadRange,
 				fmt.Errorf("block offset %d size %d: must not be negative", s.Offset, s.Size))
 		}
 		total += s.Size
@@ -43,7 +43,7 @@ func Defrag(ctx context.Context, b Backend, sources []Block, opts ...Option) (st
 			return "", err
 		}
 		if int64(len(part)) != s.Size {
-			return "", NewError("defrag", s.Name, ErrReadRange,
+			return "", NewError(OpDefrag.String(), s.Name, ErrReadRange,
 				fmt.Errorf("block at offset %d: wanted %d bytes, got %d", s.Offset, s.Size, len(part)))
 		}
 		value = append(value, part...)
@@ -66,10 +66,7 @@ func Defrag(ctx context.Context, b Backend, sources []Block, opts ...Option) (st
 // other than Target and TargetHash (kv.ErrUnsupported), and runs Defrag
 // with b, the driver itself.
 func DriverDefrag(ctx context.Context, lc *Lifecycle, b Backend, sources []Block, opts ...Option) (string, error) {
-	if err := lc.CheckOpen("defrag", ""); err != nil {
-		return "", err
-	}
-	if err := CheckOptions("defrag", "", opts, KindTarget, KindTargetHash); err != nil {
+	if err := lc.Begin(ctx, OpDefrag, "", opts, KindTarget, KindTargetHash); err != nil {
 		return "", err
 	}
 	return Defrag(ctx, b, sources, opts...)

@@ -9,7 +9,7 @@ import (
 // on name, wrapped with the sentinel it means: fs.ErrNotExist is
 // ErrNotFound, fs.ErrExist is ErrExists, fs.ErrPermission is
 // ErrPermission. An *Error passes as it is.
-func FSError(op, name string, err error) error {
+func FSError(op Op, name string, err error) error {
 	var kerr *Error
 	if errors.As(err, &kerr) {
 		return err
@@ -23,5 +23,5 @@ func FSError(op, name string, err error) error {
 	case errors.Is(err, fs.ErrPermission):
 		kind = ErrPermission
 	}
-	return NewError(op, name, kind, err)
+	return NewError(op.String(), name, kind, err)
 }

@@ -56,7 +56,7 @@ func HashBytes(algorithm string, data []byte) (string, error) {
 func Hash(ctx context.Context, b Backend, name, algorithm string, opts ...Option) (string, error) {
 	h, err := NewHash(algorithm)
 	if err != nil {
-		return "", NewError("hash", name, nil, err)
+		return "", NewError(OpHash.String(), name, nil, err)
 	}
 	value, err := b.Load(ctx, name, opts...)
 	if err != nil {

@@ -99,15 +99,15 @@ func TestError(t *testing.T) {
 }
 
 func TestCheckOptions(t *testing.T) {
-	assert.NoError(t, kv.CheckOptions("load", "k", nil))
-	assert.NoError(t, kv.CheckOptions("load", "k", []kv.Option{kv.Range(0, 1)}, kv.KindRange))
+	assert.NoError(t, kv.CheckOptions(kv.OpLoad, "k", nil))
+	assert.NoError(t, kv.CheckOptions(kv.OpLoad, "k", []kv.Option{kv.Range(0, 1)}, kv.KindRange))
 
-	err := kv.CheckOptions("move", "k", []kv.Option{kv.SoftDelete()})
+	err := kv.CheckOptions(kv.OpMove, "k", []kv.Option{kv.SoftDelete()})
 	assert.ErrorIs(t, err, kv.ErrUnsupported)
-	assert.ErrorContains(t, err, "needs the softdelete layer")
-	err = kv.CheckOptions("move", "k", []kv.Option{kv.ChangeLevel()})
-	assert.ErrorContains(t, err, "needs the nesting layer")
-	err = kv.CheckOptions("store", "k", []kv.Option{kv.Range(1, 2)})
+	assert.ErrorContains(t, err, "needs a soft-delete layer")
+	err = kv.CheckOptions(kv.OpMove, "k", []kv.Option{kv.ChangeLevel()})
+	assert.ErrorContains(t, err, "needs a nesting layer")
+	err = kv.CheckOptions(kv.OpStore, "k", []kv.Option{kv.Range(1, 2)})
 	assert.ErrorIs(t, err, kv.ErrUnsupported)
 	assert.ErrorContains(t, err, "range(1,2) does not apply to store")
 }
@@ -162,18 +162,40 @@ func TestOpString(t *testing.T) {
 
 func TestLifecycle(t *testing.T) {
 	var l kv.Lifecycle
+	ctx := context.Background()
 	assert.False(t, l.IsOpen())
-	assert.ErrorIs(t, l.CheckOpen("load", "k"), kv.ErrNotOpen)
-	assert.NoError(t, l.CheckClosed("open"))
-	l.SetOpen(true)
-	assert.NoError(t, l.CheckOpen("load", "k"))
-	assert.ErrorIs(t, l.CheckClosed("destroy"), kv.ErrAlreadyOpen)
+	assert.ErrorIs(t, l.Begin(ctx, kv.OpLoad, "k", nil), kv.ErrNotOpen)
+	assert.ErrorIs(t, l.Transition(ctx, kv.OpClose, func() error { return nil }), kv.ErrNotOpen)
+	require.NoError(t, l.Transition(ctx, kv.OpOpen, func() error { return nil }))
+	assert.True(t, l.IsOpen())
+	assert.NoError(t, l.Begin(ctx, kv.OpLoad, "k", nil))
+	assert.ErrorIs(t, l.Transition(ctx, kv.OpDestroy, func() error { return nil }), kv.ErrAlreadyOpen)
+}
+
+func TestBeginOrder(t *testing.T) {
+	var l kv.Lifecycle
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	bad := []kv.Option{kv.SoftDelete()}
+	assert.ErrorIs(t, l.Begin(ctx, kv.OpLoad, "Bad", bad), kv.ErrNotOpen, "the state first")
+	require.NoError(t, l.Transition(context.Background(), kv.OpOpen, func() error { return nil }))
+	assert.ErrorIs(t, l.Begin(ctx, kv.OpLoad, "Bad", bad), kv.ErrUnsupported, "then the options")
+	assert.ErrorIs(t, l.Begin(ctx, kv.OpLoad, "Bad", nil), kv.ErrInvalidName, "then the name")
+	assert.ErrorIs(t, l.Begin(ctx, kv.OpLoad, "ok", nil), context.Canceled, "then the context")
+	assert.NoError(t, l.Begin(context.Background(), kv.OpLoad, "ok", []kv.Option{kv.Range(0, 1)}, kv.KindRange))
+	for _, op := range []kv.Op{kv.OpInfo, kv.OpList, kv.OpMkdir, kv.OpQuota, kv.OpDefrag} {
+		assert.NoError(t, l.Begin(context.Background(), op, "", nil), "%s accepts the root", op)
+	}
+	for _, op := range []kv.Op{kv.OpLoad, kv.OpStore, kv.OpDelete, kv.OpHash, kv.OpRmdir} {
+		assert.ErrorIs(t, l.Begin(context.Background(), op, "", nil), kv.ErrInvalidName, "%s refuses the root", op)
+	}
+	assert.ErrorIs(t, l.BeginMove(context.Background(), "a", "", nil), kv.ErrInvalidName, "move checks its target")
 }
 
 func TestSliceSeq(t *testing.T) {
 	items := []kv.ItemInfo{{Name: "a"}, {Name: "b"}, {Name: "c"}}
 	var got []string
-	for it, err := range kv.SliceSeq(context.Background(), "list", "", items) {
+	for it, err := range kv.SliceSeq(context.Background(), kv.OpList, "", items) {
 		require.NoError(t, err)
 		got = append(got, it.Name)
 		if it.Name == "b" {
@@ -184,7 +206,7 @@ func TestSliceSeq(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, err := range kv.SliceSeq(ctx, "list", "ns", items) {
+	for _, err := range kv.SliceSeq(ctx, kv.OpList, "ns", items) {
 		assert.ErrorIs(t, err, context.Canceled)
 	}
 	for _, err := range kv.ErrorSeq(kv.ErrNotFound) {
@@ -197,18 +219,32 @@ type wrapper struct{ kv.Backend }
 
 func (w wrapper) Unwrap() kv.Backend { return w.Backend }
 
-// prepared is a minimal driver that benefits from pre-creation.
-type prepared struct{ kv.Backend }
+// described is a minimal driver that describes itself.
+type described struct{ kv.Backend }
 
-func (prepared) BenefitsFromPrecreation() bool { return true }
-func (prepared) Scheme() string                { return "test" }
+func (described) Properties() kv.Properties { return kv.Properties{Scheme: "test", Precreate: true} }
+
+// consumer is a minimal layer that consumes soft-delete options.
+type consumer struct{ wrapper }
+
+func (consumer) ConsumesOptions() []kv.OptionKind { return []kv.OptionKind{kv.KindDeleted} }
 
 func TestStackWalks(t *testing.T) {
-	assert.False(t, kv.BenefitsFromPrecreation(wrapper{}), "a stack that ends without a driver")
-	assert.Equal(t, "", kv.SchemeOf(wrapper{}))
-	stack := wrapper{wrapper{prepared{}}}
-	assert.True(t, kv.BenefitsFromPrecreation(stack))
-	assert.Equal(t, "test", kv.SchemeOf(stack))
+	assert.Equal(t, kv.Properties{}, kv.PropertiesOf(wrapper{}), "a stack that ends without a driver")
+	stack := consumer{wrapper{wrapper{described{}}}}
+	assert.Equal(t, kv.Properties{Scheme: "test", Precreate: true}, kv.PropertiesOf(stack))
+	n := 0
+	for range kv.Stack(stack) {
+		n++
+	}
+	assert.Equal(t, 3, n, "the walk yields every backend, the driver last")
+	d, ok := kv.As[described](stack)
+	assert.True(t, ok)
+	assert.Equal(t, "test", d.Properties().Scheme)
+	_, ok = kv.As[consumer](wrapper{})
+	assert.False(t, ok)
+	assert.True(t, kv.Consumes(stack, kv.KindDeleted))
+	assert.False(t, kv.Consumes(stack, kv.KindChangeLevel))
 }
 
 func TestFSError(t *testing.T) {
@@ -219,14 +255,14 @@ func TestFSError(t *testing.T) {
 		{&fs.PathError{Op: "open", Path: "x", Err: fs.ErrExist}, kv.ErrExists},
 		{fs.ErrPermission, kv.ErrPermission},
 	} {
-		err := kv.FSError("load", "x", tc.err)
+		err := kv.FSError(kv.OpLoad, "x", tc.err)
 		assert.ErrorIs(t, err, tc.want)
 		assert.ErrorIs(t, err, tc.err, "the cause stays")
 	}
-	plain := kv.FSError("load", "x", errors.New("disk on fire"))
+	plain := kv.FSError(kv.OpLoad, "x", errors.New("disk on fire"))
 	assert.EqualError(t, plain, `load "x": disk on fire`)
 	already := kv.NewError("store", "y", kv.ErrExists, nil)
-	assert.Same(t, already, kv.FSError("load", "x", already), "a kv error passes as it is")
+	assert.Same(t, already, kv.FSError(kv.OpLoad, "x", already), "a kv error passes as it is")
 }
 
 func TestTransition(t *testing.T) {

@@ -17,27 +17,6 @@ type Lifecycle struct {
 // IsOpen reports whether the store is open.
 func (l *Lifecycle) IsOpen() bool { return l.open.Load() }
 
-// CheckOpen returns an ErrNotOpen error for op on name unless the store is
-// open. Item calls and Close call it first, before validating names.
-func (l *Lifecycle) CheckOpen(op, name string) error {
-	if !l.open.Load() {
-		return NewError(op, name, ErrNotOpen, nil)
-	}
-	return nil
-}
-
-// CheckClosed returns an ErrAlreadyOpen error for op unless the store is
-// closed. Create, Destroy and Open call it first.
-func (l *Lifecycle) CheckClosed(op string) error {
-	if l.open.Load() {
-		return NewError(op, "", ErrAlreadyOpen, nil)
-	}
-	return nil
-}
-
-// SetOpen records that the store was opened (true) or closed (false).
-func (l *Lifecycle) SetOpen(open bool) { l.open.Store(open) }
-
 // Transition is the frame of a driver's Create, Destroy, Open or Close (op):
 // one at a time, it checks the state op needs (closed, or open for
 // OpClose) and, except for OpClose, the context, then runs f, the driver's
@@ -47,14 +26,14 @@ func (l *Lifecycle) Transition(ctx context.Context, op Op, f func() error) error
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if op == OpClose {
-		if err := l.CheckOpen(op.String(), ""); err != nil {
-			return err
+		if !l.open.Load() {
+			return NewError(op.String(), "", ErrNotOpen, nil)
 		}
-		l.SetOpen(false)
+		l.open.Store(false)
 		return f()
 	}
-	if err := l.CheckClosed(op.String()); err != nil {
-		return err
+	if l.open.Load() {
+		return NewError(op.String(), "", ErrAlreadyOpen, nil)
 	}
 	if err := ctx.Err(); err != nil {
 		return NewError(op.String(), "", nil, err)
@@ -63,7 +42,7 @@ func (l *Lifecycle) Transition(ctx context.Context, op Op, f func() error) error
 		return err
 	}
 	if op == OpOpen {
-		l.SetOpen(true)
+		l.open.Store(true)
 	}
 	return nil
 }

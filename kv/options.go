@@ -9,7 +9,7 @@ import (
 type OptionKind uint8
 
 // The option kinds. Range and the Defrag targets are understood by drivers;
-// the others belong to a layer (see OptionKind.Layer) and must be consumed
+// the others are consumed by a layer (one that implements OptionConsumer)
 // before the call reaches a driver.
 const (
 	KindRange       OptionKind = iota + 1 // Range(offset, size)
@@ -39,14 +39,15 @@ func (k OptionKind) String() string {
 	return fmt.Sprintf("option(%d)", uint8(k))
 }
 
-// Layer names the layer that implements the option, or "" for options that
+// needs describes what consumes an option of kind k before a driver would
+// see it, for the error a driver gives when it does: "" for the options
 // drivers understand themselves.
-func (k OptionKind) Layer() string {
+func (k OptionKind) needs() string {
 	switch k {
 	case KindDeleted, KindSoftDelete, KindUndelete:
-		return "softdelete"
+		return "a soft-delete layer"
 	case KindChangeLevel:
-		return "nesting"
+		return "a nesting layer"
 	}
 	return ""
 }
@@ -155,23 +156,20 @@ func DefragTarget(opts []Option) (name, algorithm string) {
 }
 
 // CheckOptions returns an ErrUnsupported error for op on name if opts holds
-// an option whose kind is not in allowed. An option that belongs to a layer
-// is reported as needing that layer, so a driver calls
-//
-//	kv.CheckOptions("load", name, opts, kv.KindRange)
-//
-// and a soft delete that reached it says that the softdelete layer is
-// missing from the stack.
-func CheckOptions(op, name string, opts []Option, allowed ...OptionKind) error {
+// an option whose kind is not in allowed. An option that a layer consumes
+// is reported as needing that layer, so a soft delete that reached a driver
+// says that no soft-delete layer is in the stack. Drivers call it through
+// Lifecycle.Begin.
+func CheckOptions(op Op, name string, opts []Option, allowed ...OptionKind) error {
 	for _, o := range opts {
 		if slices.Contains(allowed, o.kind) {
 			continue
 		}
-		if l := o.kind.Layer(); l != "" {
-			return NewError(op, name, ErrUnsupported,
-				fmt.Errorf("option %s needs the %s layer, which is not in the stack", o.kind, l))
+		if n := o.kind.needs(); n != "" {
+			return NewError(op.String(), name, ErrUnsupported,
+				fmt.Errorf("option %s needs %s, and no layer in the stack consumed it", o.kind, n))
 		}
-		return NewError(op, name, ErrUnsupported, fmt.Errorf("option %s does not apply to %s", o, op))
+		return NewError(op.String(), name, ErrUnsupported, fmt.Errorf("option %s does not apply to %s", o, op))
 	}
 	return nil
 }

@@ -13,19 +13,19 @@ import (
 // Mkdir creates the directory name and its parents; an existing directory
 // is accepted, an item in the way is kv.ErrExists.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
-	if err := d.begin(ctx, "mkdir", name, kv.ValidateDirName); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpMkdir, name, nil); err != nil {
 		return err
 	}
 	d.s.mu.Lock()
 	defer d.s.mu.Unlock()
-	_, err := d.s.mkdirAll("mkdir", name)
+	_, err := d.s.mkdirAll(kv.OpMkdir, name)
 	return err
 }
 
 // Rmdir removes the empty directory name; a missing one is kv.ErrNotFound.
 func (d *Driver) Rmdir(ctx context.Context, name string) error {
-	const op = "rmdir"
-	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+	const op = kv.OpRmdir
+	if err := d.lc.Begin(ctx, op, name, nil); err != nil {
 		return err
 	}
 	d.s.mu.Lock()
@@ -35,11 +35,11 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 	n := parent.child(base)
 	switch {
 	case n == nil:
-		return kv.NewError(op, name, kv.ErrNotFound, nil)
+		return kv.NewError(op.String(), name, kv.ErrNotFound, nil)
 	case !n.isDir():
-		return kv.NewError(op, name, nil, errNotDir)
+		return kv.NewError(op.String(), name, nil, errNotDir)
 	case len(n.children) > 0:
-		return kv.NewError(op, name, nil, errNotEmpty)
+		return kv.NewError(op.String(), name, nil, errNotEmpty)
 	}
 	delete(parent.children, base)
 	return nil
@@ -57,11 +57,8 @@ func (n *node) child(base string) *node {
 // Info describes name; a missing item gives Exists == false. Atime is
 // always zero.
 func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	const op = "info"
-	if err := d.begin(ctx, op, name, kv.ValidateDirName); err != nil {
-		return kv.ItemInfo{}, err
-	}
-	if err := kv.CheckOptions(op, name, opts); err != nil {
+	const op = kv.OpInfo
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
 	d.s.mu.RLock()
@@ -75,11 +72,8 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 // Load returns a copy of the value of name, or of the part a kv.Range
 // selects; a missing item is kv.ErrNotFound.
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	const op = "load"
-	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
-		return nil, err
-	}
-	if err := kv.CheckOptions(op, name, opts, kv.KindRange); err != nil {
+	const op = kv.OpLoad
+	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
 		return nil, err
 	}
 	d.s.mu.RLock()
@@ -97,13 +91,13 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 
 // value returns the stored value of the item name, not a copy. The caller
 // holds s.mu.
-func (s *store) value(op, name string) ([]byte, error) {
+func (s *store) value(op kv.Op, name string) ([]byte, error) {
 	n := s.lookup(name)
 	switch {
 	case n == nil:
-		return nil, kv.NewError(op, name, kv.ErrNotFound, nil)
+		return nil, kv.NewError(op.String(), name, kv.ErrNotFound, nil)
 	case n.isDir():
-		return nil, kv.NewError(op, name, nil, errIsDir)
+		return nil, kv.NewError(op.String(), name, nil, errIsDir)
 	}
 	return n.value, nil
 }
@@ -112,11 +106,8 @@ func (s *store) value(op, name string) ([]byte, error) {
 // value and creating missing parent directories. A directory in the way is
 // kv.ErrExists.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	const op = "store"
-	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
-		return err
-	}
-	if err := kv.CheckOptions(op, name, opts); err != nil {
+	const op = kv.OpStore
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return err
 	}
 	v := append(make([]byte, 0, len(value)), value...)
@@ -133,10 +124,10 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 // put sets the entry base of parent to the item n, replacing an item that
 // is there. A directory in the way is kv.ErrExists. The caller holds s.mu
 // for writing.
-func (s *store) put(op, name string, parent *node, base string, n *node) error {
+func (s *store) put(op kv.Op, name string, parent *node, base string, n *node) error {
 	if old, ok := parent.children[base]; ok {
 		if old.isDir() {
-			return kv.NewError(op, name, kv.ErrExists, errIsDir)
+			return kv.NewError(op.String(), name, kv.ErrExists, errIsDir)
 		}
 		s.usage -= int64(len(old.value))
 	}
@@ -147,11 +138,8 @@ func (s *store) put(op, name string, parent *node, base string, n *node) error {
 
 // Delete removes the item name; a missing item is kv.ErrNotFound.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	const op = "delete"
-	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
-		return err
-	}
-	if err := kv.CheckOptions(op, name, opts); err != nil {
+	const op = kv.OpDelete
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return err
 	}
 	d.s.mu.Lock()
@@ -170,14 +158,8 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 // to and creating its missing parent directories; a missing from is
 // kv.ErrNotFound, a directory at to is kv.ErrExists.
 func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	const op = "move"
-	if err := d.begin(ctx, op, from, kv.ValidateName); err != nil {
-		return err
-	}
-	if err := kv.ValidateName(to); err != nil {
-		return kv.NewError(op, to, nil, err)
-	}
-	if err := kv.CheckOptions(op, from, opts); err != nil {
+	const op = kv.OpMove
+	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
 		return err
 	}
 	d.s.mu.Lock()
@@ -187,11 +169,11 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	n := fromParent.child(fromBase)
 	switch {
 	case n == nil:
-		return kv.NewError(op, from, kv.ErrNotFound, nil)
+		return kv.NewError(op.String(), from, kv.ErrNotFound, nil)
 	case from == to:
 		return nil
 	case n.isDir() && strings.HasPrefix(to, from+"/"):
-		return kv.NewError(op, from, nil, errIntoSelf)
+		return kv.NewError(op.String(), from, nil, errIntoSelf)
 	}
 	toDir, toBase := split(to)
 	toParent, err := d.s.mkdirAll(op, toDir)
@@ -199,7 +181,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 		return err
 	}
 	if old := toParent.children[toBase]; old != nil && (old.isDir() || n.isDir()) {
-		return kv.NewError(op, to, kv.ErrExists, nil)
+		return kv.NewError(op.String(), to, kv.ErrExists, nil)
 	}
 	delete(fromParent.children, fromBase)
 	d.s.usage -= int64(len(n.value))
@@ -210,11 +192,8 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // by name; a missing directory yields kv.ErrNotFound. The entries are those
 // present when List is called.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	const op = "list"
-	if err := d.begin(ctx, op, name, kv.ValidateDirName); err != nil {
-		return kv.ErrorSeq(err)
-	}
-	if err := kv.CheckOptions(op, name, opts); err != nil {
+	const op = kv.OpList
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ErrorSeq(err)
 	}
 	d.s.mu.RLock()
@@ -222,9 +201,9 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 	n := d.s.lookup(name)
 	switch {
 	case n == nil:
-		return kv.ErrorSeq(kv.NewError(op, name, kv.ErrNotFound, nil))
+		return kv.ErrorSeq(kv.NewError(op.String(), name, kv.ErrNotFound, nil))
 	case !n.isDir():
-		return kv.ErrorSeq(kv.NewError(op, name, kv.ErrNotFound, errNotDir))
+		return kv.ErrorSeq(kv.NewError(op.String(), name, kv.ErrNotFound, errNotDir))
 	}
 	items := make([]kv.ItemInfo, 0, len(n.children))
 	for base, c := range n.children {
@@ -237,16 +216,13 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 // Hash returns the hex digest of the value of name with algorithm ("" for
 // kv.DefaultHash), computed in place without copying the value.
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	const op = "hash"
-	if err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
-		return "", err
-	}
-	if err := kv.CheckOptions(op, name, opts); err != nil {
+	const op = kv.OpHash
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return "", err
 	}
 	h, err := kv.NewHash(algorithm)
 	if err != nil {
-		return "", kv.NewError(op, name, nil, err)
+		return "", kv.NewError(op.String(), name, nil, err)
 	}
 	d.s.mu.RLock()
 	defer d.s.mu.RUnlock()
@@ -265,8 +241,8 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 
 // Quota reports no limit (-1) and the bytes held in values as usage.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	const op = "quota"
-	if err := d.begin(ctx, op, "", kv.ValidateDirName); err != nil {
+	const op = kv.OpQuota
+	if err := d.lc.Begin(ctx, op, "", nil); err != nil {
 		return kv.Quota{}, err
 	}
 	d.s.mu.RLock()

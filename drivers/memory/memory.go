@@ -19,8 +19,8 @@ type Driver struct {
 }
 
 var (
-	_ kv.Backend = (*Driver)(nil)
-	_ kv.Scheme  = (*Driver)(nil)
+	_ kv.Backend   = (*Driver)(nil)
+	_ kv.Describer = (*Driver)(nil)
 )
 
 // New returns a closed driver for a new store labelled name; the store
@@ -57,8 +57,8 @@ func FromURL(raw string) (*Driver, error) {
 // Name returns the label of the store.
 func (d *Driver) Name() string { return d.name }
 
-// Scheme returns "mem".
-func (d *Driver) Scheme() string { return "mem" }
+// Properties describes the driver: scheme "mem", local, no pre-creation.
+func (d *Driver) Properties() kv.Properties { return kv.Properties{Scheme: "mem"} }
 
 // String describes the driver as its URL.
 func (d *Driver) String() string { return "mem://" + d.name }
@@ -70,7 +70,7 @@ func (d *Driver) Create(ctx context.Context) error {
 		d.s.mu.Lock()
 		defer d.s.mu.Unlock()
 		if d.s.root != nil && len(d.s.root.children) > 0 {
-			return kv.NewError("create", "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
+			return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
 		}
 		if d.s.root == nil {
 			d.s.root = newDir()
@@ -86,7 +86,7 @@ func (d *Driver) Destroy(ctx context.Context) error {
 		d.s.mu.Lock()
 		defer d.s.mu.Unlock()
 		if d.s.root == nil {
-			return kv.NewError("destroy", "", kv.ErrNoStore, nil)
+			return kv.NewError(kv.OpDestroy.String(), "", kv.ErrNoStore, nil)
 		}
 		d.s.root, d.s.usage = nil, 0
 		return nil
@@ -99,7 +99,7 @@ func (d *Driver) Open(ctx context.Context) error {
 		d.s.mu.RLock()
 		defer d.s.mu.RUnlock()
 		if d.s.root == nil {
-			return kv.NewError("open", "", kv.ErrNoStore, nil)
+			return kv.NewError(kv.OpOpen.String(), "", kv.ErrNoStore, nil)
 		}
 		return nil
 	})
@@ -108,19 +108,4 @@ func (d *Driver) Open(ctx context.Context) error {
 // Close closes the store. The items stay.
 func (d *Driver) Close(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpClose, func() error { return nil })
-}
-
-// begin does the checks every item call starts with, in the order of
-// SEMANTICS.md: the store is open, the name is valid, the context is live.
-func (d *Driver) begin(ctx context.Context, op, name string, validate func(string) error) error {
-	if err := d.lc.CheckOpen(op, name); err != nil {
-		return err
-	}
-	if err := validate(name); err != nil {
-		return kv.NewError(op, name, nil, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.NewError(op, name, nil, err)
-	}
-	return nil
 }

@@ -47,7 +47,7 @@ func TestFromURL(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.name, d.Name())
-			assert.Equal(t, "mem", d.Scheme())
+			assert.Equal(t, "mem", d.Properties().Scheme)
 		})
 	}
 }

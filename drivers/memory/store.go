@@ -66,7 +66,7 @@ func (s *store) lookup(name string) *node {
 
 // mkdirAll returns the directory at name, creating it and its parents. An
 // item in the way is kv.ErrExists. The caller holds s.mu for writing.
-func (s *store) mkdirAll(op, name string) (*node, error) {
+func (s *store) mkdirAll(op kv.Op, name string) (*node, error) {
 	n := s.root
 	for rest := name; rest != ""; {
 		var seg string
@@ -76,7 +76,7 @@ func (s *store) mkdirAll(op, name string) (*node, error) {
 			c = newDir()
 			n.children[seg] = c
 		} else if !c.isDir() {
-			return nil, kv.NewError(op, name, kv.ErrExists, errNotDir)
+			return nil, kv.NewError(op.String(), name, kv.ErrExists, errNotDir)
 		}
 		n = c
 	}

@@ -24,8 +24,8 @@ const directReadMax = 1 << 20
 // Mkdir creates the directory name and its parents; an existing directory
 // is accepted, a file in the way is kv.ErrExists.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
-	const op = "mkdir"
-	r, err := d.begin(ctx, op, name, kv.ValidateDirName)
+	const op = kv.OpMkdir
+	r, err := d.begin(ctx, op, name, nil)
 	if err != nil {
 		return err
 	}
@@ -38,8 +38,8 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 // Rmdir removes the empty directory name; a missing one is kv.ErrNotFound,
 // a non-empty one kv.ErrExists.
 func (d *Driver) Rmdir(ctx context.Context, name string) error {
-	const op = "rmdir"
-	r, err := d.begin(ctx, op, name, kv.ValidateName)
+	const op = kv.OpRmdir
+	r, err := d.begin(ctx, op, name, nil)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 		return wrap(op, name, err)
 	}
 	if !fi.IsDir() {
-		return kv.NewError(op, name, nil, errors.New("not a directory"))
+		return kv.NewError(op.String(), name, nil, errors.New("not a directory"))
 	}
 	if err := r.Remove(name); err != nil {
 		return wrap(op, name, err)
@@ -60,12 +60,9 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 // Info describes name, with the access time from the file system. A missing
 // item gives Exists == false and no error.
 func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	const op = "info"
-	r, err := d.begin(ctx, op, name, kv.ValidateDirName)
+	const op = kv.OpInfo
+	r, err := d.begin(ctx, op, name, opts)
 	if err != nil {
-		return kv.ItemInfo{}, err
-	}
-	if err := kv.CheckOptions(op, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
 	var fi os.FileInfo
@@ -88,14 +85,9 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 
 // Load returns the value of name, or the part that a kv.Range selects.
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	const op = "load"
-	if _, err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
+	const op = kv.OpLoad
+	if _, err := d.begin(ctx, op, name, opts, kv.KindRange); err != nil {
 		return nil, err
-	}
-	if len(opts) > 0 {
-		if err := kv.CheckOptions(op, name, opts, kv.KindRange); err != nil {
-			return nil, err
-		}
 	}
 	offset, size, partial := kv.RangeOf(opts)
 	if !partial {
@@ -138,15 +130,10 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 // name, so that readers see the old value or the new one. Missing parent
 // directories are created when the first attempt finds them missing.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	const op = "store"
-	r, err := d.begin(ctx, op, name, kv.ValidateName)
+	const op = kv.OpStore
+	r, err := d.begin(ctx, op, name, opts)
 	if err != nil {
 		return err
-	}
-	if len(opts) > 0 {
-		if err := kv.CheckOptions(op, name, opts); err != nil {
-			return err
-		}
 	}
 	write := func(dir *dirHandle, file string) error { return d.write(dir, file, value) }
 	err = d.dirs.do(name, write)
@@ -201,16 +188,13 @@ func (d *Driver) write(dir *dirHandle, file string, value []byte) error {
 // Delete removes the item name; a missing item is kv.ErrNotFound, and a
 // directory is refused (see Rmdir).
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	const op = "delete"
-	if _, err := d.begin(ctx, op, name, kv.ValidateName); err != nil {
-		return err
-	}
-	if err := kv.CheckOptions(op, name, opts); err != nil {
+	const op = kv.OpDelete
+	if _, err := d.begin(ctx, op, name, opts); err != nil {
 		return err
 	}
 	err := d.dirs.do(name, removeFile)
 	if err == errIsDir {
-		return kv.NewError(op, name, nil, err)
+		return kv.NewError(op.String(), name, nil, err)
 	}
 	if err != nil {
 		return wrap(op, name, err)
@@ -224,15 +208,12 @@ var errIsDir = errors.New("is a directory, not an item")
 // Move renames from to to, overwriting to and creating its missing parent
 // directories; a missing from is kv.ErrNotFound.
 func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	const op = "move"
-	r, err := d.begin(ctx, op, from, kv.ValidateName)
-	if err != nil {
+	const op = kv.OpMove
+	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
 		return err
 	}
-	if err := kv.ValidateName(to); err != nil {
-		return kv.NewError(op, to, nil, err)
-	}
-	if err := kv.CheckOptions(op, from, opts); err != nil {
+	r, err := d.openRoot(op, from)
+	if err != nil {
 		return err
 	}
 	defer d.dirs.forget(from) // in case from is a directory
@@ -269,11 +250,8 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // foreign files) and symbolic links that lead outside the store or nowhere.
 // A missing directory yields kv.ErrNotFound.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	const op = "list"
-	r, err := d.begin(ctx, op, name, kv.ValidateDirName)
-	if err == nil {
-		err = kv.CheckOptions(op, name, opts)
-	}
+	const op = kv.OpList
+	r, err := d.begin(ctx, op, name, opts)
 	if err != nil {
 		return kv.ErrorSeq(err)
 	}
@@ -324,10 +302,7 @@ func listDir(r *os.Root, name string) ([]kv.ItemInfo, error) {
 
 // Hash returns the hex digest of the value of name (see kv.Hash).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := d.lc.CheckOpen("hash", name); err != nil {
-		return "", err
-	}
-	if err := kv.CheckOptions("hash", name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
 		return "", err
 	}
 	return kv.Hash(ctx, d, name, algorithm, opts...)
@@ -340,26 +315,19 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	if _, err := d.begin(ctx, "quota", "", kv.ValidateDirName); err != nil {
+	if _, err := d.begin(ctx, kv.OpQuota, "", nil); err != nil {
 		return kv.Quota{}, err
 	}
 	return kv.Quota{Limit: -1, Usage: -1}, nil
 }
 
-// begin does the checks every item call starts with, in the order of
-// SEMANTICS.md: the store is open, the name is valid, the context is live.
-func (d *Driver) begin(ctx context.Context, op, name string, validate func(string) error) (*os.Root, error) {
-	r, err := d.rootFor(op, name)
-	if err != nil {
+// begin is the frame of an item call (kv.Lifecycle.Begin) that also
+// returns the open root of the store.
+func (d *Driver) begin(ctx context.Context, op kv.Op, name string, opts []kv.Option, allowed ...kv.OptionKind) (*os.Root, error) {
+	if err := d.lc.Begin(ctx, op, name, opts, allowed...); err != nil {
 		return nil, err
 	}
-	if err := validate(name); err != nil {
-		return nil, kv.NewError(op, name, nil, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, kv.NewError(op, name, nil, err)
-	}
-	return r, nil
+	return d.openRoot(op, name)
 }
 
 // itemInfo describes an existing file or directory.
@@ -398,9 +366,9 @@ func isMissing(err error) bool {
 
 // wrapInTheWay is wrap for calls that create: a file where a directory
 // should be is kv.ErrExists.
-func wrapInTheWay(op, name string, err error) error {
+func wrapInTheWay(op kv.Op, name string, err error) error {
 	if errors.Is(err, syscall.ENOTDIR) {
-		return kv.NewError(op, name, kv.ErrExists, err)
+		return kv.NewError(op.String(), name, kv.ErrExists, err)
 	}
 	return wrap(op, name, err)
 }

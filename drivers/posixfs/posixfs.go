@@ -33,9 +33,8 @@ type Driver struct {
 }
 
 var (
-	_ kv.Backend  = (*Driver)(nil)
-	_ kv.Scheme   = (*Driver)(nil)
-	_ kv.Preparer = (*Driver)(nil)
+	_ kv.Backend   = (*Driver)(nil)
+	_ kv.Describer = (*Driver)(nil)
 )
 
 // Option configures a Driver in New.
@@ -93,22 +92,21 @@ func FromURL(raw string) (*Driver, error) {
 // Base returns the base directory of the store.
 func (d *Driver) Base() string { return d.base }
 
-// Scheme returns "file".
-func (d *Driver) Scheme() string { return "file" }
-
-// BenefitsFromPrecreation returns true: creating directories ahead of time
-// keeps mkdir off the Store path.
-func (d *Driver) BenefitsFromPrecreation() bool { return true }
+// Properties describes the driver: scheme "file", local, and it benefits
+// from pre-created directories (they keep mkdir off the Store path).
+func (d *Driver) Properties() kv.Properties {
+	return kv.Properties{Scheme: "file", Precreate: true}
+}
 
 // Create makes the base directory and its missing parents. An existing
 // empty directory is accepted; a non-empty one (hidden and temporary files
 // count) is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
-	const op = "create"
+	const op = kv.OpCreate
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
 		if err := os.MkdirAll(d.base, dirPerm); err != nil {
 			if errors.Is(err, syscall.ENOTDIR) {
-				return kv.NewError(op, "", kv.ErrExists, err)
+				return kv.NewError(op.String(), "", kv.ErrExists, err)
 			}
 			return wrap(op, "", err)
 		}
@@ -119,7 +117,7 @@ func (d *Driver) Create(ctx context.Context) error {
 		defer f.Close()
 		names, err := f.Readdirnames(1)
 		if len(names) > 0 {
-			return kv.NewError(op, "", kv.ErrExists, errors.New(d.base+" is not empty"))
+			return kv.NewError(op.String(), "", kv.ErrExists, errors.New(d.base+" is not empty"))
 		}
 		if err != nil && err != io.EOF {
 			return wrap(op, "", err)
@@ -133,7 +131,7 @@ func (d *Driver) Create(ctx context.Context) error {
 // directory itself cannot be removed but everything in it could, Destroy
 // succeeds and leaves it empty.
 func (d *Driver) Destroy(ctx context.Context) error {
-	const op = "destroy"
+	const op = kv.OpDestroy
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
 		r, err := d.openBase(op)
 		if err != nil {
@@ -164,7 +162,7 @@ func (d *Driver) Destroy(ctx context.Context) error {
 // Open opens the store; a missing base, or one that is not a directory, is
 // kv.ErrNoStore.
 func (d *Driver) Open(ctx context.Context) error {
-	const op = "open"
+	const op = kv.OpOpen
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
 		r, err := d.openBase(op)
 		if err != nil {
@@ -178,7 +176,7 @@ func (d *Driver) Open(ctx context.Context) error {
 
 // Close closes the store.
 func (d *Driver) Close(ctx context.Context) error {
-	const op = "close"
+	const op = kv.OpClose
 	return d.lc.Transition(ctx, kv.OpClose, func() error {
 		d.dirs.reset(nil)
 		if r := d.root.Swap(nil); r != nil {
@@ -192,15 +190,15 @@ func (d *Driver) Close(ctx context.Context) error {
 
 // openBase opens an os.Root on the base directory; a missing base or one
 // that is not a directory is kv.ErrNoStore.
-func (d *Driver) openBase(op string) (*os.Root, error) {
+func (d *Driver) openBase(op kv.Op) (*os.Root, error) {
 	fi, err := os.Stat(d.base)
 	switch {
 	case errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
-		return nil, kv.NewError(op, "", kv.ErrNoStore, err)
+		return nil, kv.NewError(op.String(), "", kv.ErrNoStore, err)
 	case err != nil:
 		return nil, wrap(op, "", err)
 	case !fi.IsDir():
-		return nil, kv.NewError(op, "", kv.ErrNoStore, errors.New(d.base+" is not a directory"))
+		return nil, kv.NewError(op.String(), "", kv.ErrNoStore, errors.New(d.base+" is not a directory"))
 	}
 	r, err := os.OpenRoot(d.base)
 	if err != nil {
@@ -209,23 +207,20 @@ func (d *Driver) openBase(op string) (*os.Root, error) {
 	return r, nil
 }
 
-// rootFor returns the open root for an item call, or the kv.ErrNotOpen
-// error.
-func (d *Driver) rootFor(op, name string) (*os.Root, error) {
-	if err := d.lc.CheckOpen(op, name); err != nil {
-		return nil, err
-	}
+// openRoot returns the open root for an item call, or the kv.ErrNotOpen
+// error when the store was closed since the call's frame checked it.
+func (d *Driver) openRoot(op kv.Op, name string) (*os.Root, error) {
 	if r := d.root.Load(); r != nil {
 		return r, nil
 	}
-	return nil, kv.NewError(op, name, kv.ErrNotOpen, nil)
+	return nil, kv.NewError(op.String(), name, kv.ErrNotOpen, nil)
 }
 
 // wrap maps an os error to the kv sentinel it means (see kv.FSError; a
 // parent that is a file also means not found) and keeps it as the cause.
-func wrap(op, name string, err error) error {
+func wrap(op kv.Op, name string, err error) error {
 	if isMissing(err) {
-		return kv.NewError(op, name, kv.ErrNotFound, err)
+		return kv.NewError(op.String(), name, kv.ErrNotFound, err)
 	}
 	return kv.FSError(op, name, err)
 }

@@ -68,8 +68,8 @@ func TestNew(t *testing.T) {
 		}
 	}
 	d := mustNew(t, "/x")
-	if d.Scheme() != "file" || !d.BenefitsFromPrecreation() {
-		t.Errorf("Scheme %q, BenefitsFromPrecreation %v", d.Scheme(), d.BenefitsFromPrecreation())
+	if p := d.Properties(); p != (kv.Properties{Scheme: "file", Precreate: true}) {
+		t.Errorf("Properties %+v, want scheme file and pre-creation", p)
 	}
 }
 

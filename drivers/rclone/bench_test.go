@@ -13,7 +13,7 @@ func BenchmarkStart(b *testing.B) {
 	ctx := context.Background()
 	cfg := config{startTimeout: DefaultStartTimeout, stopTimeout: DefaultStopTimeout}
 	for b.Loop() {
-		s, err := startServer(ctx, "bench", cfg, false)
+		s, err := startServer(ctx, kv.OpOpen, cfg, false)
 		if err != nil {
 			b.Fatal(err)
 		}

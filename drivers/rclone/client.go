@@ -77,7 +77,7 @@ func (e *rcError) permanent() bool {
 // rcd's answers get the sentinel they mean and keep rclone's text; a
 // cancelled context stays a context error; anything else (rcd gone, the
 // connection reset) wraps kv.ErrConnection.
-func (s *server) kvError(op, name string, err error) error {
+func (s *server) kvError(op kv.Op, name string, err error) error {
 	var ke *kv.Error
 	if errors.As(err, &ke) {
 		return err
@@ -85,16 +85,16 @@ func (s *server) kvError(op, name string, err error) error {
 	var re *rcError
 	switch {
 	case errors.As(err, &re):
-		return kv.NewError(op, name, re.sentinel(), err)
+		return kv.NewError(op.String(), name, re.sentinel(), err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return kv.NewError(op, name, nil, err)
+		return kv.NewError(op.String(), name, nil, err)
 	}
 	if s.exited() {
 		err = fmt.Errorf("rclone rcd (pid %d) has exited (%v); reopen the store: %w", s.cmd.Process.Pid, s.waitErr, err)
 	} else {
 		err = fmt.Errorf("talking to rclone rcd at %s: %w", s.base, err)
 	}
-	return kv.NewError(op, name, kv.ErrConnection, err)
+	return kv.NewError(op.String(), name, kv.ErrConnection, err)
 }
 
 // withTimeout applies the call timeout, if any.

@@ -141,13 +141,14 @@ func FromURL(rawURL string) (*Driver, error) {
 // Remote returns the rclone remote:path the driver stores items under.
 func (d *Driver) Remote() string { return d.remote }
 
-// Scheme returns "rclone".
-func (d *Driver) Scheme() string { return "rclone" }
-
-// BenefitsFromPrecreation returns false: rclone creates parent directories
-// on upload, and pre-creating 65,536 directories through HTTP calls (or on
-// an object store, where they do not exist) costs more than it saves.
-func (d *Driver) BenefitsFromPrecreation() bool { return false }
+// Properties describes the driver: scheme "rclone", remote (a child
+// process, and usually a network behind it), and no pre-creation: rclone
+// creates parent directories on upload, and pre-creating 65,536
+// directories through HTTP calls (or on an object store, where they do not
+// exist) costs more than it saves.
+func (d *Driver) Properties() kv.Properties {
+	return kv.Properties{Scheme: "rclone", Remote: true}
+}
 
 func (d *Driver) keepAlive() bool {
 	if d.cfg.keepAlive != nil {
@@ -158,7 +159,7 @@ func (d *Driver) keepAlive() bool {
 
 // ensureServer returns the running rcd, starting one if there is none or
 // the last one died. d.mu must be held.
-func (d *Driver) ensureServer(ctx context.Context, op string) (*server, error) {
+func (d *Driver) ensureServer(ctx context.Context, op kv.Op) (*server, error) {
 	if s := d.srv.Load(); s != nil {
 		if !s.exited() {
 			return s, nil
@@ -189,50 +190,52 @@ func (d *Driver) releaseServer(keep bool) error {
 
 // Create makes the store: the base directory is created with its parents.
 // An existing empty base is accepted, a non-empty one is kv.ErrExists.
-func (d *Driver) Create(ctx context.Context) (err error) {
+func (d *Driver) Create(ctx context.Context) error {
+	return d.life.Transition(ctx, kv.OpCreate, func() error { return d.create(ctx) })
+}
+
+func (d *Driver) create(ctx context.Context) (err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.life.CheckClosed("create"); err != nil {
-		return err
-	}
-	s, err := d.ensureServer(ctx, "create")
+	s, err := d.ensureServer(ctx, kv.OpCreate)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.releaseServer(d.keepAlive())) }()
-	n, err := d.rootEntries(ctx, s, "create")
+	n, err := d.rootEntries(ctx, s, kv.OpCreate)
 	switch {
 	case errors.Is(err, kv.ErrNoStore):
 	case err != nil:
 		return err
 	case n > 0:
-		return kv.NewError("create", "", kv.ErrExists, errors.New(d.remote+" is not empty"))
+		return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, errors.New(d.remote+" is not empty"))
 	}
 	if err := s.call(ctx, d.cfg, "operations/mkdir", params{"fs": d.remote, "remote": ""}, nil); err != nil {
-		return s.kvError("create", "", err)
+		return s.kvError(kv.OpCreate, "", err)
 	}
 	return nil
 }
 
 // Destroy removes the store and everything in it (rclone's purge) and stops
 // the rcd, kept alive or not. A missing store is kv.ErrNoStore.
-func (d *Driver) Destroy(ctx context.Context) (err error) {
+func (d *Driver) Destroy(ctx context.Context) error {
+	return d.life.Transition(ctx, kv.OpDestroy, func() error { return d.destroy(ctx) })
+}
+
+func (d *Driver) destroy(ctx context.Context) (err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.life.CheckClosed("destroy"); err != nil {
-		return err
-	}
-	s, err := d.ensureServer(ctx, "destroy")
+	s, err := d.ensureServer(ctx, kv.OpDestroy)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.releaseServer(false)) }()
-	if _, err := d.rootEntries(ctx, s, "destroy"); err != nil {
+	if _, err := d.rootEntries(ctx, s, kv.OpDestroy); err != nil {
 		return err
 	}
 	err = s.call(ctx, d.cfg, "operations/purge", params{"fs": d.remote, "remote": ""}, nil)
-	if err != nil && !errors.Is(s.kvError("destroy", "", err), kv.ErrNotFound) {
-		return s.kvError("destroy", "", err)
+	if err != nil && !errors.Is(s.kvError(kv.OpDestroy, "", err), kv.ErrNotFound) {
+		return s.kvError(kv.OpDestroy, "", err)
 	}
 	return nil
 }
@@ -240,13 +243,14 @@ func (d *Driver) Destroy(ctx context.Context) (err error) {
 // Open starts the rcd (or reuses a kept-alive one) and checks that the
 // store exists; a missing base, or a file, is kv.ErrNoStore. If anything
 // fails, no rcd is left running.
-func (d *Driver) Open(ctx context.Context) (err error) {
+func (d *Driver) Open(ctx context.Context) error {
+	return d.life.Transition(ctx, kv.OpOpen, func() error { return d.open(ctx) })
+}
+
+func (d *Driver) open(ctx context.Context) (err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.life.CheckClosed("open"); err != nil {
-		return err
-	}
-	s, err := d.ensureServer(ctx, "open")
+	s, err := d.ensureServer(ctx, kv.OpOpen)
 	if err != nil {
 		return err
 	}
@@ -255,26 +259,26 @@ func (d *Driver) Open(ctx context.Context) (err error) {
 			err = errors.Join(err, d.releaseServer(d.keepAlive() && !s.exited()))
 		}
 	}()
-	if _, err := d.rootEntries(ctx, s, "open"); err != nil {
+	if _, err := d.rootEntries(ctx, s, kv.OpOpen); err != nil {
 		return err
 	}
 	if err := s.loadFeatures(ctx, d.cfg, d.remote); err != nil {
-		return s.kvError("open", "", err)
+		return s.kvError(kv.OpOpen, "", err)
 	}
-	d.life.SetOpen(true)
 	return nil
 }
 
 // Close closes the store and stops the rcd (unless kept alive).
 func (d *Driver) Close(ctx context.Context) error {
+	return d.life.Transition(ctx, kv.OpClose, func() error { return d.stop(kv.OpClose, d.keepAlive()) })
+}
+
+// stop stops the rcd unless keep is true.
+func (d *Driver) stop(op kv.Op, keep bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.life.CheckOpen("close", ""); err != nil {
-		return err
-	}
-	d.life.SetOpen(false)
-	if err := d.releaseServer(d.keepAlive()); err != nil {
-		return kv.NewError("close", "", nil, err)
+	if err := d.releaseServer(keep); err != nil {
+		return kv.NewError(op.String(), "", nil, err)
 	}
 	return nil
 }
@@ -282,18 +286,16 @@ func (d *Driver) Close(ctx context.Context) error {
 // Shutdown closes the store if it is open and stops the rcd, kept alive or
 // not. It is safe to call at any time, also more than once.
 func (d *Driver) Shutdown(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.life.SetOpen(false)
-	if err := d.releaseServer(false); err != nil {
-		return kv.NewError("shutdown", "", nil, err)
+	err := d.life.Transition(ctx, kv.OpClose, func() error { return d.stop(kv.OpClose, false) })
+	if errors.Is(err, kv.ErrNotOpen) {
+		return d.stop(kv.OpClose, false)
 	}
-	return nil
+	return err
 }
 
 // rootEntries counts the entries of the base directory (all of them, valid
 // names or not). A missing base, or one that is a file, is kv.ErrNoStore.
-func (d *Driver) rootEntries(ctx context.Context, s *server, op string) (int, error) {
+func (d *Driver) rootEntries(ctx context.Context, s *server, op kv.Op) (int, error) {
 	var out struct {
 		List []json.RawMessage `json:"list"`
 	}
@@ -302,7 +304,7 @@ func (d *Driver) rootEntries(ctx context.Context, s *server, op string) (int, er
 		kerr := s.kvError(op, "", err)
 		var re *rcError
 		if errors.Is(kerr, kv.ErrNotFound) || errors.As(err, &re) && strings.Contains(re.Msg, "is a file not a directory") {
-			return 0, kv.NewError(op, "", kv.ErrNoStore, err)
+			return 0, kv.NewError(op.String(), "", kv.ErrNoStore, err)
 		}
 		return 0, kerr
 	}
@@ -310,13 +312,10 @@ func (d *Driver) rootEntries(ctx context.Context, s *server, op string) (int, er
 }
 
 // server returns the rcd of the open store, or an ErrNotOpen error.
-func (d *Driver) server(op, name string) (*server, error) {
-	if err := d.life.CheckOpen(op, name); err != nil {
-		return nil, err
-	}
+func (d *Driver) server(op kv.Op, name string) (*server, error) {
 	s := d.srv.Load()
 	if s == nil {
-		return nil, kv.NewError(op, name, kv.ErrNotOpen, nil)
+		return nil, kv.NewError(op.String(), name, kv.ErrNotOpen, nil)
 	}
 	return s, nil
 }

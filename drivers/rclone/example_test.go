@@ -20,7 +20,7 @@ func ExampleFromURL() {
 			fmt.Println(err)
 			continue
 		}
-		fmt.Println(d.Scheme(), d.Remote())
+		fmt.Println(d.Properties().Scheme, d.Remote())
 	}
 	// Output:
 	// rclone :local:/srv/store

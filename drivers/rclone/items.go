@@ -30,37 +30,26 @@ func (e entry) info(name string) kv.ItemInfo {
 	return it
 }
 
-// begin checks the state, the options and the name of an item call and
+// begin is the frame of an item call (kv.Lifecycle.Begin) that also
 // returns the rcd to talk to.
-func (d *Driver) begin(op, name string, root bool, opts []kv.Option, allowed ...kv.OptionKind) (*server, error) {
-	s, err := d.server(op, name)
-	if err != nil {
+func (d *Driver) begin(ctx context.Context, op kv.Op, name string, opts []kv.Option, allowed ...kv.OptionKind) (*server, error) {
+	if err := d.life.Begin(ctx, op, name, opts, allowed...); err != nil {
 		return nil, err
 	}
-	if err := kv.CheckOptions(op, name, opts, allowed...); err != nil {
-		return nil, err
-	}
-	check := kv.ValidateName
-	if root {
-		check = kv.ValidateDirName
-	}
-	if err := check(name); err != nil {
-		return nil, kv.NewError(op, name, nil, err)
-	}
-	return s, nil
+	return d.server(op, name)
 }
 
 // Info describes name; a missing item has Exists == false.
 func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	s, err := d.begin("info", name, true, opts)
+	s, err := d.begin(ctx, kv.OpInfo, name, opts)
 	if err != nil {
 		return kv.ItemInfo{}, err
 	}
 	defer d.names.read(name)()
-	return d.stat(ctx, s, "info", name)
+	return d.stat(ctx, s, kv.OpInfo, name)
 }
 
-func (d *Driver) stat(ctx context.Context, s *server, op, name string) (kv.ItemInfo, error) {
+func (d *Driver) stat(ctx context.Context, s *server, op kv.Op, name string) (kv.ItemInfo, error) {
 	var out struct {
 		Item *entry `json:"item"`
 	}
@@ -84,7 +73,7 @@ func (d *Driver) stat(ctx context.Context, s *server, op, name string) (kv.ItemI
 // Load returns the value of name, or the part that kv.Range selects,
 // downloaded through rcd's --rc-serve with an HTTP Range header.
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	s, err := d.begin("load", name, false, opts, kv.KindRange)
+	s, err := d.begin(ctx, kv.OpLoad, name, opts, kv.KindRange)
 	if err != nil {
 		return nil, err
 	}
@@ -93,23 +82,23 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		// A suffix range past the start confuses rclone (a 404 from the
 		// local backend, a dropped connection from :memory:): ask for the
 		// size and read an absolute range.
-		it, err := d.stat(ctx, s, "load", name)
+		it, err := d.stat(ctx, s, kv.OpLoad, name)
 		switch {
 		case err != nil:
 			return nil, err
 		case !it.Exists || it.Directory:
-			return nil, kv.NewError("load", name, kv.ErrNotFound, nil)
+			return nil, kv.NewError(kv.OpLoad.String(), name, kv.ErrNotFound, nil)
 		}
 		start, end := kv.ClampRange(it.Size, offset, size)
 		offset, size = start, end-start
 	}
 	if ranged && size == 0 {
-		it, err := d.stat(ctx, s, "load", name)
+		it, err := d.stat(ctx, s, kv.OpLoad, name)
 		switch {
 		case err != nil:
 			return nil, err
 		case !it.Exists || it.Directory:
-			return nil, kv.NewError("load", name, kv.ErrNotFound, nil)
+			return nil, kv.NewError(kv.OpLoad.String(), name, kv.ErrNotFound, nil)
 		}
 		return []byte{}, nil
 	}
@@ -126,7 +115,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return err
 	})
 	if err != nil {
-		return nil, s.kvError("load", name, err)
+		return nil, s.kvError(kv.OpLoad, name, err)
 	}
 	return value, nil
 }
@@ -148,7 +137,7 @@ func rangeHeader(offset, size int64, ranged bool) (string, int64) {
 // over the target, so readers never see a part; on object stores an upload
 // is atomic by itself. rclone creates missing parent directories.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	s, err := d.begin("store", name, false, opts)
+	s, err := d.begin(ctx, kv.OpStore, name, opts)
 	if err != nil {
 		return err
 	}
@@ -157,7 +146,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if s.bucketBased {
 		err = retry(ctx, func() error { return s.upload(ctx, d.cfg, d.remote, dir, file, value) })
 		if err != nil {
-			return s.kvError("store", name, err)
+			return s.kvError(kv.OpStore, name, err)
 		}
 		return nil
 	}
@@ -173,7 +162,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	}
 	if err != nil {
 		d.cleanup(s, path.Join(dir, tmp))
-		return s.kvError("store", name, err)
+		return s.kvError(kv.OpStore, name, err)
 	}
 	return nil
 }
@@ -191,29 +180,29 @@ func (d *Driver) cleanup(s *server, tmp string) {
 
 // Delete removes the item name.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	s, err := d.begin("delete", name, false, opts)
+	s, err := d.begin(ctx, kv.OpDelete, name, opts)
 	if err != nil {
 		return err
 	}
 	if err := s.call(ctx, d.cfg, "operations/deletefile", params{"fs": d.remote, "remote": name}, nil); err != nil {
-		return s.kvError("delete", name, err)
+		return s.kvError(kv.OpDelete, name, err)
 	}
 	return nil
 }
 
 // Move renames from to to, overwriting to and creating its parents.
 func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	s, err := d.begin("move", from, false, opts)
+	if err := d.life.BeginMove(ctx, from, to, opts); err != nil {
+		return err
+	}
+	s, err := d.server(kv.OpMove, from)
 	if err != nil {
 		return err
 	}
-	if err := kv.ValidateName(to); err != nil {
-		return kv.NewError("move", to, nil, err)
-	}
 	if from == to {
-		it, err := d.stat(ctx, s, "move", from)
+		it, err := d.stat(ctx, s, kv.OpMove, from)
 		if err == nil && (!it.Exists || it.Directory) {
-			err = kv.NewError("move", from, kv.ErrNotFound, nil)
+			err = kv.NewError(kv.OpMove.String(), from, kv.ErrNotFound, nil)
 		}
 		return err
 	}
@@ -223,7 +212,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	}, nil)
 	unlock()
 	if err != nil {
-		return s.kvError("move", from, err)
+		return s.kvError(kv.OpMove, from, err)
 	}
 	return nil
 }
@@ -231,11 +220,11 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // List yields the entries of the directory name, sorted by name, skipping
 // names that are not valid (temporary files, foreign files).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	s, err := d.begin("list", name, true, opts)
+	s, err := d.begin(ctx, kv.OpList, name, opts)
 	if err != nil {
 		return kv.ErrorSeq(err)
 	}
-	entries, err := d.list(ctx, s, "list", name)
+	entries, err := d.list(ctx, s, kv.OpList, name)
 	if err != nil {
 		return kv.ErrorSeq(err)
 	}
@@ -246,7 +235,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 		}
 	}
 	slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
-	return kv.SliceSeq(ctx, "list", name, items)
+	return kv.SliceSeq(ctx, kv.OpList, name, items)
 }
 
 // dirMarker is the hidden item that makes a directory exist on a remote
@@ -258,7 +247,7 @@ const dirMarker = ".dir" + kv.HiddenSuffix
 // list returns the raw entries of the directory name, hidden ones included.
 // On a remote without real directories a prefix with nothing below it is a
 // missing directory, kv.ErrNotFound.
-func (d *Driver) list(ctx context.Context, s *server, op, name string) ([]entry, error) {
+func (d *Driver) list(ctx context.Context, s *server, op kv.Op, name string) ([]entry, error) {
 	var out struct {
 		List []entry `json:"list"`
 	}
@@ -267,7 +256,7 @@ func (d *Driver) list(ctx context.Context, s *server, op, name string) ([]entry,
 		return nil, s.kvError(op, name, err)
 	}
 	if s.bucketBased && name != "" && len(out.List) == 0 {
-		return nil, kv.NewError(op, name, kv.ErrNotFound, nil)
+		return nil, kv.NewError(op.String(), name, kv.ErrNotFound, nil)
 	}
 	return out.List, nil
 }
@@ -276,7 +265,7 @@ func (d *Driver) list(ctx context.Context, s *server, op, name string) ([]entry,
 // is accepted. On a remote without real directories it stores a hidden
 // marker in the directory, so that it exists while empty.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
-	s, err := d.begin("mkdir", name, true, nil)
+	s, err := d.begin(ctx, kv.OpMkdir, name, nil)
 	if err != nil {
 		return err
 	}
@@ -286,7 +275,7 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 		err = s.call(ctx, d.cfg, "operations/mkdir", params{"fs": d.remote, "remote": name}, nil)
 	}
 	if err != nil {
-		return s.kvError("mkdir", name, err)
+		return s.kvError(kv.OpMkdir, name, err)
 	}
 	return nil
 }
@@ -295,37 +284,37 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 // directory: rclone's local backend would remove a file, and object stores
 // accept any rmdir below the bucket.
 func (d *Driver) Rmdir(ctx context.Context, name string) error {
-	s, err := d.begin("rmdir", name, false, nil)
+	s, err := d.begin(ctx, kv.OpRmdir, name, nil)
 	if err != nil {
 		return err
 	}
-	it, err := d.stat(ctx, s, "rmdir", name)
+	it, err := d.stat(ctx, s, kv.OpRmdir, name)
 	switch {
 	case err != nil:
 		return err
 	case !it.Exists:
-		return kv.NewError("rmdir", name, kv.ErrNotFound, nil)
+		return kv.NewError(kv.OpRmdir.String(), name, kv.ErrNotFound, nil)
 	case !it.Directory:
-		return kv.NewError("rmdir", name, nil, errors.New("not a directory"))
+		return kv.NewError(kv.OpRmdir.String(), name, nil, errors.New("not a directory"))
 	}
 	if s.bucketBased {
 		// A directory is its items: refuse any but the marker, and
 		// remove the marker.
-		entries, err := d.list(ctx, s, "rmdir", name)
+		entries, err := d.list(ctx, s, kv.OpRmdir, name)
 		if err != nil {
 			return err
 		}
 		if slices.ContainsFunc(entries, func(e entry) bool { return e.Name != dirMarker }) {
-			return kv.NewError("rmdir", name, nil, errors.New("directory not empty"))
+			return kv.NewError(kv.OpRmdir.String(), name, nil, errors.New("directory not empty"))
 		}
 		err = s.call(ctx, d.cfg, "operations/deletefile", params{"fs": d.remote, "remote": path.Join(name, dirMarker)}, nil)
 		if err != nil {
-			return s.kvError("rmdir", name, err)
+			return s.kvError(kv.OpRmdir, name, err)
 		}
 		return nil
 	}
 	if err := s.call(ctx, d.cfg, "operations/rmdir", params{"fs": d.remote, "remote": name}, nil); err != nil {
-		return s.kvError("rmdir", name, err)
+		return s.kvError(kv.OpRmdir, name, err)
 	}
 	return nil
 }
@@ -334,7 +323,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 // call that hashes a single file remotely, so the value is loaded and
 // hashed here (kv.Hash).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if _, err := d.begin("hash", name, false, opts); err != nil {
+	if _, err := d.begin(ctx, kv.OpHash, name, opts); err != nil {
 		return "", err
 	}
 	return kv.Hash(ctx, d, name, algorithm)
@@ -350,7 +339,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 // of the whole remote (the disk, the account), not of the store alone; a
 // remote without about gives -1, -1.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	s, err := d.server("quota", "")
+	s, err := d.begin(ctx, kv.OpQuota, "", nil)
 	if err != nil {
 		return kv.Quota{}, err
 	}
@@ -361,7 +350,7 @@ func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 	q := kv.Quota{Limit: -1, Usage: -1}
 	err = s.call(ctx, d.cfg, "operations/about", params{"fs": d.remote}, &out)
 	if err != nil {
-		err = s.kvError("quota", "", err)
+		err = s.kvError(kv.OpQuota, "", err)
 		if errors.Is(err, kv.ErrUnsupported) {
 			return q, nil
 		}

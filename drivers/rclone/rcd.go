@@ -56,16 +56,16 @@ func binaryPath(cfg config) (string, error) {
 // startServer starts rcd and waits until it answers core/version. If
 // checkVersion is true, an rclone older than MinVersion is an error. On
 // error no process is left running.
-func startServer(ctx context.Context, op string, cfg config, checkVersion bool) (*server, error) {
+func startServer(ctx context.Context, op kv.Op, cfg config, checkVersion bool) (*server, error) {
 	bin, err := binaryPath(cfg)
 	if err != nil {
-		return nil, kv.NewError(op, "", nil, err)
+		return nil, kv.NewError(op.String(), "", nil, err)
 	}
 	var lastErr error
 	for range 3 { // a new port if another process took ours meanwhile
 		s, err := launch(ctx, bin, cfg)
 		if err != nil {
-			return nil, kv.NewError(op, "", kv.ErrConnection, err)
+			return nil, kv.NewError(op.String(), "", kv.ErrConnection, err)
 		}
 		err = s.waitReady(ctx, cfg)
 		if err == nil && checkVersion {
@@ -76,7 +76,7 @@ func startServer(ctx context.Context, op string, cfg config, checkVersion bool) 
 		}
 		s.stop(cfg.stopTimeout)
 		if ctx.Err() != nil {
-			return nil, kv.NewError(op, "", nil, err)
+			return nil, kv.NewError(op.String(), "", nil, err)
 		}
 		lastErr = err
 		if !strings.Contains(s.stderr.String(), "address already in use") {
@@ -84,9 +84,9 @@ func startServer(ctx context.Context, op string, cfg config, checkVersion bool) 
 		}
 	}
 	if errors.Is(lastErr, errTooOld) {
-		return nil, kv.NewError(op, "", kv.ErrUnsupported, lastErr)
+		return nil, kv.NewError(op.String(), "", kv.ErrUnsupported, lastErr)
 	}
-	return nil, kv.NewError(op, "", kv.ErrConnection, lastErr)
+	return nil, kv.NewError(op.String(), "", kv.ErrConnection, lastErr)
 }
 
 // launch starts the rcd process on a free port with new credentials.

@@ -135,29 +135,29 @@ func (p permanent) Unwrap() error { return p.error }
 // error wrapping kv.ErrConnection. retried tells f whether an earlier try
 // broke off. Cancelling ctx closes the connection f waits on and returns
 // the context's error.
-func (d *Driver) do(ctx context.Context, op, name string, f func(c *client) error) error {
+func (d *Driver) do(ctx context.Context, op kv.Op, name string, f func(c *client) error) error {
 	return d.doRetried(ctx, op, name, func(c *client, _ bool) error { return f(c) })
 }
 
-func (d *Driver) doRetried(ctx context.Context, op, name string, f func(c *client, retried bool) error) error {
+func (d *Driver) doRetried(ctx context.Context, op kv.Op, name string, f func(c *client, retried bool) error) error {
 	var last error
 	for attempt := 0; attempt <= d.cfg.retries; attempt++ {
 		if attempt > 0 {
 			if err := sleep(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
-				return kv.NewError(op, name, nil, err)
+				return kv.NewError(op.String(), name, nil, err)
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			return kv.NewError(op, name, nil, err)
+			return kv.NewError(op.String(), name, nil, err)
 		}
 		c, err := d.link.get(ctx, d)
 		if err != nil {
 			if ctx.Err() != nil {
-				return kv.NewError(op, name, nil, ctx.Err())
+				return kv.NewError(op.String(), name, nil, ctx.Err())
 			}
 			var p permanent
 			if errors.As(err, &p) {
-				return kv.NewError(op, name, kv.ErrConnection, p.error)
+				return kv.NewError(op.String(), name, kv.ErrConnection, p.error)
 			}
 			last = err
 			continue
@@ -165,7 +165,7 @@ func (d *Driver) doRetried(ctx context.Context, op, name string, f func(c *clien
 		stop := context.AfterFunc(ctx, func() { d.link.drop(c) })
 		err = f(c.sftp, attempt > 0)
 		if !stop() {
-			return kv.NewError(op, name, nil, ctx.Err())
+			return kv.NewError(op.String(), name, nil, ctx.Err())
 		}
 		if err == nil {
 			return nil
@@ -176,7 +176,7 @@ func (d *Driver) doRetried(ctx context.Context, op, name string, f func(c *clien
 		d.link.drop(c)
 		last = err
 	}
-	return kv.NewError(op, name, kv.ErrConnection, fmt.Errorf("%d tries: %w", d.cfg.retries+1, last))
+	return kv.NewError(op.String(), name, kv.ErrConnection, fmt.Errorf("%d tries: %w", d.cfg.retries+1, last))
 }
 
 // broken reports whether err means that the connection c broke, rather

@@ -22,24 +22,12 @@ import (
 // for the size first.
 const directReadMax = 1 << 20
 
-// begin does the checks every item call starts with, in the order of
-// SEMANTICS.md: the store is open, the name is valid, the options apply.
-func (d *Driver) begin(op, name string, validate func(string) error, opts []kv.Option, allowed ...kv.OptionKind) error {
-	if err := d.lc.CheckOpen(op, name); err != nil {
-		return err
-	}
-	if err := validate(name); err != nil {
-		return kv.NewError(op, name, nil, err)
-	}
-	return kv.CheckOptions(op, name, opts, allowed...)
-}
-
 // Mkdir creates the directory name and its missing parents; an existing
 // directory is accepted. It tries the directory alone first, which is all
 // a pre-creation needs once the parents exist.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
-	const op = "mkdir"
-	if err := d.begin(op, name, kv.ValidateDirName, nil); err != nil {
+	const op = kv.OpMkdir
+	if err := d.lc.Begin(ctx, op, name, nil); err != nil {
 		return err
 	}
 	p := d.path(name)
@@ -53,8 +41,8 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 
 // Rmdir removes the empty directory name.
 func (d *Driver) Rmdir(ctx context.Context, name string) error {
-	const op = "rmdir"
-	if err := d.begin(op, name, kv.ValidateName, nil); err != nil {
+	const op = kv.OpRmdir
+	if err := d.lc.Begin(ctx, op, name, nil); err != nil {
 		return err
 	}
 	p := d.path(name)
@@ -73,8 +61,8 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 
 // Info describes name; a missing item gives Exists == false.
 func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	const op = "info"
-	if err := d.begin(op, name, kv.ValidateDirName, opts); err != nil {
+	const op = kv.OpInfo
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
 	info := kv.ItemInfo{Name: name}
@@ -98,8 +86,8 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 // Load returns the value of name, or the part a kv.Range selects, read
 // with concurrent requests.
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	const op = "load"
-	if err := d.begin(op, name, kv.ValidateName, opts, kv.KindRange); err != nil {
+	const op = kv.OpLoad
+	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
@@ -143,8 +131,8 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 // name with posix-rename, so that readers see the old value or the new one.
 // The parent directories are made only when the create finds them missing.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	const op = "store"
-	if err := d.begin(op, name, kv.ValidateName, opts); err != nil {
+	const op = kv.OpStore
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return err
 	}
 	target := d.path(name)
@@ -179,8 +167,8 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 // directory is refused. An item that is gone only when a retry after a
 // broken connection looks counts as deleted.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	const op = "delete"
-	if err := d.begin(op, name, kv.ValidateName, opts); err != nil {
+	const op = kv.OpDelete
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return err
 	}
 	p := d.path(name)
@@ -207,12 +195,9 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 // only on a retry after a broken connection, with to in place, counts as
 // moved.
 func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	const op = "move"
-	if err := d.begin(op, from, kv.ValidateName, opts); err != nil {
+	const op = kv.OpMove
+	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
 		return err
-	}
-	if err := kv.ValidateName(to); err != nil {
-		return kv.NewError(op, to, nil, err)
 	}
 	src, dst := d.path(from), d.path(to)
 	return d.doRetried(ctx, op, from, func(c *client, retried bool) error {
@@ -238,8 +223,8 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // List yields the entries of the directory name, sorted by name, skipping
 // names that are not valid (temporary files, foreign files).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	const op = "list"
-	if err := d.begin(op, name, kv.ValidateDirName, opts); err != nil {
+	const op = kv.OpList
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ErrorSeq(err)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
@@ -277,7 +262,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 // Hash returns the hex digest of the value of name, hashed locally (see
 // kv.Hash): OpenSSH offers no check-file extension.
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := d.begin("hash", name, kv.ValidateName, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
 		return "", err
 	}
 	return kv.Hash(ctx, d, name, algorithm)
@@ -290,7 +275,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	if err := d.lc.CheckOpen("quota", ""); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpQuota, "", nil); err != nil {
 		return kv.Quota{}, err
 	}
 	return kv.Quota{Limit: -1, Usage: -1}, nil

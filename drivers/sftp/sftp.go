@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,9 +38,8 @@ type Driver struct {
 }
 
 var (
-	_ kv.Backend  = (*Driver)(nil)
-	_ kv.Scheme   = (*Driver)(nil)
-	_ kv.Preparer = (*Driver)(nil)
+	_ kv.Backend   = (*Driver)(nil)
+	_ kv.Describer = (*Driver)(nil)
 )
 
 // config is what the Options set.
@@ -146,12 +146,14 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 	return d, nil
 }
 
-// Scheme returns "sftp".
-func (d *Driver) Scheme() string { return "sftp" }
-
-// BenefitsFromPrecreation returns true: a pre-created directory saves the
-// failed create and the mkdir round trips on the first store into it.
-func (d *Driver) BenefitsFromPrecreation() bool { return true }
+// Properties describes the driver: scheme "sftp", remote, and it benefits
+// from pre-created directories (a Store then never waits for a mkdir). The
+// address is the host as the URL gives it (an ~/.ssh/config alias is
+// resolved only when connecting).
+func (d *Driver) Properties() kv.Properties {
+	port, _ := strconv.Atoi(d.port)
+	return kv.Properties{Scheme: "sftp", Remote: true, Precreate: true, Address: d.host, Port: port}
+}
 
 // String describes the driver as its URL.
 func (d *Driver) String() string {
@@ -176,7 +178,7 @@ func (d *Driver) path(name string) string {
 // Create connects and makes the base directory and its missing parents.
 // An existing empty directory is accepted; a non-empty one is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
-	const op = "create"
+	const op = kv.OpCreate
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
 		defer d.link.release()
 		return d.do(ctx, op, "", func(c *client) error {
@@ -188,7 +190,7 @@ func (d *Driver) Create(ctx context.Context) error {
 				return err
 			}
 			if len(entries) > 0 {
-				return kv.NewError(op, "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
+				return kv.NewError(op.String(), "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
 			}
 			return nil
 		})
@@ -198,7 +200,7 @@ func (d *Driver) Create(ctx context.Context) error {
 // Destroy connects and removes the base directory and everything in it; a
 // missing store is kv.ErrNoStore.
 func (d *Driver) Destroy(ctx context.Context) error {
-	const op = "destroy"
+	const op = kv.OpDestroy
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
 		defer d.link.release()
 		return d.do(ctx, op, "", func(c *client) error {
@@ -213,7 +215,7 @@ func (d *Driver) Destroy(ctx context.Context) error {
 // Open connects and opens the store; a missing base, or one that is not a
 // directory, is kv.ErrNoStore.
 func (d *Driver) Open(ctx context.Context) error {
-	const op = "open"
+	const op = kv.OpOpen
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
 		err := d.do(ctx, op, "", func(c *client) error { return d.checkBase(c, op) })
 		if err != nil {
@@ -232,15 +234,15 @@ func (d *Driver) Close(ctx context.Context) error {
 }
 
 // checkBase returns kv.ErrNoStore unless the base is a directory.
-func (d *Driver) checkBase(c *client, op string) error {
+func (d *Driver) checkBase(c *client, op kv.Op) error {
 	fi, err := c.Stat(d.base)
 	switch {
 	case isNotExist(err):
-		return kv.NewError(op, "", kv.ErrNoStore, err)
+		return kv.NewError(op.String(), "", kv.ErrNoStore, err)
 	case err != nil:
 		return err
 	case !fi.IsDir():
-		return kv.NewError(op, "", kv.ErrNoStore, fmt.Errorf("%s is not a directory", d.base))
+		return kv.NewError(op.String(), "", kv.ErrNoStore, fmt.Errorf("%s is not a directory", d.base))
 	}
 	return nil
 }

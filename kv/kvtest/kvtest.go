@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
@@ -19,6 +17,7 @@ type NewFunc func(t *testing.T) kv.Backend
 // made by newBackend; see the package documentation for the list.
 func TestBackend(t *testing.T, newBackend NewFunc) {
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newBackend) })
+	t.Run("CheckOrder", func(t *testing.T) { testCheckOrder(t, newBackend) })
 	t.Run("Names", func(t *testing.T) { testNames(t, OpenStore(t, newBackend(t))) })
 	t.Run("Items", func(t *testing.T) { testItems(t, newBackend) })
 	t.Run("Ranges", func(t *testing.T) { testRanges(t, OpenStore(t, newBackend(t))) })
@@ -103,23 +102,6 @@ func short(v []byte) string {
 		return string(v[:40]) + "..."
 	}
 	return string(v)
-}
-
-// handles reports whether a layer of b's stack consumes options of kind k:
-// a layer whose package is named as k.Layer() says (softdelete, nesting).
-func handles(b kv.Backend, k kv.OptionKind) bool {
-	want := "/" + k.Layer()
-	for b != nil {
-		if t := reflect.TypeOf(b); t.Kind() == reflect.Pointer && strings.HasSuffix(t.Elem().PkgPath(), want) {
-			return true
-		}
-		u, ok := b.(kv.Unwrapper)
-		if !ok {
-			return false
-		}
-		b = u.Unwrap()
-	}
-	return false
 }
 
 // errorsIs is errors.Is, short for the tables.

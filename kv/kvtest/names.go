@@ -62,7 +62,7 @@ func testNames(t *testing.T, b kv.Backend) {
 	load(t, b, longest, "long")
 	store(t, b, "ns/a.b_c-d~e:f+g=h,i@j", "chars")
 	load(t, b, "ns/a.b_c-d~e:f+g=h,i@j", "chars")
-	if !handles(b, kv.KindDeleted) {
+	if !kv.Consumes(b, kv.KindDeleted) {
 		store(t, b, "ns/item"+kv.DeletedSuffix, "deleted")
 		load(t, b, "ns/item"+kv.DeletedSuffix, "deleted")
 	}

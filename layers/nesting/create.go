@@ -14,7 +14,7 @@ import (
 const hexDigits = "0123456789abcdef"
 
 // Create creates the store below. If the backend below benefits from
-// pre-created directories (kv.BenefitsFromPrecreation), Create then opens
+// pre-created directories (kv.Properties.Precreate), Create then opens
 // it, creates the directories of the deepest configured level of every
 // namespace ("data/00".."data/ff" for level 1, the 65,536 directories
 // "data/00/00".."data/ff/ff" for level 2, the namespace directory itself
@@ -25,7 +25,7 @@ func (l *Layer) Create(ctx context.Context) error {
 	if err := l.next.Create(ctx); err != nil {
 		return err
 	}
-	if !kv.BenefitsFromPrecreation(l.next) {
+	if !kv.PropertiesOf(l.next).Precreate {
 		return nil
 	}
 	if err := l.next.Open(ctx); err != nil {

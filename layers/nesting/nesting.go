@@ -28,7 +28,10 @@ type Layer struct {
 	progress    func(done, total int)
 }
 
-var _ kv.Backend = (*Layer)(nil)
+var (
+	_ kv.Backend        = (*Layer)(nil)
+	_ kv.OptionConsumer = (*Layer)(nil)
+)
 
 // Option configures a Layer.
 type Option func(*Layer)
@@ -72,6 +75,10 @@ func New(next kv.Backend, levels map[string][]int, opts ...Option) (*Layer, erro
 
 // Unwrap returns the Backend below the layer.
 func (l *Layer) Unwrap() kv.Backend { return l.next }
+
+// ConsumesOptions reports the option the layer implements: kv.ChangeLevel
+// never reaches the layers below it.
+func (l *Layer) ConsumesOptions() []kv.OptionKind { return []kv.OptionKind{kv.KindChangeLevel} }
 
 // item is a name as the layer's caller gives it, resolved to its namespace.
 type item struct {

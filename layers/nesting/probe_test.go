@@ -32,8 +32,14 @@ func newProbe(next kv.Backend) *probe {
 	return &probe{Backend: next, calls: map[string]int{}, full: make(chan struct{})}
 }
 
-func (p *probe) BenefitsFromPrecreation() bool { return p.precreate }
-func (p *probe) Unwrap() kv.Backend            { return p.Backend }
+func (p *probe) Unwrap() kv.Backend { return p.Backend }
+
+// Properties are those of the driver below, with pre-creation as set.
+func (p *probe) Properties() kv.Properties {
+	pr := kv.PropertiesOf(p.Backend)
+	pr.Precreate = p.precreate
+	return pr
+}
 
 func (p *probe) count(op string) {
 	p.mu.Lock()

@@ -19,13 +19,22 @@ type Layer struct {
 	next kv.Backend
 }
 
-var _ kv.Backend = (*Layer)(nil)
+var (
+	_ kv.Backend        = (*Layer)(nil)
+	_ kv.OptionConsumer = (*Layer)(nil)
+)
 
 // New returns a soft delete layer over next.
 func New(next kv.Backend) *Layer { return &Layer{next: next} }
 
 // Unwrap returns the Backend below the layer.
 func (l *Layer) Unwrap() kv.Backend { return l.next }
+
+// ConsumesOptions reports the options the layer implements: kv.Deleted,
+// kv.SoftDelete and kv.Undelete never reach the layers below it.
+func (l *Layer) ConsumesOptions() []kv.OptionKind {
+	return []kv.OptionKind{kv.KindDeleted, kv.KindSoftDelete, kv.KindUndelete}
+}
 
 // deleted reports whether opts holds kv.Deleted and returns opts less it.
 // It does not allocate when opts is empty or holds no Deleted.

@@ -59,9 +59,9 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // New returns a tracing layer over next. The scheme of the driver below
-// (kv.SchemeOf) is read once, here.
+// (kv.PropertiesOf) is read once, here.
 func New(next kv.Backend, opts ...Option) *Layer {
-	l := &Layer{next: next, scheme: kv.SchemeOf(next)}
+	l := &Layer{next: next, scheme: kv.PropertiesOf(next).Scheme}
 	for _, o := range opts {
 		o(l)
 	}

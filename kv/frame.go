@@ -1,0 +1,57 @@
+package kv
+
+import "context"
+
+// Begin is the frame every item call of a driver starts with. It makes the
+// checks of SEMANTICS.md in one order, which kvtest pins for every driver:
+//
+//  1. the state: ErrNotOpen unless the store is open;
+//  2. the options: ErrUnsupported for an option outside allowed (an option
+//     meant for a layer says that the layer is missing);
+//  3. the name: ErrInvalidName unless name is valid for op (the root, "",
+//     is valid for OpInfo, OpList and OpMkdir; OpDefrag and OpQuota take no
+//     name and check none);
+//  4. the context: its error once it is done.
+//
+// The options come before the name because they decide what the name means:
+// a Move(name, "", SoftDelete()) that reaches a driver is a missing layer,
+// not an empty name. Every error is a *Error for op on name.
+func (l *Lifecycle) Begin(ctx context.Context, op Op, name string, opts []Option, allowed ...OptionKind) error {
+	if !l.open.Load() {
+		return NewError(op.String(), name, ErrNotOpen, nil)
+	}
+	if len(opts) > 0 {
+		if err := CheckOptions(op, name, opts, allowed...); err != nil {
+			return err
+		}
+	}
+	if err := validateFor(op, name); err != nil {
+		return NewError(op.String(), name, nil, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return NewError(op.String(), name, nil, err)
+	}
+	return nil
+}
+
+// BeginMove is Begin for Move: both names must be valid item names.
+func (l *Lifecycle) BeginMove(ctx context.Context, from, to string, opts []Option, allowed ...OptionKind) error {
+	if err := l.Begin(ctx, OpMove, from, opts, allowed...); err != nil {
+		return err
+	}
+	if err := ValidateName(to); err != nil {
+		return NewError(OpMove.String(), to, nil, err)
+	}
+	return nil
+}
+
+// validateFor checks name as op needs it.
+func validateFor(op Op, name string) error {
+	switch op {
+	case OpInfo, OpList, OpMkdir:
+		return ValidateDirName(name)
+	case OpDefrag, OpQuota, OpCreate, OpDestroy, OpOpen, OpClose:
+		return nil
+	}
+	return ValidateName(name)
+}
