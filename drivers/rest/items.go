@@ -47,9 +47,11 @@ func query(kv ...string) url.Values {
 func post(name string, q url.Values, body []byte) spec {
 	return spec{method: http.MethodPost, path: name, query: q, body: body}
 }
-func del(name string, q url.Values) spec { return spec{method: http.MethodDelete, path: name, query: q} }
-func head(name string) spec              { return spec{method: http.MethodHead, path: name} }
-func get(p string, h http.Header) spec   { return spec{method: http.MethodGet, path: p, header: h} }
+func del(name string, q url.Values) spec {
+	return spec{method: http.MethodDelete, path: name, query: q}
+}
+func head(name string) spec            { return spec{method: http.MethodHead, path: name} }
+func get(p string, h http.Header) spec { return spec{method: http.MethodGet, path: p, header: h} }
 
 // request builds the HTTP request of s.
 func (d *Driver) request(s spec) (*http.Request, error) {
@@ -120,35 +122,9 @@ func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec, gone b
 		fmt.Errorf("%s, %d attempts: %w", d, d.cfg.retries+1, last))
 }
 
-// begin is the frame every item call starts with, in the order of
-// kv.Lifecycle.Begin: state, options, name, context.
-func (d *Driver) begin(ctx context.Context, op kv.Op, name string, opts []kv.Option, allowed ...kv.OptionKind) error {
-	if !d.lc.IsOpen() {
-		return kv.NewError(op.String(), name, kv.ErrNotOpen, nil)
-	}
-	if err := kv.CheckOptions(op.String(), name, opts, allowed...); err != nil {
-		return err
-	}
-	switch op {
-	case kv.OpDefrag, kv.OpQuota:
-	case kv.OpInfo, kv.OpList, kv.OpMkdir:
-		if err := kv.ValidateDirName(name); err != nil {
-			return kv.NewError(op.String(), name, nil, err)
-		}
-	default:
-		if err := kv.ValidateName(name); err != nil {
-			return kv.NewError(op.String(), name, nil, err)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.NewError(op.String(), name, nil, err)
-	}
-	return nil
-}
-
 // Mkdir creates the directory name and its parents (POST NAME?cmd=mkdir).
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
-	if err := d.begin(ctx, kv.OpMkdir, name, nil); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpMkdir, name, nil); err != nil {
 		return err
 	}
 	_, err := d.call(ctx, kv.OpMkdir, name, post(name, query("cmd", "mkdir"), nil), false)
@@ -157,7 +133,7 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 
 // Rmdir removes the empty directory name (DELETE NAME?cmd=rmdir).
 func (d *Driver) Rmdir(ctx context.Context, name string) error {
-	if err := d.begin(ctx, kv.OpRmdir, name, nil); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpRmdir, name, nil); err != nil {
 		return err
 	}
 	_, err := d.call(ctx, kv.OpRmdir, name, del(name, query("cmd", "rmdir")), false)
@@ -166,7 +142,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 
 // Info describes name (HEAD NAME); a missing item gives Exists == false.
 func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	if err := d.begin(ctx, kv.OpInfo, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpInfo, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
 	resp, err := d.call(ctx, kv.OpInfo, name, head(name), false)
@@ -189,7 +165,7 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 // with a Range header).
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
 	const op = kv.OpLoad
-	if err := d.begin(ctx, op, name, opts, kv.KindRange); err != nil {
+	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
@@ -240,7 +216,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 // X-Content-hash-sha256, so that a value damaged on the way is refused
 // and sent again.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	if err := d.begin(ctx, kv.OpStore, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpStore, name, opts); err != nil {
 		return err
 	}
 	sum := sha256.Sum256(value)
@@ -256,7 +232,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 // Delete removes the item name (DELETE NAME). A retry after a broken
 // connection that finds it gone counts as done.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	if err := d.begin(ctx, kv.OpDelete, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpDelete, name, opts); err != nil {
 		return err
 	}
 	_, err := d.call(ctx, kv.OpDelete, name, del(name, nil), true)
@@ -266,11 +242,8 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 // Move renames from to to (POST /?cmd=move&current=FROM&new=TO). A retry
 // after a broken connection that finds from gone counts as done.
 func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	if err := d.begin(ctx, kv.OpMove, from, opts); err != nil {
+	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
 		return err
-	}
-	if err := kv.ValidateName(to); err != nil {
-		return kv.NewError(kv.OpMove.String(), to, nil, err)
 	}
 	_, err := d.call(ctx, kv.OpMove, from, post("", query("cmd", "move", "current", from, "new", to), nil), true)
 	return err
@@ -280,7 +253,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // name, skipping names that are not valid.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	const op = kv.OpList
-	if err := d.begin(ctx, op, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ErrorSeq(err)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
@@ -302,14 +275,14 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 			}
 		}
 		slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
-		kv.SliceSeq(ctx, op.String(), name, items)(yield)
+		kv.SliceSeq(ctx, op, name, items)(yield)
 	}
 }
 
 // Hash returns the hex digest of name, computed by the server (POST
 // NAME?cmd=hash&algorithm=ALG).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := d.begin(ctx, kv.OpHash, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
 		return "", err
 	}
 	if algorithm == "" {
@@ -327,7 +300,7 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 // content in the directory of the first source.
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
 	const op = kv.OpDefrag
-	if err := d.begin(ctx, op, "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
+	if err := d.lc.Begin(ctx, op, "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
 		return "", err
 	}
 	target, algorithm := kv.DefragTarget(opts)
@@ -365,7 +338,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 // Quota reports the server's limit and usage (POST /?cmd=quota).
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 	const op = kv.OpQuota
-	if err := d.begin(ctx, op, "", nil); err != nil {
+	if err := d.lc.Begin(ctx, op, "", nil); err != nil {
 		return kv.Quota{}, err
 	}
 	resp, err := d.call(ctx, op, "", post("", query("cmd", "quota"), nil), false)

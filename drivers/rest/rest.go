@@ -65,8 +65,8 @@ type Driver struct {
 }
 
 var (
-	_ kv.Backend = (*Driver)(nil)
-	_ kv.Scheme  = (*Driver)(nil)
+	_ kv.Backend   = (*Driver)(nil)
+	_ kv.Describer = (*Driver)(nil)
 )
 
 // config is what the Options set.
@@ -204,8 +204,18 @@ func fromRestURL(raw string, c config) (*Driver, error) {
 	return d, nil
 }
 
-// Scheme returns "http", "https" or "rest".
-func (d *Driver) Scheme() string { return d.scheme }
+// Properties describes the driver: scheme "http", "https" or "rest",
+// remote, no pre-creation (the server's store creates directories on
+// demand, and a pre-creation would cost one request per directory), and
+// the server's host and port (the ssh host for rest, "" for a local
+// server).
+func (d *Driver) Properties() kv.Properties {
+	port := d.port
+	if port == 0 && d.host != "" {
+		port = map[string]int{"http": 80, "https": 443, "rest": 22}[d.scheme]
+	}
+	return kv.Properties{Scheme: d.scheme, Remote: true, Address: d.host, Port: port}
+}
 
 // Command returns the command line a rest URL runs, nil for http(s).
 func (d *Driver) Command() []string { return append([]string(nil), d.argv...) }
