@@ -112,7 +112,9 @@ func (h *Handler) item(ctx context.Context, f func() error) error {
 		h.mu.RUnlock()
 		h.mu.Lock()
 		if !h.open.Load() {
-			err := h.b.Open(ctx)
+			// The store stays open for every client: one that goes away
+			// must not cut its opening short.
+			err := h.b.Open(context.WithoutCancel(ctx))
 			if err != nil && !errors.Is(err, kv.ErrAlreadyOpen) {
 				h.mu.Unlock()
 				return err

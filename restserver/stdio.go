@@ -18,7 +18,13 @@ import (
 func ServeStdio(ctx context.Context, h http.Handler, r io.Reader, w io.Writer) error {
 	c := newPipeConn(r, w)
 	ln := &oneConnListener{conn: c}
-	srv := &http.Server{Handler: h, ErrorLog: nil}
+	// The end of r is a half close: the client still reads the answers to
+	// what it sent, so requests run with ctx, not with the connection's
+	// context, which the end of r cancels.
+	detached := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		h.ServeHTTP(w, req.WithContext(ctx))
+	})
+	srv := &http.Server{Handler: detached}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	var err error
