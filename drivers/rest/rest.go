@@ -214,7 +214,8 @@ func (d *Driver) Properties() kv.Properties {
 	if port == 0 && d.host != "" {
 		port = map[string]int{"http": 80, "https": 443, "rest": 22}[d.scheme]
 	}
-	return kv.Properties{Scheme: d.scheme, Remote: true, Address: d.host, Port: port}
+	host := strings.TrimSuffix(strings.TrimPrefix(d.host, "["), "]")
+	return kv.Properties{Scheme: d.scheme, Remote: true, Address: host, Port: port}
 }
 
 // Command returns the command line a rest URL runs, nil for http(s).

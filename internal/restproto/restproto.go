@@ -77,13 +77,14 @@ func Atime(t time.Time) float64 {
 // FormatAtime is Atime as the text of HeaderAtime.
 func FormatAtime(t time.Time) string { return strconv.FormatFloat(Atime(t), 'f', -1, 64) }
 
-// ParseAtime turns float seconds since the epoch into a time; 0, a negative
-// number or text that is not a number is the zero time.
+// ParseAtime turns float seconds since the epoch into a time, to the
+// microsecond (what a float64 holds of today's times); 0, a negative number
+// or NaN is the zero time.
 func ParseAtime(secs float64) time.Time {
 	if !(secs > 0) || secs > math.MaxInt64/1e9 {
 		return time.Time{}
 	}
-	return time.Unix(0, int64(secs*1e9))
+	return time.UnixMicro(int64(math.Round(secs * 1e6)))
 }
 
 // ParseAtimeHeader is ParseAtime of the text of HeaderAtime.
@@ -139,7 +140,7 @@ func ParseRange(h string) (offset, size int64, ok bool) {
 		return o, -1, true
 	}
 	e, err := strconv.ParseInt(last, 10, 64)
-	if err != nil || e < o-1 || e == math.MaxInt64 {
+	if err != nil || e < 0 || e < o-1 || e == math.MaxInt64 {
 		return 0, -1, false
 	}
 	return o, e - o + 1, true
