@@ -81,8 +81,9 @@ func (d *Driver) request(s spec) (*http.Request, error) {
 // is an error (with the response). A call whose connection broke, or that
 // a proxy or the hash check refused (see restproto.Retryable), is sent
 // again up to the configured retries, then fails with kv.ErrConnection;
-// with gone, a 404 on a retry counts as done (an earlier attempt did it).
-func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec, gone bool) (*response, error) {
+// with gone (404 for Delete and Move, 410 for Destroy), that status on a
+// retry counts as done: an earlier attempt did it, its answer was lost.
+func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec, gone int) (*response, error) {
 	wait := d.cfg.retryWait
 	var last error
 	for attempt := 0; ; attempt++ {
@@ -101,7 +102,7 @@ func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec, gone b
 		case restproto.Retryable(resp.status):
 			last = fmt.Errorf("server answered %d %s: %s", resp.status,
 				http.StatusText(resp.status), strings.TrimSpace(string(resp.body)))
-		case gone && attempt > 0 && resp.status == http.StatusNotFound:
+		case gone != 0 && attempt > 0 && resp.status == gone:
 			return resp, nil
 		default:
 			return resp, restproto.Error(op.String(), name, resp.status, string(resp.body))
@@ -127,7 +128,7 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 	if err := d.lc.Begin(ctx, kv.OpMkdir, name, nil); err != nil {
 		return err
 	}
-	_, err := d.call(ctx, kv.OpMkdir, name, post(name, query("cmd", "mkdir"), nil), false)
+	_, err := d.call(ctx, kv.OpMkdir, name, post(name, query("cmd", "mkdir"), nil), 0)
 	return err
 }
 
@@ -136,7 +137,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 	if err := d.lc.Begin(ctx, kv.OpRmdir, name, nil); err != nil {
 		return err
 	}
-	_, err := d.call(ctx, kv.OpRmdir, name, del(name, query("cmd", "rmdir")), false)
+	_, err := d.call(ctx, kv.OpRmdir, name, del(name, query("cmd", "rmdir")), 0)
 	return err
 }
 
@@ -145,7 +146,7 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 	if err := d.lc.Begin(ctx, kv.OpInfo, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
-	resp, err := d.call(ctx, kv.OpInfo, name, head(name), false)
+	resp, err := d.call(ctx, kv.OpInfo, name, head(name), 0)
 	switch {
 	case err != nil && resp != nil && resp.status == http.StatusNotFound:
 		return kv.ItemInfo{Name: name}, nil
@@ -201,7 +202,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	if rng != "" {
 		h = http.Header{"Range": {rng}}
 	}
-	resp, err := d.call(ctx, op, name, get(name, h), false)
+	resp, err := d.call(ctx, op, name, get(name, h), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +226,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 		s.body = []byte{}
 	}
 	s.header = http.Header{restproto.HeaderContentHash: {hex.EncodeToString(sum[:])}}
-	_, err := d.call(ctx, kv.OpStore, name, s, false)
+	_, err := d.call(ctx, kv.OpStore, name, s, 0)
 	return err
 }
 
@@ -235,7 +236,7 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 	if err := d.lc.Begin(ctx, kv.OpDelete, name, opts); err != nil {
 		return err
 	}
-	_, err := d.call(ctx, kv.OpDelete, name, del(name, nil), true)
+	_, err := d.call(ctx, kv.OpDelete, name, del(name, nil), http.StatusNotFound)
 	return err
 }
 
@@ -245,7 +246,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
 		return err
 	}
-	_, err := d.call(ctx, kv.OpMove, from, post("", query("cmd", "move", "current", from, "new", to), nil), true)
+	_, err := d.call(ctx, kv.OpMove, from, post("", query("cmd", "move", "current", from, "new", to), nil), http.StatusNotFound)
 	return err
 }
 
@@ -257,7 +258,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 		return kv.ErrorSeq(err)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
-		resp, err := d.call(ctx, op, name, get(name+"/", nil), false)
+		resp, err := d.call(ctx, op, name, get(name+"/", nil), 0)
 		if err != nil {
 			yield(kv.ItemInfo{}, err)
 			return
@@ -288,7 +289,7 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 	if algorithm == "" {
 		algorithm = kv.DefaultHash
 	}
-	resp, err := d.call(ctx, kv.OpHash, name, post(name, query("cmd", "hash", "algorithm", algorithm), nil), false)
+	resp, err := d.call(ctx, kv.OpHash, name, post(name, query("cmd", "hash", "algorithm", algorithm), nil), 0)
 	if err != nil {
 		return "", err
 	}
@@ -328,7 +329,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 			q.Set("namespace", dir)
 		}
 	}
-	resp, err := d.call(ctx, op, target, post("", q, body), false)
+	resp, err := d.call(ctx, op, target, post("", q, body), 0)
 	if err != nil {
 		return "", err
 	}
@@ -341,7 +342,7 @@ func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 	if err := d.lc.Begin(ctx, op, "", nil); err != nil {
 		return kv.Quota{}, err
 	}
-	resp, err := d.call(ctx, op, "", post("", query("cmd", "quota"), nil), false)
+	resp, err := d.call(ctx, op, "", post("", query("cmd", "quota"), nil), 0)
 	if err != nil {
 		return kv.Quota{}, err
 	}

@@ -241,7 +241,7 @@ func (d *Driver) hostPort() string {
 func (d *Driver) Create(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
 		defer d.tr.release()
-		_, err := d.call(ctx, kv.OpCreate, "", post("", query("cmd", "create"), nil), false)
+		_, err := d.call(ctx, kv.OpCreate, "", post("", query("cmd", "create"), nil), 0)
 		return err
 	})
 }
@@ -251,7 +251,7 @@ func (d *Driver) Create(ctx context.Context) error {
 func (d *Driver) Destroy(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
 		defer d.tr.release()
-		_, err := d.call(ctx, kv.OpDestroy, "", del("", query("cmd", "destroy")), false)
+		_, err := d.call(ctx, kv.OpDestroy, "", del("", query("cmd", "destroy")), http.StatusGone)
 		return err
 	})
 }
@@ -261,9 +261,9 @@ func (d *Driver) Destroy(ctx context.Context) error {
 // kv.ErrNoStore.
 func (d *Driver) Open(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
-		resp, err := d.call(ctx, kv.OpOpen, "", head(""), false)
+		resp, err := d.call(ctx, kv.OpOpen, "", head(""), 0)
 		if err != nil && resp != nil && resp.status == http.StatusBadRequest {
-			_, err = d.call(ctx, kv.OpOpen, "", get("/", nil), false)
+			_, err = d.call(ctx, kv.OpOpen, "", get("/", nil), 0)
 		}
 		if err != nil {
 			d.tr.release()
