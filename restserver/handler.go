@@ -213,15 +213,19 @@ func (q *request) reply(status int, contentType string, body []byte) {
 		hd.Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	q.w.WriteHeader(status)
-	if len(body) > 0 && q.r.Method != http.MethodHead {
-		q.write(body)
+	if q.r.Method == http.MethodHead {
+		body = nil
 	}
+	q.write(body)
 }
 
-// write sends body, dropping the connection when the client takes no part
-// of it for the stall timeout.
+// write sends body and flushes the response, dropping the connection when
+// the client takes no part of it for the stall timeout. The deadline is
+// cleared at the end: the server does not reset it for the next request
+// on the connection.
 func (q *request) write(body []byte) {
 	const chunk = 1 << 20
+	defer q.rc.SetWriteDeadline(time.Time{})
 	for len(body) > 0 {
 		n := min(len(body), chunk)
 		_ = q.rc.SetWriteDeadline(time.Now().Add(q.h.stall))
@@ -230,6 +234,8 @@ func (q *request) write(body []byte) {
 		}
 		body = body[n:]
 	}
+	_ = q.rc.SetWriteDeadline(time.Now().Add(q.h.stall))
+	_ = q.rc.Flush()
 }
 
 // text sends status with a plain text body.

@@ -226,3 +226,55 @@ func TestStdio(t *testing.T) {
 	}
 	outW.Close()
 }
+
+// TestMaxBody refuses a body over the limit with 413, nothing stored.
+func TestMaxBody(t *testing.T) {
+	f := newFixture(t, restserver.WithMaxBody(10))
+	for _, c := range []struct {
+		head   string
+		status int
+	}{
+		{"POST /big HTTP/1.1\n" + accept + "Content-Length: 11\n", http.StatusRequestEntityTooLarge},
+		{"POST /big HTTP/1.1\n" + accept + "Transfer-Encoding: chunked\n", http.StatusRequestEntityTooLarge},
+		{"POST /small HTTP/1.1\n" + accept + "Content-Length: 10\n", http.StatusOK},
+	} {
+		body := strings.Repeat("x", 10)
+		if strings.Contains(c.head, "/big") {
+			body += "x"
+		}
+		if strings.Contains(c.head, "chunked") {
+			body = "b\r\n" + body + "\r\n0\r\n\r\n"
+		}
+		resp, msg := f.raw(t, c.head, body)
+		if resp.StatusCode != c.status {
+			t.Errorf("%q: %d %q, want %d", c.head, resp.StatusCode, msg, c.status)
+		}
+	}
+	if got := f.files(t); strings.Join(got, ",") != "small" {
+		t.Errorf("files in the store: %v", got)
+	}
+}
+
+// TestKeepAliveAfterStall answers a second request on a keep-alive
+// connection that was idle for longer than the stall timeout: the write
+// deadline of the first answer does not stay on the connection.
+func TestKeepAliveAfterStall(t *testing.T) {
+	f := newFixture(t, restserver.WithStallTimeout(20*time.Millisecond))
+	c := f.dial(t)
+	req := "GET /?x HTTP/1.1\r\nHost: t\r\n" + strings.ReplaceAll(accept, "\n", "\r\n") + "\r\n"
+	br := newReader(c)
+	for i := range 2 {
+		if i == 1 {
+			time.Sleep(100 * time.Millisecond) // idle past the stall timeout (setup, not an assert)
+		}
+		io.WriteString(c, strings.Replace(req, "GET /?x", "GET /", 1))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+}
