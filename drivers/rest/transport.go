@@ -63,11 +63,25 @@ func (t *httpTransport) roundTrip(ctx context.Context, req *http.Request) (*resp
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := readBody(resp)
 	if err != nil {
 		return nil, err
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
+}
+
+// readBody reads a response body, in one allocation when its length is
+// known. The answer to HEAD has none, whatever Content-Length says.
+func readBody(resp *http.Response) ([]byte, error) {
+	if resp.Request != nil && resp.Request.Method == http.MethodHead {
+		return nil, nil
+	}
+	if n := resp.ContentLength; n >= 0 && n < 1<<31 {
+		body := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, body)
+		return body, err
+	}
+	return io.ReadAll(resp.Body)
 }
 
 func (t *httpTransport) reset()   { t.client.CloseIdleConnections() }
@@ -205,7 +219,7 @@ func exchange(p *process, req *http.Request) (*response, error) {
 		return nil, fmt.Errorf("reading the response: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := readBody(resp)
 	if err != nil {
 		return nil, fmt.Errorf("reading the response body: %w", err)
 	}
