@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -108,7 +107,7 @@ func ActivationListener() (net.Listener, error) {
 	case n > 1:
 		return nil, fmt.Errorf("socket activation: %d sockets passed, want 1", n)
 	}
-	syscall.CloseOnExec(listenFDsStart)
+	closeOnExec(listenFDsStart)
 	f := os.NewFile(listenFDsStart, "LISTEN_FD_3")
 	defer f.Close()
 	ln, err := net.FileListener(f)
