@@ -29,10 +29,9 @@ import (
 //
 // The usage is kept inside the store, in a record at the root, as
 // borgstore's posixfs keeps its quota.hid: the usage as a decimal number.
-// The record is the item ".kvcompose-quota", which the layer reserves
-// (a call on that name is kv.ErrInvalidName) and leaves out of List; it
-// becomes borgstore's own quota.hid, invisible to every driver's List, once
-// kv lets a call address a hidden item. It is read on Open, written when the usage moved PersistDelta
+// The record is the hidden item "quota.hid" (kv.Hidden), which every
+// driver's List leaves out, so that a store shared with borgstore keeps one
+// count. It is read on Open, written when the usage moved PersistDelta
 // bytes or PersistInterval passed since the last write, and on Close. A
 // missing or invalid record is rebuilt from a scan of the whole store on
 // Open. Like borgstore, a write adds the layer's change since the last

@@ -19,13 +19,9 @@ type record struct {
 	opts []kv.Option // the options of every call on it
 }
 
-// theRecord is the layer's record. Drivers refuse names that end in ".hid"
-// (kv.HiddenSuffix), so until kv lets a call address a hidden item, the
-// record is an ordinary item that the layer reserves and leaves out of
-// List. The switch to borgstore's own record is this one line:
-//
-//	var theRecord = record{name: "quota.hid", opts: []kv.Option{kv.Hidden()}}
-var theRecord = record{name: ".kvcompose-quota"}
+// theRecord is the layer's record: borgstore's "quota.hid" at the root, a
+// hidden item (kv.Hidden) that List never shows.
+var theRecord = record{name: "quota.hid", opts: []kv.Option{kv.Hidden()}}
 
 // When the record is written besides Close: once the usage moved
 // PersistDelta bytes since the last write, or PersistInterval passed since
