@@ -47,9 +47,12 @@ import (
 
 // ErrTransient marks an error that a driver knows may pass if the call is
 // made again (a server busy, a rate limit, a timeout of its own): wrap it,
-// as in kv.NewError(op, name, retry.ErrTransient, cause), and the layer
+// as in kv.NewError(op, name, kv.ErrTransient, cause), and the layer
 // retries the call as it does for kv.ErrConnection.
-var ErrTransient = errors.New("transient failure")
+//
+// It is kv.ErrTransient, so that drivers mark errors without importing a
+// layer.
+var ErrTransient = kv.ErrTransient
 
 // permanent are the errors that no retry fixes, even where a driver also
 // wraps kv.ErrConnection or ErrTransient.
