@@ -324,10 +324,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 // call that hashes a single file remotely, so the value is loaded and
 // hashed here (kv.Hash).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if _, err := d.begin(ctx, kv.OpHash, name, opts); err != nil {
-		return "", err
-	}
-	return kv.Hash(ctx, d, name, algorithm)
+	return kv.DriverHash(ctx, &d.life, d, name, algorithm, opts...)
 }
 
 // Defrag builds a new item from blocks of existing items (kv.Defrag).

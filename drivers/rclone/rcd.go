@@ -13,10 +13,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kvcompose/compose/internal/backoff"
+	"github.com/kvcompose/compose/internal/tail"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -26,7 +26,7 @@ type server struct {
 	cmd     *exec.Cmd
 	done    chan struct{} // closed once the process has exited and was reaped
 	waitErr error         // the exit status, set before done is closed
-	stderr  *tail
+	stderr  *tail.Writer
 	base    string // http://127.0.0.1:port
 	user    string
 	pass    string
@@ -115,7 +115,7 @@ func launch(ctx context.Context, bin string, cfg config) (*server, error) {
 		}
 	}
 	cmd.Env = append(env, "RCLONE_RC_USER="+user, "RCLONE_RC_PASS="+pass)
-	stderr := &tail{max: 4096}
+	stderr := &tail.Writer{Max: 4096}
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if cfg.logger != nil && cfg.logger != discard {
 		out := io.MultiWriter(stderr, &lineLog{log: cfg.logger})
@@ -282,27 +282,4 @@ func randomToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// tail keeps the last max bytes written to it: rcd's output, for errors.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
 }

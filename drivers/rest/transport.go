@@ -12,8 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/kvcompose/compose/internal/tail"
 )
 
 // response is a response read to its end.
@@ -106,7 +107,7 @@ type process struct {
 	stdin      io.WriteCloser
 	stdout     *bufio.Reader
 	stdoutFile *os.File
-	stderr     *tail
+	stderr     *tail.Writer
 	done       chan struct{} // closed when the process has ended
 	err        error         // of Wait, set before done is closed
 }
@@ -126,7 +127,7 @@ func (t *stdioTransport) start() (*process, error) {
 	}
 	cmd.Stdout = w
 	p := &process{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 64<<10),
-		stdoutFile: stdout, stderr: &tail{max: 2048}, done: make(chan struct{})}
+		stdoutFile: stdout, stderr: &tail.Writer{Max: 2048}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	err = cmd.Start()
 	w.Close()
@@ -235,27 +236,4 @@ func (t *stdioTransport) release() {
 		t.p.stop(t.timeout)
 		t.p = nil
 	}
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.b))
 }

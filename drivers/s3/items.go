@@ -310,10 +310,7 @@ func (d *Driver) listing(ctx context.Context, prefix string, recursive bool, max
 // Hash returns the hex digest of the value of name, loaded and hashed
 // locally (see kv.Hash): S3's ETag is no digest of the value in general.
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
-		return "", err
-	}
-	return kv.Hash(ctx, d, name, algorithm)
+	return kv.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
 }
 
 // Defrag builds a new item from blocks of existing items (see kv.Defrag).
@@ -323,10 +320,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	if err := d.lc.Begin(ctx, kv.OpQuota, "", nil); err != nil {
-		return kv.Quota{}, err
-	}
-	return kv.Quota{Limit: -1, Usage: -1}, nil
+	return kv.DriverQuota(ctx, &d.lc)
 }
 
 // notFound returns the kv.ErrNotFound error of op on a directory name
