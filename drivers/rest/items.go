@@ -254,6 +254,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // name, skipping names that are not valid.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	const op = kv.OpList
+	name = kv.ListDir(name)
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ErrorSeq(err)
 	}

@@ -9,8 +9,8 @@ func TestWriter(t *testing.T) {
 			t.Fatalf("Write(%q) = %d, %v", s, n, err)
 		}
 	}
-	if got := w.String(); got != "efg" {
-		t.Errorf("String() = %q, want the last 5 bytes trimmed, %q", got, "efg")
+	if got := w.String(); got != "defg" {
+		t.Errorf("String() = %q, want the last 5 bytes trimmed, %q", got, "defg")
 	}
 	if got := (&Writer{}).String(); got != "" {
 		t.Errorf("zero Writer keeps %q", got)
