@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kvcompose/compose"
+	"github.com/kvcompose/compose/layers/permissions"
 	"github.com/kvcompose/compose/restserver"
 )
 
@@ -92,21 +93,21 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	store, err := compose.Open(rawURL, compose.WithoutSoftDelete(), compose.WithoutStats(),
-		compose.WithoutTracing(), compose.WithoutThrottle())
-	if err != nil {
-		return err
-	}
-	// TODO(lead): wrap store in layers/permissions (f.permissions: a
-	// shortcut or JSON) and layers/quota (f.quota >= 0) here, at the
-	// driver level, once those packages are merged. Until then the flags
-	// are refused rather than ignored: serving without the restrictions
-	// asked for would be unsafe.
-	if f.permissions != "" && f.permissions != "all" && f.permissions != "borgbackup-all" {
-		return errors.New("serve: --permissions is not available in this build yet")
+	opts := []compose.Option{compose.WithoutSoftDelete(), compose.WithoutStats(),
+		compose.WithoutTracing(), compose.WithoutThrottle()}
+	if f.permissions != "" {
+		perms, err := permissions.Parse(f.permissions)
+		if err != nil {
+			return fmt.Errorf("serve: --permissions: %w", err)
+		}
+		opts = append(opts, compose.WithPermissions(perms))
 	}
 	if f.quota >= 0 {
-		return errors.New("serve: --quota is not available in this build yet")
+		opts = append(opts, compose.WithQuota(f.quota))
+	}
+	store, err := compose.Open(rawURL, opts...)
+	if err != nil {
+		return err
 	}
 	level := slog.LevelInfo
 	if f.debug {

@@ -44,40 +44,46 @@ func TestConformanceStdio(t *testing.T) {
 // TestServeProcess runs `kvcompose serve` as a process on a free port and
 // the conformance suite against it, one process per store.
 func TestServeProcess(t *testing.T) {
+	kvtest.TestBackend(t, func(t *testing.T) kv.Backend {
+		return serveProcess(t, filepath.Join(t.TempDir(), "store"))
+	})
+}
+
+// serveProcess runs `kvcompose serve` with credentials over the posixfs
+// store dir and the extra flags until the test ends, and returns a client.
+func serveProcess(t *testing.T, dir string, flags ...string) *rest.Driver {
+	t.Helper()
 	bin := needBinary(t)
 	listening := regexp.MustCompile(`url=(http://[0-9.:]+/)`)
-	kvtest.TestBackend(t, func(t *testing.T) kv.Backend {
-		dir := filepath.Join(t.TempDir(), "store")
-		cmd := exec.Command(bin, "serve", "--port", "0", "--backend", "FILE:"+dir)
-		cmd.Env = append(cmd.Environ(), "KVCOMPOSE_REST_USERNAME=u", "KVCOMPOSE_REST_PASSWORD=p")
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Signal(interrupt)
-			cmd.Wait()
-		})
-		lines := bufio.NewScanner(stderr)
-		var url string
-		for url == "" && lines.Scan() {
-			if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-				url = m[1]
-			}
-		}
-		if url == "" {
-			t.Fatalf("kvcompose serve did not say where it listens")
-		}
-		go io.Copy(io.Discard, stderr)
-		d, err := rest.FromURL("http://u:p@" + url[len("http://"):])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
+	cmd := exec.Command(bin, append([]string{"serve", "--port", "0", "--backend", "FILE:" + dir}, flags...)...)
+	cmd.Env = append(cmd.Environ(), "KVCOMPOSE_REST_USERNAME=u", "KVCOMPOSE_REST_PASSWORD=p")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(interrupt)
+		cmd.Wait()
 	})
+	lines := bufio.NewScanner(stderr)
+	var url string
+	for url == "" && lines.Scan() {
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		t.Fatalf("kvcompose serve did not say where it listens")
+	}
+	go io.Copy(io.Discard, stderr)
+	d, err := rest.FromURL("http://u:p@" + url[len("http://"):])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // TestStdioRestart kills the server process under an open store: the next
