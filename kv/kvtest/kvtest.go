@@ -1,6 +1,7 @@
 package kvtest
 
 import (
+	"iter"
 	"bytes"
 	"context"
 	"errors"
@@ -106,3 +107,13 @@ func short(v []byte) string {
 
 // errorsIs is errors.Is, short for the tables.
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// Drain runs a List to its end and returns its first error.
+func Drain(seq iter.Seq2[kv.ItemInfo, error]) error {
+	for _, err := range seq {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

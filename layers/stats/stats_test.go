@@ -108,8 +108,8 @@ func TestScripted(t *testing.T) {
 		{"mkdir", func() error { return st.Mkdir(ctx, "dir") }, false},
 		{"rmdir", func() error { return st.Rmdir(ctx, "dir") }, false},
 		{"rmdir missing", func() error { return st.Rmdir(ctx, "dir") }, true},
-		{"list ns", func() error { return drain(st.List(ctx, "ns")) }, false},
-		{"list missing", func() error { return drain(st.List(ctx, "nope")) }, true},
+		{"list ns", func() error { return kvtest.Drain(st.List(ctx, "ns")) }, false},
+		{"list missing", func() error { return kvtest.Drain(st.List(ctx, "nope")) }, true},
 	}
 	for _, s := range steps {
 		if err := s.call(); (err != nil) != s.wantErr {
@@ -152,14 +152,6 @@ func TestScripted(t *testing.T) {
 	}
 }
 
-func drain(seq iter.Seq2[kv.ItemInfo, error]) error {
-	for _, err := range seq {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // slowList is a backend whose List takes per (on the fake clock) before
 // each entry it yields.
