@@ -1,10 +1,10 @@
 package kvtest
 
 import (
-	"iter"
 	"bytes"
 	"context"
 	"errors"
+	"iter"
 	"testing"
 
 	"github.com/kvcompose/compose/kv"

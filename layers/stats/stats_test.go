@@ -152,7 +152,6 @@ func TestScripted(t *testing.T) {
 	}
 }
 
-
 // slowList is a backend whose List takes per (on the fake clock) before
 // each entry it yields.
 type slowList struct {

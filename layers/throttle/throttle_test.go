@@ -66,7 +66,6 @@ var calls = []struct {
 	}},
 }
 
-
 // TestMinimumDuration checks the lower bound L + 8n/B of every kind of
 // call, failed ones included. Only lower bounds are asserted: they hold
 // however slow the machine is.
