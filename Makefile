@@ -1,15 +1,20 @@
-# make test: installs what the tests need (OpenSSH's server and rclone, from
-# Debian's packages, when they are missing) and runs every test under the
-# race detector. make demo runs the demo.
+# make test: installs what the tests need (OpenSSH's server and rclone from
+# Debian's packages, the versitygw S3 server from the Go module proxy, each
+# only when it is missing), checks formatting and vet, runs every test under
+# the race detector, and fuzzes the REST server's request handling for a few
+# seconds. make demo runs the demo.
 
 GO ?= go
 PKGS := openssh-server rclone
+VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+GOBIN := $(shell $(GO) env GOPATH)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test deps check demo bench
+.PHONY: test deps check fuzz demo bench
 
 test: deps check
-	$(GO) test -race -timeout 40m ./...
+	PATH="$(GOBIN):$$PATH" $(GO) test -race -timeout 30m ./...
+	$(MAKE) fuzz
 
 deps:
 	@if [ ! -x /usr/sbin/sshd ] || ! command -v rclone >/dev/null; then \
@@ -17,13 +22,20 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(PKGS); \
 	fi
+	@if [ ! -x "$(GOBIN)/versitygw" ]; then \
+		echo "installing $(VERSITYGW)"; \
+		$(GO) install $(VERSITYGW); \
+	fi
 
 check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime 10s ./restserver/
+
 demo:
 	$(GO) run ./examples/demo
 
 bench:
-	$(GO) run ./cmd/kvbench
+	$(GO) run ./cmd/kvcompose bench mem://bench

@@ -1,6 +1,7 @@
 // Package compose opens a kvcompose store from a URL and stacks the layers
-// the options ask for: tracing -> stats -> softdelete -> nesting -> throttle
-// -> driver, outermost first.
+// the options ask for, outermost first: tracing -> metrics -> logging ->
+// stats -> softdelete -> nesting -> permissions -> quota -> cache -> retry
+// -> throttle -> driver.
 //
 // Open does no I/O, like sql.Open: it picks the driver registered for the
 // URL's scheme, validates the options and builds the stack. Create, Open,
@@ -13,6 +14,10 @@
 //	sftp://[user@]host[:port]/relative/path    drivers/sftp
 //	sftp://[user@]host[:port]//absolute/path   drivers/sftp
 //	rclone:remote:path                         drivers/rclone
+//	s3:[PROFILE@|KEY:SECRET@][SCHEME://HOST[:PORT]]/BUCKET/PATH   drivers/s3
+//	b2:[PROFILE@|KEY:SECRET@][SCHEME://HOST[:PORT]]/BUCKET/PATH   drivers/s3
+//	http[s]://[USER:PASS@]HOST[:PORT][/SUB/PATH]                  drivers/rest
+//	rest://[USER@]HOST[:PORT]/PATH, rest:///PATH                   drivers/rest
 //
 // Register adds the driver of another scheme.
 package compose
@@ -29,6 +34,8 @@ import (
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/drivers/posixfs"
 	"github.com/kvcompose/compose/drivers/rclone"
+	"github.com/kvcompose/compose/drivers/rest"
+	"github.com/kvcompose/compose/drivers/s3"
 	"github.com/kvcompose/compose/drivers/sftp"
 	"github.com/kvcompose/compose/kv"
 )
@@ -39,13 +46,32 @@ type Opener func(rawURL string) (kv.Backend, error)
 
 var (
 	registryMu sync.RWMutex
-	registry   = map[string]Opener{
-		"file":   func(u string) (kv.Backend, error) { return posixfs.FromURL(u) },
-		"mem":    func(u string) (kv.Backend, error) { return memory.FromURL(u) },
-		"sftp":   func(u string) (kv.Backend, error) { return sftp.FromURL(u) },
-		"rclone": func(u string) (kv.Backend, error) { return rclone.FromURL(u) },
-	}
+	registry   = map[string]Opener{}
 )
+
+// builtins open the drivers of this module, with what the options give
+// them (a logger for their own events).
+var builtins = map[string]func(u string, c *config) (kv.Backend, error){
+	"file": func(u string, _ *config) (kv.Backend, error) { return posixfs.FromURL(u) },
+	"mem":  func(u string, _ *config) (kv.Backend, error) { return memory.FromURL(u) },
+	"sftp": func(u string, c *config) (kv.Backend, error) {
+		if c.logger != nil {
+			return sftp.FromURL(u, sftp.WithLogger(c.logger))
+		}
+		return sftp.FromURL(u)
+	},
+	"rclone": func(u string, c *config) (kv.Backend, error) {
+		if c.logger != nil {
+			return rclone.FromURL(u, rclone.WithLogger(c.logger))
+		}
+		return rclone.FromURL(u)
+	},
+	"s3":    func(u string, _ *config) (kv.Backend, error) { return s3.FromURL(u) },
+	"b2":    func(u string, _ *config) (kv.Backend, error) { return s3.FromURL(u) },
+	"http":  func(u string, _ *config) (kv.Backend, error) { return rest.FromURL(u) },
+	"https": func(u string, _ *config) (kv.Backend, error) { return rest.FromURL(u) },
+	"rest":  func(u string, _ *config) (kv.Backend, error) { return rest.FromURL(u) },
+}
 
 // Register makes a driver available to Open under scheme (lowercase
 // letters, digits, "+", "-", "."). It panics if scheme is invalid, open is
@@ -59,7 +85,7 @@ func Register(scheme string, open Opener) {
 	}
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	if _, dup := registry[scheme]; dup {
+	if _, dup := registry[scheme]; dup || builtins[scheme] != nil {
 		panic("compose: Register called twice for scheme " + scheme)
 	}
 	registry[scheme] = open
@@ -69,20 +95,47 @@ func Register(scheme string, open Opener) {
 func Schemes() []string {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
-	return slices.Sorted(maps.Keys(registry))
+	return slices.Sorted(func(yield func(string) bool) {
+		for k := range maps.Keys(builtins) {
+			if !yield(k) {
+				return
+			}
+		}
+		for k := range maps.Keys(registry) {
+			if !yield(k) {
+				return
+			}
+		}
+	})
 }
 
 // Open returns the store at rawURL wrapped in the layers that opts ask for
 // (see Wrap). It does no I/O. An unknown scheme or a malformed URL is an
 // error wrapping kv.ErrInvalidURL that says what is wrong.
 func Open(rawURL string, opts ...Option) (kv.Backend, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	drv, err := c.driver(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return c.wrap(drv)
+}
+
+// driver opens the driver of rawURL, without layers.
+func (c *config) driver(rawURL string) (kv.Backend, error) {
 	scheme, _, ok := strings.Cut(rawURL, ":")
 	if !ok || scheme == "" {
-		return nil, invalidURL(rawURL, "no scheme; want for example file:///abs/path, mem://name, sftp://host/path or rclone:remote:path")
+		return nil, invalidURL(rawURL, "no scheme; want for example file:///abs/path, mem://name, sftp://host/path, s3:/bucket/path or rclone:remote:path")
 	}
 	scheme = strings.ToLower(scheme)
 	if !validScheme(scheme) {
 		return nil, invalidURL(rawURL, "invalid scheme "+strconv.Quote(scheme))
+	}
+	if b := builtins[scheme]; b != nil {
+		return b(rawURL, c)
 	}
 	registryMu.RLock()
 	open := registry[scheme]
@@ -90,11 +143,7 @@ func Open(rawURL string, opts ...Option) (kv.Backend, error) {
 	if open == nil {
 		return nil, invalidURL(rawURL, fmt.Sprintf("unknown scheme %q (registered: %s)", scheme, strings.Join(Schemes(), ", ")))
 	}
-	drv, err := open(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	return Wrap(drv, opts...)
+	return open(rawURL)
 }
 
 func invalidURL(rawURL, why string) error {

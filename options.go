@@ -1,12 +1,21 @@
 package compose
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/layers/cache"
+	"github.com/kvcompose/compose/layers/logging"
+	"github.com/kvcompose/compose/layers/metrics"
 	"github.com/kvcompose/compose/layers/nesting"
+	"github.com/kvcompose/compose/layers/permissions"
+	"github.com/kvcompose/compose/layers/quota"
+	"github.com/kvcompose/compose/layers/retry"
 	"github.com/kvcompose/compose/layers/softdelete"
 	"github.com/kvcompose/compose/layers/stats"
 	"github.com/kvcompose/compose/layers/throttle"
@@ -24,10 +33,10 @@ type Position int
 // left out of the stack still keeps its place in the order.
 const (
 	Top             Position = iota // above tracing: the outermost layer
-	AboveStats                      // between tracing and stats
+	AboveStats                      // between logging and stats
 	AboveSoftDelete                 // between stats and softdelete
 	AboveNesting                    // between softdelete and nesting
-	AboveThrottle                   // between nesting and throttle
+	AboveThrottle                   // between retry and throttle
 	AboveDriver                     // directly above the driver
 	numPositions
 )
@@ -43,7 +52,50 @@ type config struct {
 	statsOut    **stats.Layer
 	tracingOpts []tracing.Option
 
+	logger        *slog.Logger
+	meterProvider metric.MeterProvider
+	perms         map[string]string
+	quota         *int64
+	cacheURL      string
+	cachePolicy   map[string]cache.Policy
+	cacheOpts     []cache.Option
+	retry         *retry.Config
+	noRetry       bool
+
 	layers [numPositions][]func(kv.Backend) kv.Backend
+	errs   []error // options that contradict each other or are invalid
+}
+
+// newConfig applies opts and reports the first invalid option or
+// contradiction.
+func newConfig(opts []Option) (*config, error) {
+	c := &config{}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.statsOut != nil && c.noStats {
+		c.errs = append(c.errs, errors.New("WithStats asks for the stats layer that WithoutStats leaves out"))
+	}
+	if c.throttle != nil && c.noThrottle {
+		c.errs = append(c.errs, errors.New("WithThrottle and WithoutThrottle contradict each other"))
+	}
+	if c.retry != nil && c.noRetry {
+		c.errs = append(c.errs, errors.New("WithRetry and WithoutRetry contradict each other"))
+	}
+	if c.perms != nil {
+		if err := permissions.Validate(c.perms); err != nil {
+			c.errs = append(c.errs, err)
+		}
+	}
+	if c.cacheURL != "" {
+		if err := cache.ValidatePolicy(c.cachePolicy); err != nil {
+			c.errs = append(c.errs, err)
+		}
+	}
+	if len(c.errs) > 0 {
+		return nil, fmt.Errorf("compose: %w", errors.Join(c.errs...))
+	}
+	return c, nil
 }
 
 // WithLevels configures the nesting layer: per namespace (a prefix ending in
@@ -53,8 +105,8 @@ func WithLevels(levels map[string][]int) Option {
 	return func(c *config) { c.levels = levels }
 }
 
-// WithNestingOptions passes options (pre-creation concurrency, progress
-// callback) to the nesting layer.
+// WithNestingOptions passes options (concurrency, progress callback) to the
+// nesting layer.
 func WithNestingOptions(opts ...nesting.Option) Option {
 	return func(c *config) { c.nestingOpts = append(c.nestingOpts, opts...) }
 }
@@ -63,7 +115,7 @@ func WithNestingOptions(opts ...nesting.Option) Option {
 // kv.Undelete and kv.Deleted then fail with kv.ErrUnsupported.
 func WithoutSoftDelete() Option { return func(c *config) { c.noSoftDelete = true } }
 
-// WithoutStats leaves the stats layer out.
+// WithoutStats leaves the stats layer out. It contradicts WithStats.
 func WithoutStats() Option { return func(c *config) { c.noStats = true } }
 
 // WithoutTracing leaves the tracing layer out.
@@ -71,17 +123,27 @@ func WithoutTracing() Option { return func(c *config) { c.noTracing = true } }
 
 // WithStats stores the stack's stats layer in *dst when the stack is built,
 // so the caller can read its Snapshot. kv.As does the same after the fact.
-func WithStats(dst **stats.Layer) Option { return func(c *config) { c.statsOut = dst } }
+// A nil dst is an error, and so is WithoutStats.
+func WithStats(dst **stats.Layer) Option {
+	return func(c *config) {
+		if dst == nil {
+			c.errs = append(c.errs, errors.New("WithStats(nil)"))
+			return
+		}
+		c.statsOut = dst
+	}
+}
 
 // WithThrottle adds a throttle layer with cfg right above the driver. It
-// takes precedence over BORGSTORE_LATENCY and BORGSTORE_BANDWIDTH.
+// takes precedence over BORGSTORE_LATENCY and BORGSTORE_BANDWIDTH; it
+// contradicts WithoutThrottle.
 func WithThrottle(cfg throttle.Config) Option {
-	return func(c *config) { c.throttle = &cfg; c.noThrottle = false }
+	return func(c *config) { c.throttle = &cfg }
 }
 
 // WithoutThrottle leaves the throttle layer out, whatever the environment
 // says.
-func WithoutThrottle() Option { return func(c *config) { c.noThrottle = true; c.throttle = nil } }
+func WithoutThrottle() Option { return func(c *config) { c.noThrottle = true } }
 
 // WithTracerProvider makes the tracing layer take its spans from tp instead
 // of the global provider.
@@ -89,11 +151,86 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.tracingOpts = append(c.tracingOpts, tracing.WithTracerProvider(tp)) }
 }
 
+// WithMeterProvider adds the metrics layer (layers/metrics) below tracing,
+// taking its instruments from mp (nil: the global provider).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) {
+		if mp == nil {
+			mp = globalMeterProvider{}
+		}
+		c.meterProvider = mp
+	}
+}
+
+// WithLogger adds the logging layer (layers/logging) below metrics: one
+// record per call at Debug, failures at Warn. The sftp and rclone drivers
+// report their own events (reconnects, host keys, rclone's messages) to the
+// same logger. A nil logger is an error.
+func WithLogger(logger *slog.Logger) Option {
+	return func(c *config) {
+		if logger == nil {
+			c.errs = append(c.errs, errors.New("WithLogger(nil)"))
+			return
+		}
+		c.logger = logger
+	}
+}
+
+// WithPermissions adds the permissions layer (layers/permissions) below
+// nesting, where it judges the names the store really holds, as borgstore
+// does: perms maps directories to letters (see permissions.New and
+// permissions.Parse for the Borg 2 shortcuts). An invalid map is an error.
+func WithPermissions(perms map[string]string) Option {
+	return func(c *config) {
+		if perms == nil {
+			c.errs = append(c.errs, errors.New("WithPermissions(nil): use permissions.Shortcut(\"all\") to allow everything"))
+			return
+		}
+		c.perms = perms
+	}
+}
+
+// WithQuota adds the quota layer (layers/quota) below permissions, with a
+// limit of limit bytes of values (negative: count the usage, limit
+// nothing).
+func WithQuota(limit int64) Option { return func(c *config) { c.quota = &limit } }
+
+// WithCache adds the cache layer (layers/cache) below quota and above retry
+// and throttle, so that a hit never pays the slow link: cacheURL names a
+// second store (usually file:///var/cache/...) that keeps copies of the
+// namespaces that policy names. An invalid policy, or a cacheURL that no
+// driver opens, is an error.
+func WithCache(cacheURL string, policy map[string]cache.Policy, opts ...cache.Option) Option {
+	return func(c *config) {
+		if cacheURL == "" {
+			c.errs = append(c.errs, errors.New("WithCache: no cache URL"))
+			return
+		}
+		c.cacheURL, c.cachePolicy, c.cacheOpts = cacheURL, policy, opts
+	}
+}
+
+// WithRetry adds the retry layer (layers/retry) right above throttle with
+// cfg (zero fields: the defaults). Without it, Open and Wrap add the retry
+// layer with the defaults over drivers whose calls cross a network
+// (kv.Properties.Remote: sftp, rclone, s3, rest), unless WithoutRetry says
+// otherwise.
+func WithRetry(cfg retry.Config) Option { return func(c *config) { c.retry = &cfg } }
+
+// WithoutRetry leaves the retry layer out, also over a remote driver.
+func WithoutRetry() Option { return func(c *config) { c.noRetry = true } }
+
 // WithLayer inserts the caller's own layer at pos. Several layers at one
-// position stack in the order given, the first one outermost.
+// position stack in the order given, the first one outermost. An unknown
+// position or a nil wrap is an error.
 func WithLayer(pos Position, wrap func(next kv.Backend) kv.Backend) Option {
 	return func(c *config) {
-		if pos >= 0 && pos < numPositions && wrap != nil {
+		switch {
+		case pos < 0 || pos >= numPositions:
+			c.errs = append(c.errs, fmt.Errorf("WithLayer: unknown position %d", pos))
+		case wrap == nil:
+			c.errs = append(c.errs, errors.New("WithLayer: nil layer function"))
+		default:
 			c.layers[pos] = append(c.layers[pos], wrap)
 		}
 	}
@@ -101,14 +238,19 @@ func WithLayer(pos Position, wrap func(next kv.Backend) kv.Backend) Option {
 
 // Wrap builds the stack of opts over drv, innermost first: drv, the
 // caller's AboveDriver layers, throttle (from WithThrottle, else from the
-// environment), nesting (with WithLevels), softdelete, stats, tracing. It
-// does no I/O. An invalid nesting configuration or throttle environment is
-// an error.
+// environment), the caller's AboveThrottle layers, retry, cache, quota,
+// permissions, nesting (with WithLevels), softdelete, stats, logging,
+// metrics, tracing. It does no I/O. Options that contradict each other,
+// an invalid configuration or throttle environment is an error.
 func Wrap(drv kv.Backend, opts ...Option) (kv.Backend, error) {
-	var c config
-	for _, o := range opts {
-		o(&c)
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
 	}
+	return c.wrap(drv)
+}
+
+func (c *config) wrap(drv kv.Backend) (kv.Backend, error) {
 	b := c.wrapAt(AboveDriver, drv)
 	tc := c.throttle
 	if tc == nil && !c.noThrottle {
@@ -124,6 +266,31 @@ func Wrap(drv kv.Backend, opts ...Option) (kv.Backend, error) {
 		b = throttle.New(b, *tc)
 	}
 	b = c.wrapAt(AboveThrottle, b)
+	switch {
+	case c.retry != nil:
+		b = retry.New(b, *c.retry)
+	case !c.noRetry && kv.PropertiesOf(drv).Remote:
+		b = retry.New(b, retry.Config{})
+	}
+	if c.cacheURL != "" {
+		// The cache store has no layers: the throttle emulates the link
+		// to the primary, not the local disk.
+		store, err := (&config{}).driver(c.cacheURL)
+		if err != nil {
+			return nil, fmt.Errorf("compose: cache: %w", err)
+		}
+		opts := c.cacheOpts
+		if c.logger != nil {
+			opts = append(opts[:len(opts):len(opts)], cache.WithLogger(c.logger))
+		}
+		b = cache.New(b, store, c.cachePolicy, opts...)
+	}
+	if c.quota != nil {
+		b = quota.New(b, *c.quota)
+	}
+	if c.perms != nil {
+		b = permissions.New(b, c.perms)
+	}
 	if c.levels != nil {
 		n, err := nesting.New(b, c.levels, c.nestingOpts...)
 		if err != nil {
@@ -144,6 +311,16 @@ func Wrap(drv kv.Backend, opts ...Option) (kv.Backend, error) {
 		b = s
 	}
 	b = c.wrapAt(AboveStats, b)
+	if c.logger != nil {
+		b = logging.New(b, c.logger)
+	}
+	if c.meterProvider != nil {
+		var mopts []metrics.Option
+		if _, global := c.meterProvider.(globalMeterProvider); !global {
+			mopts = append(mopts, metrics.WithMeterProvider(c.meterProvider))
+		}
+		b = metrics.New(b, mopts...)
+	}
 	if !c.noTracing {
 		b = tracing.New(b, c.tracingOpts...)
 	}
@@ -158,3 +335,6 @@ func (c *config) wrapAt(pos Position, b kv.Backend) kv.Backend {
 	}
 	return b
 }
+
+// globalMeterProvider stands for "the global provider" in WithMeterProvider(nil).
+type globalMeterProvider struct{ metric.MeterProvider }

@@ -71,3 +71,21 @@ func DriverDefrag(ctx context.Context, lc *Lifecycle, b Backend, sources []Block
 	}
 	return Defrag(ctx, b, sources, opts...)
 }
+
+// DriverHash is the Backend.Hash of a driver without a remote hash: the
+// frame of the call (lc.Begin), then Hash with b, the driver itself.
+func DriverHash(ctx context.Context, lc *Lifecycle, b Backend, name, algorithm string, opts ...Option) (string, error) {
+	if err := lc.Begin(ctx, OpHash, name, opts); err != nil {
+		return "", err
+	}
+	return Hash(ctx, b, name, algorithm)
+}
+
+// DriverQuota is the Backend.Quota of a driver that tracks neither limit
+// nor usage: -1, -1 once the store is open.
+func DriverQuota(ctx context.Context, lc *Lifecycle) (Quota, error) {
+	if err := lc.Begin(ctx, OpQuota, "", nil); err != nil {
+		return Quota{}, err
+	}
+	return Quota{Limit: -1, Usage: -1}, nil
+}

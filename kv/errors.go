@@ -20,6 +20,10 @@ var (
 	ErrPermission    = errors.New("permission denied")
 	ErrQuotaExceeded = errors.New("quota exceeded")
 	ErrConnection    = errors.New("connection failed")
+	// ErrTransient marks a failure that may pass if the call is made again
+	// (a server's "slow down", a timeout of its own): the retry layer
+	// retries it as it does ErrConnection.
+	ErrTransient = errors.New("transient failure")
 )
 
 // Error is the error type of kvcompose: the operation, the item, the

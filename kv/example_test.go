@@ -13,7 +13,7 @@ func ExampleValidateName() {
 	fmt.Println(kv.ValidateName("data/x.tmp"))
 	// Output:
 	// <nil>
-	// invalid name: character 'D' at 0 is not allowed
+	// invalid name: character 'D' at 0 is not allowed: names are lowercase
 	// invalid name: ends in .tmp
 }
 

@@ -1,11 +1,17 @@
 package kv
 
-import "context"
+import (
+	"context"
+	"errors"
+	"strings"
+)
 
 // Begin is the frame every item call of a driver starts with. It makes the
 // checks of SEMANTICS.md in one order, which kvtest pins for every driver:
 //
 //  1. the state: ErrNotOpen unless the store is open;
+//     (Hidden is allowed to Info, Load, Store and Delete, for a name that
+//     ends in ".hid", whose other part must be valid)
 //  2. the options: ErrUnsupported for an option outside allowed (an option
 //     meant for a layer says that the layer is missing);
 //  3. the name: ErrInvalidName unless name is valid for op (the root, "",
@@ -20,12 +26,20 @@ func (l *Lifecycle) Begin(ctx context.Context, op Op, name string, opts []Option
 	if !l.open.Load() {
 		return NewError(op.String(), name, ErrNotOpen, nil)
 	}
+	check := name
 	if len(opts) > 0 {
+		if Has(opts, KindHidden) && hiddenOp(op) {
+			allowed = append(allowed[:len(allowed):len(allowed)], KindHidden)
+			var ok bool
+			if check, ok = strings.CutSuffix(name, HiddenSuffix); !ok {
+				return NewError(op.String(), name, ErrInvalidName, errors.New("a hidden item's name ends in "+HiddenSuffix))
+			}
+		}
 		if err := CheckOptions(op, name, opts, allowed...); err != nil {
 			return err
 		}
 	}
-	if err := validateFor(op, name); err != nil {
+	if err := validateFor(op, check); err != nil {
 		return NewError(op.String(), name, nil, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -45,6 +59,11 @@ func (l *Lifecycle) BeginMove(ctx context.Context, from, to string, opts []Optio
 	return nil
 }
 
+// hiddenOp reports whether op takes the Hidden option.
+func hiddenOp(op Op) bool {
+	return op == OpInfo || op == OpLoad || op == OpStore || op == OpDelete
+}
+
 // validateFor checks name as op needs it.
 func validateFor(op Op, name string) error {
 	switch op {
@@ -54,4 +73,14 @@ func validateFor(op Op, name string) error {
 		return nil
 	}
 	return ValidateName(name)
+}
+
+// ListDir returns the directory that List(name) lists: name less one
+// trailing "/", so that List("data/") lists the namespace "data/" as
+// List("data") does. Drivers call it first in List.
+func ListDir(name string) string {
+	if n := len(name); n > 1 && name[n-1] == '/' {
+		return name[:n-1]
+	}
+	return name
 }

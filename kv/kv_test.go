@@ -25,15 +25,15 @@ func TestValidateName(t *testing.T) {
 		{"data/01/23/0123abcd.del", true, ""},
 		{strings.Repeat("a", kv.MaxNameLen), true, ""},
 		{strings.Repeat("a", kv.MaxNameLen+1), false, "longer than 100"},
-		{"", false, "empty name"},
-		{"Data", false, "character 'D'"},
+		{"", false, "the name is empty"},
+		{"Data", false, "character 'D' at 0 is not allowed: names are lowercase"},
 		{"a b", false, "character ' '"},
 		{`a\b`, false, `character '\\'`},
 		{"a?b", false, "character '?'"},
 		{"a#b", false, "character '#'"},
 		{"a%b", false, "character '%'"},
 		{"a\x00b", false, `character '\x00'`},
-		{"é", false, "character"},
+		{"é", false, `byte '\xc3' at 0 is not allowed: names are ASCII`},
 		{"/a", false, "leading /"},
 		{"a/", false, "trailing /"},
 		{"a//b", false, "empty path segment"},
@@ -289,4 +289,19 @@ func TestTransition(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	assert.ErrorIs(t, l.Transition(cancelled, kv.OpCreate, work), context.Canceled)
+}
+
+func TestBeginHidden(t *testing.T) {
+	var l kv.Lifecycle
+	ctx := context.Background()
+	require.NoError(t, l.Transition(ctx, kv.OpOpen, func() error { return nil }))
+	hidden := []kv.Option{kv.Hidden()}
+	for _, op := range []kv.Op{kv.OpInfo, kv.OpLoad, kv.OpStore, kv.OpDelete} {
+		assert.NoError(t, l.Begin(ctx, op, "quota.hid", hidden), "%s of a hidden item", op)
+		assert.ErrorIs(t, l.Begin(ctx, op, "quota.hid", nil), kv.ErrInvalidName, "%s of a .hid name without Hidden", op)
+		assert.ErrorIs(t, l.Begin(ctx, op, "quota", hidden), kv.ErrInvalidName, "%s with Hidden of a name without .hid", op)
+		assert.ErrorIs(t, l.Begin(ctx, op, "Bad.hid", hidden), kv.ErrInvalidName, "%s with Hidden of an invalid name", op)
+	}
+	assert.ErrorIs(t, l.Begin(ctx, kv.OpHash, "quota.hid", hidden), kv.ErrUnsupported, "hash takes no Hidden")
+	assert.ErrorIs(t, l.Begin(ctx, kv.OpList, "", hidden), kv.ErrUnsupported, "list takes no Hidden")
 }

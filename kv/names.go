@@ -39,7 +39,7 @@ var allowed = func() (t [256]bool) {
 // wraps ErrInvalidName and says what is wrong.
 func ValidateName(name string) error {
 	if name == "" {
-		return invalid("empty name")
+		return invalid("the name is empty")
 	}
 	return validate(name)
 }
@@ -59,6 +59,12 @@ func validate(name string) error {
 	}
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; !allowed[c] {
+			switch {
+			case 'A' <= c && c <= 'Z':
+				return invalid("character %q at %d is not allowed: names are lowercase", c, i)
+			case c >= 0x80:
+				return invalid(`byte '\x%02x' at %d is not allowed: names are ASCII`, c, i)
+			}
 			return invalid("character %q at %d is not allowed", c, i)
 		}
 	}

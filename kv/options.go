@@ -19,6 +19,7 @@ const (
 	KindChangeLevel                       // ChangeLevel(): Move to the last nesting level
 	KindTarget                            // Target(name): Defrag writes to name
 	KindTargetHash                        // TargetHash(alg): Defrag names the target by its hash
+	KindHidden                            // Hidden(): the name is an internal item ending in ".hid"
 )
 
 var kindNames = [...]string{
@@ -29,6 +30,7 @@ var kindNames = [...]string{
 	KindChangeLevel: "change-level",
 	KindTarget:      "target",
 	KindTargetHash:  "target-hash",
+	KindHidden:      "hidden",
 }
 
 // String returns the option's name, as used in errors and span attributes.
@@ -102,6 +104,12 @@ func Target(name string) Option { return Option{kind: KindTarget, str: name} }
 // with algorithm (see HashAlgorithms), in the namespace of the first source.
 // It is the default, with "sha256".
 func TargetHash(algorithm string) Option { return Option{kind: KindTargetHash, str: algorithm} }
+
+// Hidden makes Info, Load, Store and Delete address an internal item whose
+// name ends in ".hid" (HiddenSuffix), such as the quota layer's record
+// "quota.hid", which is otherwise an invalid name. Drivers accept it
+// through Lifecycle.Begin; List never shows hidden items.
+func Hidden() Option { return Option{kind: KindHidden} }
 
 // Has reports whether opts holds an option of kind k.
 func Has(opts []Option, k OptionKind) bool {

@@ -95,6 +95,19 @@ Exit status: 0 success, 1 the operation failed, 2 usage error.`,
 	pf.Bool("stats", false, "print the table of calls, errors, time and bytes per operation on exit (to stderr)")
 	pf.BoolP("quiet", "q", false, "no progress bars and no messages, only results and errors")
 	_ = root.RegisterFlagCompletionFunc("layout", cobra.FixedCompletions([]string{"borg2"}, cobra.ShellCompDirectiveNoFileComp))
+	// The last check of the command line: what fails before this is a
+	// usage error, what fails after it an operation (exit status 1).
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		for _, check := range []func() error{cmd.ValidateRequiredFlags, cmd.ValidateFlagGroups} {
+			if err := check(); err != nil {
+				return usageErrorf("%s (see '%s --help')", err, cmd.CommandPath())
+			}
+		}
+		if s, ok := cmd.Context().Value(sessionKey{}).(*session); ok {
+			s.started = true
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf("%s (see '%s --help')", err, cmd.CommandPath())
 	})
@@ -111,6 +124,7 @@ Exit status: 0 success, 1 the operation failed, 2 usage error.`,
 		newHashCmd(),
 		newQuotaCmd(),
 		newBenchCmd(),
+		newServeCmd(),
 	)
 	return root
 }

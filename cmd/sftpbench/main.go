@@ -7,7 +7,8 @@
 //   - aggregate stores per second of 64 KiB values from 1 and from 8
 //     goroutines sharing one connection;
 //   - Create of a store nested with "data/": [2], which pre-creates 65,536
-//     directories.
+//     directories, and Destroy of it (through nesting and by the driver
+//     alone).
 //
 // Usage:
 //
@@ -163,6 +164,27 @@ func run(n, size, ops int) error {
 	created := time.Since(start)
 	b.Close(ctx)
 	fmt.Printf("\nCreate with data/: [2] (65,536 directories): %.2f s\n", created.Seconds())
+
+	// Destroy of that store: through the nesting layer, which empties the
+	// directory tree concurrently, and by the driver alone (pkg/sftp's
+	// RemoveAll, one call after the other), as before.
+	start = time.Now()
+	if err := b.Destroy(ctx); err != nil {
+		return err
+	}
+	concurrent := time.Since(start)
+	b, err = open("nested2", true, map[string][]int{"data/": {2}})
+	if err != nil {
+		return err
+	}
+	b.Close(ctx)
+	start = time.Now()
+	if err := b.(kv.Unwrapper).Unwrap().Destroy(ctx); err != nil {
+		return err
+	}
+	sequential := time.Since(start)
+	fmt.Printf("Destroy of it: %.2f s through nesting (concurrent), %.2f s by the driver alone (sequential)\n",
+		concurrent.Seconds(), sequential.Seconds())
 	return nil
 }
 

@@ -192,6 +192,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // by name; a missing directory yields kv.ErrNotFound. The entries are those
 // present when List is called.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	name = kv.ListDir(name)
 	const op = kv.OpList
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ErrorSeq(err)

@@ -250,6 +250,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // foreign files) and symbolic links that lead outside the store or nowhere.
 // A missing directory yields kv.ErrNotFound.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	name = kv.ListDir(name)
 	const op = kv.OpList
 	r, err := d.begin(ctx, op, name, opts)
 	if err != nil {
@@ -302,10 +303,7 @@ func listDir(r *os.Root, name string) ([]kv.ItemInfo, error) {
 
 // Hash returns the hex digest of the value of name (see kv.Hash).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
-		return "", err
-	}
-	return kv.Hash(ctx, d, name, algorithm, opts...)
+	return kv.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
 }
 
 // Defrag builds a new item from blocks of existing items (see kv.Defrag).
@@ -315,10 +313,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	if _, err := d.begin(ctx, kv.OpQuota, "", nil); err != nil {
-		return kv.Quota{}, err
-	}
-	return kv.Quota{Limit: -1, Usage: -1}, nil
+	return kv.DriverQuota(ctx, &d.lc)
 }
 
 // begin is the frame of an item call (kv.Lifecycle.Begin) that also

@@ -77,33 +77,6 @@ func TestItems(t *testing.T) {
 	}
 }
 
-func TestRange(t *testing.T) {
-	ctx := t.Context()
-	d := openStore(t)
-	if err := d.Store(ctx, "v", []byte("0123456789")); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		offset, size int64
-		want         string
-	}{
-		{0, -1, "0123456789"},
-		{2, 3, "234"},
-		{8, 5, "89"},
-		{12, 3, ""},
-		{-3, -1, "789"},
-		{-4, 2, "67"},
-		{-20, 2, "01"},
-		{3, 0, ""},
-		{1, 1 << 40, "123456789"},
-	} {
-		got, err := d.Load(ctx, "v", kv.Range(tc.offset, tc.size))
-		if err != nil || string(got) != tc.want || got == nil {
-			t.Errorf("Range(%d, %d) = %q, %v; want %q", tc.offset, tc.size, got, err, tc.want)
-		}
-	}
-}
-
 func TestState(t *testing.T) {
 	ctx := t.Context()
 	d := mustNew(t, newBase(t))

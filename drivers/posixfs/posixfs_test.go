@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/kvtest"
 )
 
 // newBase returns a base directory that does not exist yet, in a fresh
@@ -26,15 +27,7 @@ func openStore(t *testing.T, opts ...Option) *Driver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := t.Context()
-	if err := d.Create(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close(ctx) })
-	return d
+	return kvtest.OpenStore(t, d)
 }
 
 func mustNew(t *testing.T, base string) *Driver {

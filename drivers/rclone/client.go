@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -151,25 +152,20 @@ func (s *server) call(ctx context.Context, cfg config, method string, in params,
 }
 
 // retry runs f up to 3 times while it fails with a transient HTTP 500
-// answer of rcd (rclone retries everything else itself), waiting a little
-// between attempts; it stops when ctx ends.
+// answer of rcd (rclone retries everything else itself), waiting 20 ms,
+// then 80 ms, between tries; it stops when ctx ends.
 func retry(ctx context.Context, f func() error) error {
-	delay := 20 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := f()
-		var re *rcError
-		if err == nil || attempt == 3 || !errors.As(err, &re) || re.permanent() {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-t.C:
-		}
-		delay *= 4
-	}
+	return rcRetry.Do(ctx, transient500, func(int) error { return f() })
+}
+
+// rcRetry is the schedule of retry.
+var rcRetry = backoff.Policy{Initial: 20 * time.Millisecond, Multiplier: 4, MaxTries: 3}
+
+// transient500 reports whether err is an answer of rcd that a retry may
+// fix.
+func transient500(err error) bool {
+	var re *rcError
+	return errors.As(err, &re) && !re.permanent()
 }
 
 // serveURL is the --rc-serve address of name in remote: /[remote]/name.

@@ -31,6 +31,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,7 @@ type config struct {
 	stopTimeout  time.Duration
 	callTimeout  time.Duration
 	keepAlive    *bool
+	logger       *slog.Logger
 }
 
 // Option configures a Driver in New.
@@ -111,6 +113,13 @@ func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTi
 // rcd; the caller must then call Shutdown (or Destroy) when done.
 func WithKeepAlive(on bool) Option { return func(c *config) { c.keepAlive = &on } }
 
+// WithLogger makes the driver report its own events to logger: every
+// line rcd writes, at the level rclone gave it (ERROR at Error, NOTICE and
+// INFO at Info, DEBUG at Debug; add "-v" with WithArgs for more), an rcd
+// started (Debug) and one found dead and started again (Warn). Without it
+// rcd's output is only quoted in the errors of a failed start.
+func WithLogger(logger *slog.Logger) Option { return func(c *config) { c.logger = logger } }
+
 // New returns a Driver for the rclone remote (the "remote:path" of rclone's
 // command line). It does no I/O: the binary is looked up and started by
 // Create, Open and Destroy.
@@ -119,13 +128,16 @@ func New(remote string, opts ...Option) *Driver {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.logger == nil {
+		cfg.logger = discard
+	}
 	return &Driver{remote: remote, cfg: cfg, names: newNameLocks()}
 }
 
-// FromURL parses rclone:remote:path and returns a Driver for remote:path.
-// The part after "rclone:" is passed to rclone as it is; an empty one is a
-// kv.ErrInvalidURL error.
-func FromURL(rawURL string) (*Driver, error) {
+// FromURL parses rclone:remote:path and returns a Driver for remote:path
+// with opts. The part after "rclone:" is passed to rclone as it is; an
+// empty one is a kv.ErrInvalidURL error.
+func FromURL(rawURL string, opts ...Option) (*Driver, error) {
 	scheme, remote, ok := strings.Cut(rawURL, ":")
 	switch {
 	case !ok || !strings.EqualFold(scheme, "rclone"):
@@ -135,7 +147,7 @@ func FromURL(rawURL string) (*Driver, error) {
 	case strings.ContainsAny(remote, "\x00\n\r"):
 		return nil, kv.InvalidURL(rawURL, "remote holds a control character")
 	}
-	return New(remote), nil
+	return New(remote, opts...), nil
 }
 
 // Remote returns the rclone remote:path the driver stores items under.
@@ -164,6 +176,7 @@ func (d *Driver) ensureServer(ctx context.Context, op kv.Op) (*server, error) {
 		if !s.exited() {
 			return s, nil
 		}
+		d.cfg.logger.Warn("rclone: rcd exited; starting a new one", "pid", s.cmd.Process.Pid, "status", s.waitErr)
 		s.stop(d.cfg.stopTimeout)
 		d.srv.Store(nil)
 	}
@@ -173,6 +186,7 @@ func (d *Driver) ensureServer(ctx context.Context, op kv.Op) (*server, error) {
 	}
 	d.versionS = s.version
 	d.srv.Store(s)
+	d.cfg.logger.Debug("rclone: rcd started", "pid", s.cmd.Process.Pid, "version", s.version, "remote", d.remote)
 	return s, nil
 }
 

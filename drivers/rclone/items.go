@@ -220,6 +220,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // List yields the entries of the directory name, sorted by name, skipping
 // names that are not valid (temporary files, foreign files).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	name = kv.ListDir(name)
 	s, err := d.begin(ctx, kv.OpList, name, opts)
 	if err != nil {
 		return kv.ErrorSeq(err)
@@ -323,10 +324,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 // call that hashes a single file remotely, so the value is loaded and
 // hashed here (kv.Hash).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if _, err := d.begin(ctx, kv.OpHash, name, opts); err != nil {
-		return "", err
-	}
-	return kv.Hash(ctx, d, name, algorithm)
+	return kv.DriverHash(ctx, &d.life, d, name, algorithm, opts...)
 }
 
 // Defrag builds a new item from blocks of existing items (kv.Defrag).

@@ -12,62 +12,6 @@ import (
 	"github.com/kvcompose/compose/kv"
 )
 
-// TestRanges checks partial loads through --rc-serve, including the suffix
-// ranges that rclone 1.60 answers with 404 when they are longer than the
-// value, on the local and the memory remote.
-func TestRanges(t *testing.T) {
-	ctx := context.Background()
-	backends := map[string]*Driver{"local": openLocal(t)}
-	if hasMemoryBackend(t) {
-		backends["memory"] = openMemory(t)
-	}
-	cases := []struct {
-		offset, size int64
-		want         string
-	}{
-		{0, -1, "0123456789"},
-		{0, 3, "012"},
-		{3, 4, "3456"},
-		{3, -1, "3456789"},
-		{8, 100, "89"},
-		{9, 1, "9"},
-		{10, 1, ""},
-		{10, -1, ""},
-		{100, 5, ""},
-		{100, -1, ""},
-		{-3, -1, "789"},
-		{-4, 2, "67"},
-		{-10, -1, "0123456789"},
-		{-10, 3, "012"},
-		{-11, -1, "0123456789"},
-		{-100, 3, "012"},
-		{-1, 0, ""},
-		{5, 0, ""},
-	}
-	for bname, d := range backends {
-		if err := d.Store(ctx, "data/r", []byte("0123456789")); err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Store(ctx, "data/empty", nil); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range cases {
-			got, err := d.Load(ctx, "data/r", kv.Range(c.offset, c.size))
-			if err != nil || string(got) != c.want {
-				t.Errorf("%s: Load range(%d,%d) = %q, %v; want %q", bname, c.offset, c.size, got, err, c.want)
-			}
-			got, err = d.Load(ctx, "data/empty", kv.Range(c.offset, c.size))
-			if err != nil || len(got) != 0 {
-				t.Errorf("%s: Load empty range(%d,%d) = %q, %v; want empty", bname, c.offset, c.size, got, err)
-			}
-			_, err = d.Load(ctx, "data/missing", kv.Range(c.offset, c.size))
-			if !errors.Is(err, kv.ErrNotFound) {
-				t.Errorf("%s: Load missing range(%d,%d): %v, want ErrNotFound", bname, c.offset, c.size, err)
-			}
-		}
-	}
-}
-
 // TestInvalidNames: names that rclone would take but our rules reject are
 // kv.ErrInvalidName before any call; such files made behind our back are
 // skipped by List.

@@ -6,15 +6,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/kvcompose/compose/internal/backoff"
+	"github.com/kvcompose/compose/internal/tail"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -24,7 +26,7 @@ type server struct {
 	cmd     *exec.Cmd
 	done    chan struct{} // closed once the process has exited and was reaped
 	waitErr error         // the exit status, set before done is closed
-	stderr  *tail
+	stderr  *tail.Writer
 	base    string // http://127.0.0.1:port
 	user    string
 	pass    string
@@ -113,8 +115,12 @@ func launch(ctx context.Context, bin string, cfg config) (*server, error) {
 		}
 	}
 	cmd.Env = append(env, "RCLONE_RC_USER="+user, "RCLONE_RC_PASS="+pass)
-	stderr := &tail{max: 4096}
+	stderr := &tail.Writer{Max: 4096}
 	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if cfg.logger != nil && cfg.logger != discard {
+		out := io.MultiWriter(stderr, &lineLog{log: cfg.logger})
+		cmd.Stdout, cmd.Stderr = out, out
+	}
 	setProcAttr(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
@@ -143,7 +149,17 @@ func launch(ctx context.Context, bin string, cfg config) (*server, error) {
 func (s *server) waitReady(ctx context.Context, cfg config) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.startTimeout)
 	defer cancel()
-	delay := 2 * time.Millisecond
+	// The waits between polls end early when the process exits.
+	waits, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-s.done:
+			stop()
+		case <-waits.Done():
+		}
+	}()
+	polls := readyPolls.Start()
 	for {
 		var out struct {
 			Version    string `json:"version"`
@@ -158,19 +174,18 @@ func (s *server) waitReady(ctx context.Context, cfg config) error {
 		if errors.As(err, &re) { // it answered, but not as expected
 			return fmt.Errorf("rclone rcd answered core/version with: %w", err)
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-s.done:
-			t.Stop()
-			return fmt.Errorf("rclone rcd exited before answering (%v): %s", s.waitErr, s.stderr.String())
-		case <-ctx.Done():
-			t.Stop()
+		if polls.Wait(waits) != nil {
+			if s.exited() {
+				return fmt.Errorf("rclone rcd exited before answering (%v): %s", s.waitErr, s.stderr.String())
+			}
 			return fmt.Errorf("waiting for rclone rcd to answer: %w (last error: %v)", ctx.Err(), err)
-		case <-t.C:
 		}
-		delay = min(2*delay, 50*time.Millisecond)
 	}
 }
+
+// readyPolls is the schedule of waitReady: 2 ms between the first polls,
+// doubling up to 50 ms.
+var readyPolls = backoff.Policy{Initial: 2 * time.Millisecond, Max: 50 * time.Millisecond}
 
 var errTooOld = errors.New("rclone is too old")
 
@@ -267,27 +282,4 @@ func randomToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// tail keeps the last max bytes written to it: rcd's output, for errors.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
 }

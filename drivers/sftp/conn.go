@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	pkgsftp "github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -25,7 +27,11 @@ type conn struct {
 	sftp *client
 	done chan struct{}
 	once sync.Once
+	log  *slog.Logger
 }
+
+// discard is the logger of a driver without WithLogger.
+var discard = slog.New(slog.DiscardHandler)
 
 func (c *conn) close() {
 	c.once.Do(func() {
@@ -67,10 +73,12 @@ func (c *conn) keepalive(every, timeout time.Duration) {
 		case err := <-reply:
 			wait.Stop()
 			if err != nil {
+				c.log.Warn("sftp: keepalive failed, closing the connection", "error", err)
 				c.close()
 				return
 			}
 		case <-wait.C:
+			c.log.Warn("sftp: keepalive not answered, closing the connection", "timeout", timeout)
 			c.close()
 			return
 		case <-c.done:
@@ -82,8 +90,9 @@ func (c *conn) keepalive(every, timeout time.Duration) {
 
 // link holds the connection that the calls of a Driver share.
 type link struct {
-	mu  sync.Mutex
-	cur *conn
+	mu     sync.Mutex
+	cur    *conn
+	broken bool // the last connection broke (not closed by release)
 }
 
 // get returns the live connection, dialling a new one when there is none.
@@ -94,11 +103,26 @@ func (l *link) get(ctx context.Context, d *Driver) (*conn, error) {
 	if c := l.cur; c != nil && !c.closed() {
 		return c, nil
 	}
+	if l.cur != nil {
+		l.broken = true
+	}
+	log := d.log()
 	c, err := d.dial(ctx)
+	var p permanent
+	switch {
+	case errors.As(err, &p):
+		log.Error("sftp: cannot connect", "error", err)
+	case err != nil && ctx.Err() == nil:
+		log.Warn("sftp: connecting failed", "error", err)
+	case err == nil && l.broken:
+		log.Info("sftp: connected again after the connection broke or a cancelled call closed it")
+	case err == nil:
+		log.Debug("sftp: connected")
+	}
 	if err != nil {
 		return nil, err
 	}
-	l.cur = c
+	l.cur, l.broken = c, false
 	return c, nil
 }
 
@@ -107,7 +131,7 @@ func (l *link) drop(c *conn) {
 	c.close()
 	l.mu.Lock()
 	if l.cur == c {
-		l.cur = nil
+		l.cur, l.broken = nil, true
 	}
 	l.mu.Unlock()
 }
@@ -140,43 +164,58 @@ func (d *Driver) do(ctx context.Context, op kv.Op, name string, f func(c *client
 }
 
 func (d *Driver) doRetried(ctx context.Context, op kv.Op, name string, f func(c *client, retried bool) error) error {
-	var last error
-	for attempt := 0; attempt <= d.cfg.retries; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
-				return kv.NewError(op.String(), name, nil, err)
-			}
+	p := reconnect
+	p.MaxTries = max(d.cfg.retries, 0) + 1
+	s := p.Start()
+	for {
+		again, err := d.try(ctx, op, name, s.Tries() > 1, f)
+		if !again {
+			return err
 		}
-		if err := ctx.Err(); err != nil {
-			return kv.NewError(op.String(), name, nil, err)
+		switch werr := s.Wait(ctx); {
+		case errors.Is(werr, backoff.ErrExhausted):
+			return kv.NewError(op.String(), name, kv.ErrConnection, fmt.Errorf("%d tries: %w", s.Tries(), err))
+		case werr != nil:
+			return kv.NewError(op.String(), name, nil, werr)
 		}
-		c, err := d.link.get(ctx, d)
-		if err != nil {
-			if ctx.Err() != nil {
-				return kv.NewError(op.String(), name, nil, ctx.Err())
-			}
-			var p permanent
-			if errors.As(err, &p) {
-				return kv.NewError(op.String(), name, kv.ErrConnection, p.error)
-			}
-			last = err
-			continue
-		}
-		stop := context.AfterFunc(ctx, func() { d.link.drop(c) })
-		err = f(c.sftp, attempt > 0)
-		if !stop() {
-			return kv.NewError(op.String(), name, nil, ctx.Err())
-		}
-		if err == nil {
-			return nil
-		}
-		if !broken(c, err) {
-			return kv.FSError(op, name, err)
-		}
-		d.link.drop(c)
-		last = err
 	}
-	return kv.NewError(op.String(), name, kv.ErrConnection, fmt.Errorf("%d tries: %w", d.cfg.retries+1, last))
+}
+
+// reconnect is the schedule of the tries of doRetried: 100 ms before the
+// first retry, 200 ms before the second, 300 ms before each further one.
+var reconnect = backoff.Policy{Initial: 100 * time.Millisecond, Max: 300 * time.Millisecond}
+
+// try is one try of doRetried: it returns whether the call may be tried
+// again on a new connection (err is then the cause, not wrapped), and the
+// call's error.
+func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f func(c *client, retried bool) error) (again bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, kv.NewError(op.String(), name, nil, err)
+	}
+	c, err := d.link.get(ctx, d)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, kv.NewError(op.String(), name, nil, ctx.Err())
+		}
+		var p permanent
+		if errors.As(err, &p) {
+			return false, kv.NewError(op.String(), name, kv.ErrConnection, p.error)
+		}
+		return true, err
+	}
+	stop := context.AfterFunc(ctx, func() { d.link.drop(c) })
+	err = f(c.sftp, retried)
+	if !stop() {
+		return false, kv.NewError(op.String(), name, nil, ctx.Err())
+	}
+	if err == nil {
+		return false, nil
+	}
+	if !broken(c, err) {
+		return false, kv.FSError(op, name, err)
+	}
+	d.link.drop(c)
+	return true, err
 }
 
 // broken reports whether err means that the connection c broke, rather
@@ -190,17 +229,8 @@ func broken(c *conn, err error) bool {
 		errors.As(err, &netErr)
 }
 
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// log returns the driver's logger for its events.
+func (d *Driver) log() *slog.Logger { return d.cfg.logger.With("server", d.host) }
 
 // dial connects to the server and starts the SFTP session.
 func (d *Driver) dial(ctx context.Context) (*conn, error) {
@@ -233,6 +263,7 @@ func (d *Driver) dial(ctx context.Context) (*conn, error) {
 		}
 		return nil, err
 	}
+	c.log = d.log()
 	go func() {
 		c.ssh.Wait()
 		c.close()

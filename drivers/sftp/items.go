@@ -223,6 +223,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // List yields the entries of the directory name, sorted by name, skipping
 // names that are not valid (temporary files, foreign files).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	name = kv.ListDir(name)
 	const op = kv.OpList
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return kv.ErrorSeq(err)
@@ -262,10 +263,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 // Hash returns the hex digest of the value of name, hashed locally (see
 // kv.Hash): OpenSSH offers no check-file extension.
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
-		return "", err
-	}
-	return kv.Hash(ctx, d, name, algorithm)
+	return kv.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
 }
 
 // Defrag builds a new item from blocks of existing items (see kv.Defrag).
@@ -275,10 +273,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	if err := d.lc.Begin(ctx, kv.OpQuota, "", nil); err != nil {
-		return kv.Quota{}, err
-	}
-	return kv.Quota{Limit: -1, Usage: -1}, nil
+	return kv.DriverQuota(ctx, &d.lc)
 }
 
 // inTheWay says kv.ErrExists for a create that failed because an item is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"path"
@@ -51,6 +52,7 @@ type config struct {
 	timeout    time.Duration
 	keepAlive  time.Duration
 	retries    int
+	logger     *slog.Logger
 }
 
 // Option configures a Driver.
@@ -84,6 +86,13 @@ func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAliv
 // broke is retried on a new connection.
 func WithRetries(n int) Option { return func(c *config) { c.retries = n } }
 
+// WithLogger makes the driver report its own events to logger: a
+// connection made (Debug) or made again after one broke (Info), connecting
+// that failed (Warn; Error for a refused host key or authentication, which
+// no retry fixes), a keepalive not answered (Warn). Without it they are
+// not reported; the calls' errors say what went wrong either way.
+func WithLogger(logger *slog.Logger) Option { return func(c *config) { c.logger = logger } }
+
 // New returns a closed driver for the store in the directory dir (absolute,
 // or relative to the login directory) on host (an address or an alias of
 // the ssh config); user and port may be empty. New does no I/O.
@@ -106,6 +115,9 @@ func newDriver(host, port, user, dir string, opts []Option) (*Driver, string) {
 	c := config{timeout: DefaultTimeout, keepAlive: DefaultKeepAlive, retries: DefaultRetries}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.logger == nil {
+		c.logger = discard
 	}
 	return &Driver{host: host, port: port, user: user, base: dir, cfg: c}, ""
 }

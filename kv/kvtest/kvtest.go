@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"iter"
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
@@ -48,14 +49,17 @@ func isErr(t *testing.T, err, want error, what string, args ...any) {
 	}
 }
 
+// value is what the helpers take as a value.
+type value interface{ ~string | ~[]byte }
+
 // store stores value under name, failing the test on an error.
-func store(t *testing.T, b kv.Backend, name string, value string) {
+func store[V value](t *testing.T, b kv.Backend, name string, value V) {
 	t.Helper()
 	noErr(t, b.Store(ctx(t), name, []byte(value)), "store %q", name)
 }
 
-// load checks that name holds want.
-func load(t *testing.T, b kv.Backend, name string, want string, opts ...kv.Option) {
+// load checks that name (with opts) holds want.
+func load[V value](t *testing.T, b kv.Backend, name string, want V, opts ...kv.Option) {
 	t.Helper()
 	got, err := b.Load(ctx(t), name, opts...)
 	if err != nil {
@@ -67,16 +71,27 @@ func load(t *testing.T, b kv.Backend, name string, want string, opts ...kv.Optio
 	}
 }
 
-// exists checks what Info says about the existence of name.
-func exists(t *testing.T, b kv.Backend, name string, want bool) {
+// exists checks what Info (with opts) says about the existence of name;
+// an existing item must be reported under the name asked for.
+func exists(t *testing.T, b kv.Backend, name string, want bool, opts ...kv.Option) {
 	t.Helper()
-	info, err := b.Info(ctx(t), name)
-	if err != nil {
-		t.Errorf("info %q: %v", name, err)
-		return
+	info, err := b.Info(ctx(t), name, opts...)
+	switch {
+	case err != nil:
+		t.Errorf("info %q %v: %v", name, opts, err)
+	case info.Exists != want:
+		t.Errorf("info %q %v: Exists = %v, want %v", name, opts, info.Exists, want)
+	case want && !info.Directory && info.Name != name:
+		t.Errorf("info %q %v: name %q, want the name asked for", name, opts, info.Name)
 	}
-	if info.Exists != want {
-		t.Errorf("info %q: Exists = %v, want %v", name, info.Exists, want)
+}
+
+// isItem checks that name (with opts) is an item, or is missing.
+func isItem(t *testing.T, b kv.Backend, name string, want bool, opts ...kv.Option) {
+	t.Helper()
+	exists(t, b, name, want, opts...)
+	if info, err := b.Info(ctx(t), name, opts...); err == nil && info.Directory {
+		t.Errorf("info %q %v: a directory, want an item", name, opts)
 	}
 }
 
@@ -106,3 +121,13 @@ func short(v []byte) string {
 
 // errorsIs is errors.Is, short for the tables.
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// Drain runs a List to its end and returns its first error.
+func Drain(seq iter.Seq2[kv.ItemInfo, error]) error {
+	for _, err := range seq {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -30,16 +30,24 @@ var rangeCases = []struct {
 	{-10, 1, "0"},
 	{-11, 2, "01"},
 	{-1000, -1, "0123456789"},
+	{3, 4, "3456"},
+	{9, 1, "9"},
+	{-10, 3, "012"},
+	{-100, 3, "012"},
+	{-1, 0, ""},
+	{1, 1 << 40, "123456789"},
 }
 
 func testRanges(t *testing.T, b kv.Backend) {
 	store(t, b, "ranges/digits", "0123456789")
-	for _, rc := range rangeCases {
-		load(t, b, "ranges/digits", rc.want, kv.Range(rc.offset, rc.size))
-	}
 	store(t, b, "ranges/empty", "")
-	load(t, b, "ranges/empty", "", kv.Range(0, 10))
-	load(t, b, "ranges/empty", "", kv.Range(-3, -1))
+	for _, rc := range rangeCases {
+		r := kv.Range(rc.offset, rc.size)
+		load(t, b, "ranges/digits", rc.want, r)
+		load(t, b, "ranges/empty", "", r)
+		_, err := b.Load(ctx(t), "ranges/missing", r)
+		isErr(t, err, kv.ErrNotFound, "load of a missing item with %v", r)
+	}
 
 	t.Run("Large", func(t *testing.T) {
 		size := 8 << 20

@@ -1,7 +1,6 @@
 package kvtest
 
 import (
-	"bytes"
 	"errors"
 	"slices"
 	"testing"
@@ -49,50 +48,6 @@ func stackSetup(t *testing.T, newStack StackFunc, levels map[string][]int) kv.Ba
 	return OpenStore(t, newStack(t, levels))
 }
 
-func stackNoErr(t *testing.T, err error, what string) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-func stackErrIs(t *testing.T, err, want error, what string) {
-	t.Helper()
-	if !errors.Is(err, want) {
-		t.Errorf("%s: got error %v, want %v", what, err, want)
-	}
-}
-
-func stackStore(t *testing.T, b kv.Backend, name string, value []byte) {
-	t.Helper()
-	stackNoErr(t, b.Store(t.Context(), name, value), "store "+name)
-}
-
-// stackLoad checks that name (with opts) holds want.
-func stackLoad(t *testing.T, b kv.Backend, name string, want []byte, opts ...kv.Option) {
-	t.Helper()
-	got, err := b.Load(t.Context(), name, opts...)
-	if err != nil {
-		t.Errorf("load %s %v: %v", name, opts, err)
-	} else if !bytes.Equal(got, want) {
-		t.Errorf("load %s %v = %q, want %q", name, opts, got, want)
-	}
-}
-
-// stackExists checks whether name (with opts) exists as an item.
-func stackExists(t *testing.T, b kv.Backend, name string, want bool, opts ...kv.Option) {
-	t.Helper()
-	info, err := b.Info(t.Context(), name, opts...)
-	switch {
-	case err != nil:
-		t.Errorf("info %s %v: %v", name, opts, err)
-	case info.Exists != want || info.Exists && info.Directory:
-		t.Errorf("info %s %v = %+v, want exists=%v", name, opts, info, want)
-	case want && info.Name != name:
-		t.Errorf("info %s %v: name %q, want the name asked for", name, opts, info.Name)
-	}
-}
-
 // stackList returns the names List(dir, opts) yields, failing on
 // directories unless dirs is true. A missing directory lists as empty.
 func stackList(t *testing.T, b kv.Backend, dir string, dirs bool, opts ...kv.Option) []string {
@@ -102,7 +57,7 @@ func stackList(t *testing.T, b kv.Backend, dir string, dirs bool, opts ...kv.Opt
 		if errors.Is(err, kv.ErrNotFound) && names == nil {
 			return nil
 		}
-		stackNoErr(t, err, "list "+dir)
+		noErr(t, err, "list "+dir)
 		if info.Directory && !dirs {
 			t.Errorf("list %s %v yielded directory %q", dir, opts, info.Name)
 		}
@@ -121,40 +76,40 @@ func stackListed(t *testing.T, b kv.Backend, dir, name string, want bool, opts .
 func stackRoundTrip(t *testing.T, b kv.Backend) {
 	ctx := t.Context()
 	for _, name := range []string{"data/0123456789abcdef", "config/settings", "config/sub/item"} {
-		stackExists(t, b, name, false)
-		stackStore(t, b, name, []byte("one"))
-		stackExists(t, b, name, true)
-		stackLoad(t, b, name, []byte("one"))
-		stackLoad(t, b, name, []byte("n"), kv.Range(1, 1))
-		stackStore(t, b, name, []byte("second"))
-		stackLoad(t, b, name, []byte("second"))
+		isItem(t, b, name, false)
+		store(t, b, name, []byte("one"))
+		isItem(t, b, name, true)
+		load(t, b, name, []byte("one"))
+		load(t, b, name, []byte("n"), kv.Range(1, 1))
+		store(t, b, name, []byte("second"))
+		load(t, b, name, []byte("second"))
 		want, _ := kv.HashBytes(kv.DefaultHash, []byte("second"))
 		if got, err := b.Hash(ctx, name, kv.DefaultHash); err != nil || got != want {
 			t.Errorf("hash %s = %q, %v; want %q", name, got, err, want)
 		}
-		stackNoErr(t, b.Delete(ctx, name), "delete "+name)
-		stackExists(t, b, name, false)
+		noErr(t, b.Delete(ctx, name), "delete "+name)
+		isItem(t, b, name, false)
 		_, err := b.Load(ctx, name)
-		stackErrIs(t, err, kv.ErrNotFound, "load after delete")
-		stackErrIs(t, b.Delete(ctx, name), kv.ErrNotFound, "delete after delete")
+		isErr(t, err, kv.ErrNotFound, "load after delete")
+		isErr(t, b.Delete(ctx, name), kv.ErrNotFound, "delete after delete")
 	}
 }
 
 func stackLevels(t *testing.T, b kv.Backend) {
 	ctx := t.Context()
-	stackStore(t, b, "data/12345678", []byte("x"))
-	stackStore(t, b, "config/12345678", []byte("y"))
+	store(t, b, "data/12345678", []byte("x"))
+	store(t, b, "config/12345678", []byte("y"))
 	stackListed(t, b, "data/12/34", "12345678", true)
 	stackListed(t, b, "data", "12345678", true)
 	stackListed(t, b, "config", "12345678", true)
 	stackListed(t, b, "config/12/34", "12345678", false)
 	// Change level on a single level is a no-op, on a missing item an error.
-	stackNoErr(t, b.Move(ctx, "data/12345678", "data/12345678", kv.ChangeLevel()), "change level")
+	noErr(t, b.Move(ctx, "data/12345678", "data/12345678", kv.ChangeLevel()), "change level")
 	stackListed(t, b, "data/12/34", "12345678", true)
-	stackErrIs(t, b.Move(ctx, "data/87654321", "data/87654321", kv.ChangeLevel()), kv.ErrNotFound,
+	isErr(t, b.Move(ctx, "data/87654321", "data/87654321", kv.ChangeLevel()), kv.ErrNotFound,
 		"change level of a missing item")
-	stackNoErr(t, b.Delete(ctx, "data/12345678"), "delete")
-	stackNoErr(t, b.Delete(ctx, "config/12345678"), "delete")
+	noErr(t, b.Delete(ctx, "data/12345678"), "delete")
+	noErr(t, b.Delete(ctx, "config/12345678"), "delete")
 }
 
 func stackListKeys(t *testing.T, b kv.Backend) {
@@ -162,17 +117,17 @@ func stackListKeys(t *testing.T, b kv.Backend) {
 	for i := range 40 {
 		key, _ := kv.HashBytes("md5", []byte{byte(i)})
 		keys = append(keys, key)
-		stackStore(t, b, "data/"+key, []byte(key))
+		store(t, b, "data/"+key, []byte(key))
 	}
-	stackStore(t, b, "config/other", nil)
+	store(t, b, "config/other", "")
 	slices.Sort(keys)
 	if got := stackList(t, b, "data", false); !slices.Equal(got, keys) {
 		t.Errorf("list data = %q,\nwant sorted keys %q", got, keys)
 	}
 	for _, key := range keys {
-		stackNoErr(t, b.Delete(t.Context(), "data/"+key), "delete")
+		noErr(t, b.Delete(t.Context(), "data/"+key), "delete")
 	}
-	stackNoErr(t, b.Delete(t.Context(), "config/other"), "delete")
+	noErr(t, b.Delete(t.Context(), "config/other"), "delete")
 	if got := stackList(t, b, "data", false); len(got) != 0 {
 		t.Errorf("list data after deleting all = %q", got)
 	}
@@ -181,15 +136,15 @@ func stackListKeys(t *testing.T, b kv.Backend) {
 func stackNoNamespace(t *testing.T, b kv.Backend) {
 	ctx := t.Context()
 	for _, name := range []string{"other/0123456789", "data/12" /* key too short */} {
-		stackErrIs(t, b.Store(ctx, name, []byte("x")), kv.ErrInvalidName, "store "+name)
+		isErr(t, b.Store(ctx, name, []byte("x")), kv.ErrInvalidName, "store "+name)
 		_, err := b.Load(ctx, name)
-		stackErrIs(t, err, kv.ErrInvalidName, "load "+name)
+		isErr(t, err, kv.ErrInvalidName, "load "+name)
 		_, err = b.Info(ctx, name)
-		stackErrIs(t, err, kv.ErrInvalidName, "info "+name)
+		isErr(t, err, kv.ErrInvalidName, "info "+name)
 	}
 	for _, dir := range []string{"", "data", "config"} {
 		if dir != "" {
-			stackNoErr(t, b.Mkdir(ctx, dir), "mkdir "+dir)
+			noErr(t, b.Mkdir(ctx, dir), "mkdir "+dir)
 		}
 		if info, err := b.Info(ctx, dir); err != nil || !info.Directory {
 			t.Errorf("info %q = %+v, %v; want a directory", dir, info, err)
@@ -201,48 +156,48 @@ func stackSoftDelete(t *testing.T, b kv.Backend) {
 	ctx := t.Context()
 	for _, name := range []string{"data/abcdef0123", "config/abcdef0123"} {
 		soft := func(opt kv.Option) error { return b.Move(ctx, name, "", opt) }
-		stackErrIs(t, soft(kv.SoftDelete()), kv.ErrNotFound, "soft delete missing")
-		stackErrIs(t, soft(kv.Undelete()), kv.ErrNotFound, "undelete missing")
-		stackStore(t, b, name, []byte("v1"))
-		stackNoErr(t, soft(kv.SoftDelete()), "soft delete")
-		stackExists(t, b, name, false)
-		stackExists(t, b, name, true, kv.Deleted())
-		stackLoad(t, b, name, []byte("v1"), kv.Deleted())
-		stackLoad(t, b, name, []byte("1"), kv.Deleted(), kv.Range(-1, -1))
+		isErr(t, soft(kv.SoftDelete()), kv.ErrNotFound, "soft delete missing")
+		isErr(t, soft(kv.Undelete()), kv.ErrNotFound, "undelete missing")
+		store(t, b, name, []byte("v1"))
+		noErr(t, soft(kv.SoftDelete()), "soft delete")
+		isItem(t, b, name, false)
+		isItem(t, b, name, true, kv.Deleted())
+		load(t, b, name, []byte("v1"), kv.Deleted())
+		load(t, b, name, []byte("1"), kv.Deleted(), kv.Range(-1, -1))
 		want, _ := kv.HashBytes("sha512", []byte("v1"))
 		if got, err := b.Hash(ctx, name, "sha512", kv.Deleted()); err != nil || got != want {
 			t.Errorf("hash deleted = %q, %v; want %q", got, err, want)
 		}
 		// A live and a deleted version coexist; soft delete overwrites the
 		// older deleted version, undelete the live one.
-		stackStore(t, b, name, []byte("v2"))
-		stackLoad(t, b, name, []byte("v2"))
-		stackLoad(t, b, name, []byte("v1"), kv.Deleted())
-		stackNoErr(t, soft(kv.SoftDelete()), "soft delete again")
-		stackLoad(t, b, name, []byte("v2"), kv.Deleted())
-		stackStore(t, b, name, []byte("v3"))
-		stackNoErr(t, soft(kv.Undelete()), "undelete")
-		stackLoad(t, b, name, []byte("v2"))
-		stackExists(t, b, name, false, kv.Deleted())
+		store(t, b, name, []byte("v2"))
+		load(t, b, name, []byte("v2"))
+		load(t, b, name, []byte("v1"), kv.Deleted())
+		noErr(t, soft(kv.SoftDelete()), "soft delete again")
+		load(t, b, name, []byte("v2"), kv.Deleted())
+		store(t, b, name, []byte("v3"))
+		noErr(t, soft(kv.Undelete()), "undelete")
+		load(t, b, name, []byte("v2"))
+		isItem(t, b, name, false, kv.Deleted())
 		// Move of deleted versions renames them.
 		other := name[:len(name)-1] + "f"
-		stackNoErr(t, soft(kv.SoftDelete()), "soft delete")
-		stackNoErr(t, b.Move(ctx, name, other, kv.Deleted()), "move deleted")
-		stackExists(t, b, name, false, kv.Deleted())
-		stackLoad(t, b, other, []byte("v2"), kv.Deleted())
-		stackExists(t, b, other, false)
+		noErr(t, soft(kv.SoftDelete()), "soft delete")
+		noErr(t, b.Move(ctx, name, other, kv.Deleted()), "move deleted")
+		isItem(t, b, name, false, kv.Deleted())
+		load(t, b, other, []byte("v2"), kv.Deleted())
+		isItem(t, b, other, false)
 		// Delete with Deleted removes the deleted version only; a plain
 		// Delete is hard and leaves no deleted version.
-		stackStore(t, b, other, []byte("live"))
-		stackNoErr(t, b.Delete(ctx, other, kv.Deleted()), "delete deleted")
-		stackExists(t, b, other, false, kv.Deleted())
-		stackLoad(t, b, other, []byte("live"))
-		stackErrIs(t, b.Delete(ctx, other, kv.Deleted()), kv.ErrNotFound, "delete deleted twice")
-		stackNoErr(t, b.Delete(ctx, other), "hard delete")
-		stackExists(t, b, other, false)
-		stackExists(t, b, other, false, kv.Deleted())
+		store(t, b, other, []byte("live"))
+		noErr(t, b.Delete(ctx, other, kv.Deleted()), "delete deleted")
+		isItem(t, b, other, false, kv.Deleted())
+		load(t, b, other, []byte("live"))
+		isErr(t, b.Delete(ctx, other, kv.Deleted()), kv.ErrNotFound, "delete deleted twice")
+		noErr(t, b.Delete(ctx, other), "hard delete")
+		isItem(t, b, other, false)
+		isItem(t, b, other, false, kv.Deleted())
 		_, err := b.Load(ctx, other, kv.Deleted())
-		stackErrIs(t, err, kv.ErrNotFound, "load deleted after hard delete")
+		isErr(t, err, kv.ErrNotFound, "load deleted after hard delete")
 	}
 }
 
@@ -250,11 +205,11 @@ func stackDeletedView(t *testing.T, b kv.Backend) {
 	ctx := t.Context()
 	live, gone, both := "data/aa0001", "data/bb0002", "data/cc0003"
 	for _, name := range []string{live, gone, both} {
-		stackStore(t, b, name, []byte(name))
+		store(t, b, name, []byte(name))
 	}
-	stackNoErr(t, b.Move(ctx, gone, "", kv.SoftDelete()), "soft delete")
-	stackNoErr(t, b.Move(ctx, both, "", kv.SoftDelete()), "soft delete")
-	stackStore(t, b, both, []byte("new"))
+	noErr(t, b.Move(ctx, gone, "", kv.SoftDelete()), "soft delete")
+	noErr(t, b.Move(ctx, both, "", kv.SoftDelete()), "soft delete")
+	store(t, b, both, []byte("new"))
 	if got, want := stackList(t, b, "data", false), []string{"aa0001", "cc0003"}; !slices.Equal(got, want) {
 		t.Errorf("list data = %q, want %q", got, want)
 	}
@@ -265,10 +220,10 @@ func stackDeletedView(t *testing.T, b kv.Backend) {
 	stackListed(t, b, "data/bb/00", "bb0002", true, kv.Deleted())
 	stackListed(t, b, "data/bb/00", "bb0002", false)
 	for _, name := range []string{live, both} {
-		stackNoErr(t, b.Delete(ctx, name), "delete")
+		noErr(t, b.Delete(ctx, name), "delete")
 	}
 	for _, name := range []string{gone, both} {
-		stackNoErr(t, b.Delete(ctx, name, kv.Deleted()), "delete deleted")
+		noErr(t, b.Delete(ctx, name, kv.Deleted()), "delete deleted")
 	}
 	if got := stackList(t, b, "data", false, kv.Deleted()); len(got) != 0 {
 		t.Errorf("list data deleted after deleting all = %q", got)
@@ -277,50 +232,50 @@ func stackDeletedView(t *testing.T, b kv.Backend) {
 
 func stackDefrag(t *testing.T, b kv.Backend) {
 	ctx := t.Context()
-	stackStore(t, b, "data/00aa", []byte("0123456789"))
-	stackStore(t, b, "data/00bb", []byte("abcdef"))
+	store(t, b, "data/00aa", []byte("0123456789"))
+	store(t, b, "data/00bb", []byte("abcdef"))
 	blocks := []kv.Block{{Name: "data/00aa", Offset: 2, Size: 3}, {Name: "data/00bb", Offset: 4, Size: 2}}
 	want := []byte("234ef")
 	name, err := b.Defrag(ctx, blocks, kv.Target("data/1234"))
 	if err != nil || name != "data/1234" {
 		t.Fatalf("defrag to data/1234 = %q, %v", name, err)
 	}
-	stackLoad(t, b, name, want)
+	load(t, b, name, want)
 	stackListed(t, b, "data/12/34", "1234", true)
 	sum, _ := kv.HashBytes("sha1", want)
 	name, err = b.Defrag(ctx, blocks, kv.TargetHash("sha1"))
 	if err != nil || name != "data/"+sum {
 		t.Fatalf("defrag by hash = %q, %v; want data/%s", name, err, sum)
 	}
-	stackLoad(t, b, name, want)
+	load(t, b, name, want)
 	stackListed(t, b, "data/"+sum[:2]+"/"+sum[2:4], sum, true)
 	// With Deleted the sources are soft-deleted versions; the target is live.
-	stackNoErr(t, b.Move(ctx, "data/00aa", "", kv.SoftDelete()), "soft delete")
+	noErr(t, b.Move(ctx, "data/00aa", "", kv.SoftDelete()), "soft delete")
 	name, err = b.Defrag(ctx, blocks[:1], kv.Deleted(), kv.Target("data/5678"))
 	if err != nil || name != "data/5678" {
 		t.Fatalf("defrag deleted = %q, %v", name, err)
 	}
-	stackLoad(t, b, name, []byte("234"))
+	load(t, b, name, []byte("234"))
 	_, err = b.Defrag(ctx, []kv.Block{{Name: "data/00bb", Offset: 4, Size: 5}}, kv.Target("data/9999"))
-	stackErrIs(t, err, kv.ErrReadRange, "defrag of a short block")
-	stackExists(t, b, "data/9999", false)
+	isErr(t, err, kv.ErrReadRange, "defrag of a short block")
+	isItem(t, b, "data/9999", false)
 	for _, n := range []string{"data/1234", "data/" + sum, "data/5678", "data/00bb"} {
-		stackNoErr(t, b.Delete(ctx, n), "delete "+n)
+		noErr(t, b.Delete(ctx, n), "delete "+n)
 	}
-	stackNoErr(t, b.Delete(ctx, "data/00aa", kv.Deleted()), "delete deleted")
+	noErr(t, b.Delete(ctx, "data/00aa", kv.Deleted()), "delete deleted")
 }
 
 func stackMigration(t *testing.T, b kv.Backend) {
 	ctx := t.Context()
 	old, key := "data/abcdef01", "abcdef01"
-	stackStore(t, b, "data/ab/"+key, []byte("v1")) // level 1 of "data/"
-	stackExists(t, b, old, true)
-	stackLoad(t, b, old, []byte("v1"))
+	store(t, b, "data/ab/"+key, []byte("v1")) // level 1 of "data/"
+	isItem(t, b, old, true)
+	load(t, b, old, []byte("v1"))
 	// Overwriting keeps the item at its level; new items go to the last.
-	stackStore(t, b, old, []byte("v2"))
-	stackLoad(t, b, "data/ab/"+key, []byte("v2"))
+	store(t, b, old, []byte("v2"))
+	load(t, b, "data/ab/"+key, []byte("v2"))
 	stackListed(t, b, "data/ab/cd", key, false)
-	stackStore(t, b, "data/12345678", []byte("new"))
+	store(t, b, "data/12345678", []byte("new"))
 	stackListed(t, b, "data/12/34", "12345678", true)
 	got := stackList(t, b, "data", false)
 	slices.Sort(got)
@@ -328,18 +283,18 @@ func stackMigration(t *testing.T, b kv.Backend) {
 		t.Errorf("list data = %q, want %q", got, want)
 	}
 	// Soft delete and undelete find the item at the old level.
-	stackNoErr(t, b.Move(ctx, old, "", kv.SoftDelete()), "soft delete")
-	stackExists(t, b, old, false)
-	stackLoad(t, b, old, []byte("v2"), kv.Deleted())
-	stackNoErr(t, b.Move(ctx, old, "", kv.Undelete()), "undelete")
+	noErr(t, b.Move(ctx, old, "", kv.SoftDelete()), "soft delete")
+	isItem(t, b, old, false)
+	load(t, b, old, []byte("v2"), kv.Deleted())
+	noErr(t, b.Move(ctx, old, "", kv.Undelete()), "undelete")
 	// Change level moves it to the last level, once.
 	for range 2 {
-		stackNoErr(t, b.Move(ctx, old, old, kv.ChangeLevel()), "change level")
-		stackLoad(t, b, old, []byte("v2"))
+		noErr(t, b.Move(ctx, old, old, kv.ChangeLevel()), "change level")
+		load(t, b, old, []byte("v2"))
 		stackListed(t, b, "data/ab/cd", key, true)
-		stackExists(t, b, "data/ab/"+key, false)
+		isItem(t, b, "data/ab/"+key, false)
 	}
-	stackErrIs(t, b.Move(ctx, "data/ab000000", "data/ab000000", kv.ChangeLevel()), kv.ErrNotFound,
+	isErr(t, b.Move(ctx, "data/ab000000", "data/ab000000", kv.ChangeLevel()), kv.ErrNotFound,
 		"change level of a missing item")
 	sum, _ := kv.HashBytes(kv.DefaultHash, []byte("v2new"))
 	name, err := b.Defrag(ctx, []kv.Block{{Name: old, Size: 2}, {Name: "data/12345678", Size: 3}})

@@ -8,6 +8,7 @@ import (
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/faults"
 )
 
 // level2 is the nesting layer at level 2 over a private memory store.
@@ -40,8 +41,8 @@ func BenchmarkCreateLevel2Latency10ms(b *testing.B) {
 	for _, c := range []int{DefaultConcurrency, 256} {
 		b.Run(fmt.Sprintf("concurrency=%d", c), func(b *testing.B) {
 			for b.Loop() {
-				p := newProbe(memory.New(""))
-				p.precreate, p.latency = true, 10*time.Millisecond
+				p := newProbe(memory.New(""), faults.Rule{Ops: []kv.Op{kv.OpInfo, kv.OpList, kv.OpMkdir}, Latency: 10 * time.Millisecond})
+				p.precreate = true
 				l, err := New(p, map[string][]int{"data/": {2}}, WithConcurrency(c))
 				if err != nil {
 					b.Fatal(err)

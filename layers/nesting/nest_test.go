@@ -128,7 +128,7 @@ func TestLongestPrefix(t *testing.T) {
 		{"data/12/1234", ""},
 	}
 	for _, tt := range tests {
-		it, err := l.resolve("test", tt.name)
+		it, err := l.resolve(kv.OpInfo, tt.name)
 		if tt.want == "" {
 			if !errors.Is(err, kv.ErrInvalidName) {
 				t.Errorf("resolve(%q) error = %v, want ErrInvalidName", tt.name, err)

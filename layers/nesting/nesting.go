@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
@@ -16,8 +18,6 @@ import (
 // pre-creates the nesting directories, unless WithConcurrency says
 // otherwise.
 const DefaultConcurrency = 64
-
-var errNoNamespace = errors.New("no nesting namespace is configured for it")
 
 // Layer nests the names of items according to a per-namespace
 // configuration of levels. It is safe for concurrent use.
@@ -112,7 +112,7 @@ func (l *Layer) isDir(name string) bool {
 }
 
 // resolve finds the namespace of name and checks that its key can be nested.
-func (l *Layer) resolve(op, name string) (item, error) {
+func (l *Layer) resolve(op kv.Op, name string) (item, error) {
 	it := item{name: name, base: name}
 	if b, ok := strings.CutSuffix(name, kv.DeletedSuffix); ok {
 		it.base, it.suffix = b, kv.DeletedSuffix
@@ -128,16 +128,27 @@ func (l *Layer) resolve(op, name string) (item, error) {
 		}
 		key := it.base[len(ns.prefix):]
 		if strings.IndexByte(key, '/') >= 0 {
-			return it, kv.NewError(op, name, kv.ErrInvalidName,
+			return it, kv.NewError(op.String(), name, kv.ErrInvalidName,
 				fmt.Errorf("key %q in nested namespace %q contains /", key, ns.prefix))
 		}
 		if len(key) < 2*ns.maxLevel {
-			return it, kv.NewError(op, name, kv.ErrInvalidName,
+			return it, kv.NewError(op.String(), name, kv.ErrInvalidName,
 				fmt.Errorf("key %q is too short for %d nesting levels", key, ns.maxLevel))
 		}
 		return it, nil
 	}
-	return it, kv.NewError(op, name, kv.ErrInvalidName, errNoNamespace)
+	return it, kv.NewError(op.String(), name, kv.ErrInvalidName,
+		fmt.Errorf("no nesting namespace is configured for it (configured: %s)", l.spaceList()))
+}
+
+// spaceList names the configured namespaces, for errors.
+func (l *Layer) spaceList() string {
+	names := make([]string, len(l.spaces))
+	for i, ns := range l.spaces {
+		names[i] = strconv.Quote(ns.prefix)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 // locate returns the driver-level name of it and the index of its level:
@@ -162,117 +173,45 @@ func (l *Layer) locate(ctx context.Context, it item) (string, int, error) {
 }
 
 // refuse returns an error if opts holds ChangeLevel, which only Move takes.
-func refuse(op, name string, opts []kv.Option) error {
+func refuse(op kv.Op, name string, opts []kv.Option) error {
 	if len(opts) > 0 && kv.Has(opts, kv.KindChangeLevel) {
-		return kv.NewError(op, name, kv.ErrUnsupported, errors.New("change-level applies only to move"))
+		return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("change-level applies only to move"))
 	}
 	return nil
 }
 
-// Destroy destroys the store below.
-func (l *Layer) Destroy(ctx context.Context) error { return l.next.Destroy(ctx) }
-
-// Open opens the store below.
-func (l *Layer) Open(ctx context.Context) error { return l.next.Open(ctx) }
-
-// Close closes the store below.
-func (l *Layer) Close(ctx context.Context) error { return l.next.Close(ctx) }
-
-// Mkdir creates the directory name below, unchanged.
-func (l *Layer) Mkdir(ctx context.Context, name string) error { return l.next.Mkdir(ctx, name) }
-
-// Rmdir removes the directory name below, unchanged.
-func (l *Layer) Rmdir(ctx context.Context, name string) error { return l.next.Rmdir(ctx, name) }
-
-// Quota reports the quota of the store below.
-func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) { return l.next.Quota(ctx) }
-
-// Info describes the item name wherever it is nested; the root and the
-// namespace directories are described as they are. With several levels it
-// probes them in order.
-func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	if err := refuse("info", name, opts); err != nil {
-		return kv.ItemInfo{}, err
+// nested resolves the caller's name for op to the driver-level name of
+// the item: at its level, probed if several are configured.
+func (l *Layer) nested(ctx context.Context, op kv.Op, name string, opts []kv.Option) (string, error) {
+	if err := refuse(op, name, opts); err != nil {
+		return "", err
 	}
-	if l.isDir(name) {
-		return l.next.Info(ctx, name, opts...)
-	}
-	it, err := l.resolve("info", name)
+	it, err := l.resolve(op, name)
 	if err != nil {
-		return kv.ItemInfo{}, err
+		return "", err
 	}
-	var info kv.ItemInfo
-	for _, lv := range it.ns.levels {
-		info, err = l.next.Info(ctx, it.at(lv), opts...)
-		if err != nil || (info.Exists && !info.Directory) {
-			break
+	n, _, err := l.locate(ctx, it)
+	return n, callerErr(err, op, n, name)
+}
+
+// callerErr makes an error of the backend below about the driver-level name
+// nested speak of the caller's name instead ("data/ffff0000", not
+// "data/ff/ffff0000"); an invalid name is reported with positions in the
+// caller's name.
+func callerErr(err error, op kv.Op, nested, name string) error {
+	if err == nil || nested == name {
+		return err
+	}
+	if errors.Is(err, kv.ErrInvalidName) {
+		if verr := kv.ValidateName(name); verr != nil {
+			return kv.NewError(op.String(), name, nil, verr)
 		}
 	}
-	info.Name = name
-	return info, err
-}
-
-// Load loads the item name from its level.
-func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	if err := refuse("load", name, opts); err != nil {
-		return nil, err
-	}
-	it, err := l.resolve("load", name)
-	if err != nil {
-		return nil, err
-	}
-	nested, _, err := l.locate(ctx, it)
-	if err != nil {
-		return nil, err
-	}
-	return l.next.Load(ctx, nested, opts...)
-}
-
-// Store stores the item name at its current level, or at the last
-// configured level if it is new.
-func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	if err := refuse("store", name, opts); err != nil {
+	e, ok := err.(*kv.Error)
+	if !ok || e.Name != nested {
 		return err
 	}
-	it, err := l.resolve("store", name)
-	if err != nil {
-		return err
-	}
-	nested, _, err := l.locate(ctx, it)
-	if err != nil {
-		return err
-	}
-	return l.next.Store(ctx, nested, value, opts...)
-}
-
-// Delete deletes the item name from its level.
-func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	if err := refuse("delete", name, opts); err != nil {
-		return err
-	}
-	it, err := l.resolve("delete", name)
-	if err != nil {
-		return err
-	}
-	nested, _, err := l.locate(ctx, it)
-	if err != nil {
-		return err
-	}
-	return l.next.Delete(ctx, nested, opts...)
-}
-
-// Hash hashes the item name at its level.
-func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := refuse("hash", name, opts); err != nil {
-		return "", err
-	}
-	it, err := l.resolve("hash", name)
-	if err != nil {
-		return "", err
-	}
-	nested, _, err := l.locate(ctx, it)
-	if err != nil {
-		return "", err
-	}
-	return l.next.Hash(ctx, nested, algorithm, opts...)
+	c := *e
+	c.Name = name
+	return &c
 }

@@ -9,13 +9,20 @@ import (
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/faults"
 )
 
 // setup returns an open nesting layer with levels over a probe over a fresh
 // memory driver, and the probe.
 func setup(t *testing.T, levels map[string][]int, opts ...Option) (*Layer, *probe) {
 	t.Helper()
-	p := newProbe(memory.New(""))
+	return setupFaults(t, levels, nil, opts...)
+}
+
+// setupFaults is setup with a probe whose faults layer has rules.
+func setupFaults(t *testing.T, levels map[string][]int, rules []faults.Rule, opts ...Option) (*Layer, *probe) {
+	t.Helper()
+	p := newProbe(memory.New(""), rules...)
 	l, err := New(p, levels, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +67,7 @@ func TestSingleLevelCostsNoProbe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := p.callCount("info"); n != 0 {
+	if n := p.callCount(kv.OpInfo); n != 0 {
 		t.Errorf("%d Info calls below, want 0", n)
 	}
 }
@@ -89,7 +96,7 @@ func TestMultiLevel(t *testing.T) {
 		case tt.want != "" && (err != nil || string(got) != tt.want):
 			t.Errorf("load %s = %q, %v; want %q", tt.name, got, err, tt.want)
 		}
-		if n := p.callCount("info"); n != tt.probes {
+		if n := p.callCount(kv.OpInfo); n != tt.probes {
 			t.Errorf("load %s: %d probes, want %d", tt.name, n, tt.probes)
 		}
 		info, err := l.Info(ctx, tt.name)
@@ -145,7 +152,7 @@ func TestChangeLevel(t *testing.T) {
 		if s.at != "" && !exists(t, p, s.at) {
 			t.Errorf("change level %s: not at %s", s.name, s.at)
 		}
-		if n := p.callCount("move"); n != s.moves {
+		if n := p.callCount(kv.OpMove); n != s.moves {
 			t.Errorf("change level %s: %d moves below, want %d", s.name, n, s.moves)
 		}
 	}

@@ -5,6 +5,7 @@ package softdelete
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strings"
 
@@ -47,10 +48,10 @@ func deleted(opts []kv.Option) (bool, []kv.Option) {
 
 // refuse returns an ErrUnsupported error if opts holds SoftDelete or
 // Undelete, which only Move takes.
-func refuse(op, name string, opts []kv.Option) error {
+func refuse(op kv.Op, name string, opts []kv.Option) error {
 	for _, o := range opts {
 		if k := o.Kind(); k == kv.KindSoftDelete || k == kv.KindUndelete {
-			return kv.NewError(op, name, kv.ErrUnsupported, errors.New("option "+k.String()+" applies only to move"))
+			return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("option "+k.String()+" applies only to move"))
 		}
 	}
 	return nil
@@ -58,12 +59,12 @@ func refuse(op, name string, opts []kv.Option) error {
 
 // refuseAll is refuse that also refuses Deleted, for calls that have no
 // deleted view.
-func refuseAll(op, name string, opts []kv.Option) error {
+func refuseAll(op kv.Op, name string, opts []kv.Option) error {
 	if len(opts) == 0 {
 		return nil
 	}
 	if kv.Has(opts, kv.KindDeleted) {
-		return kv.NewError(op, name, kv.ErrUnsupported, errors.New("option deleted does not apply to "+op))
+		return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("option deleted does not apply to "+op.String()))
 	}
 	return refuse(op, name, opts)
 }
@@ -92,7 +93,7 @@ func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) { return l.next.Quo
 // Info describes name, or with kv.Deleted() its soft-deleted version (the
 // returned Name is name, without the suffix).
 func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	if err := refuse("info", name, opts); err != nil {
+	if err := refuse(kv.OpInfo, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
 	del, opts := deleted(opts)
@@ -106,7 +107,7 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 
 // Load loads name, or with kv.Deleted() its soft-deleted version.
 func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	if err := refuse("load", name, opts); err != nil {
+	if err := refuse(kv.OpLoad, name, opts); err != nil {
 		return nil, err
 	}
 	if del, rest := deleted(opts); del {
@@ -117,7 +118,7 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 
 // Store stores name; it takes no soft delete option.
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	if err := refuseAll("store", name, opts); err != nil {
+	if err := refuseAll(kv.OpStore, name, opts); err != nil {
 		return err
 	}
 	return l.next.Store(ctx, name, value, opts...)
@@ -126,7 +127,7 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 // Delete deletes name for good, or with kv.Deleted() its soft-deleted
 // version. It never soft deletes: that is Move with kv.SoftDelete().
 func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	if err := refuse("delete", name, opts); err != nil {
+	if err := refuse(kv.OpDelete, name, opts); err != nil {
 		return err
 	}
 	if del, rest := deleted(opts); del {
@@ -137,7 +138,7 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 
 // Hash hashes name, or with kv.Deleted() its soft-deleted version.
 func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	if err := refuse("hash", name, opts); err != nil {
+	if err := refuse(kv.OpHash, name, opts); err != nil {
 		return "", err
 	}
 	if del, rest := deleted(opts); del {
@@ -160,7 +161,7 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	del, rest := deleted(opts)
 	rest = kv.Without(rest, kv.KindSoftDelete, kv.KindUndelete)
 	if (soft || undel) && (to != "" && to != from || soft && undel || del) {
-		return kv.NewError("move", from, kv.ErrUnsupported,
+		return kv.NewError(kv.OpMove.String(), from, kv.ErrUnsupported,
 			errors.New("soft delete and undelete rename an item in place: use Move(name, \"\", option) with one option"))
 	}
 	var err error
@@ -168,12 +169,12 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	case soft:
 		err = l.next.Move(ctx, from, from+kv.DeletedSuffix, rest...)
 		if err != nil {
-			err = kv.NewError("soft-delete", from, nil, err)
+			err = kv.NewError(kv.OpMove.String(), from, nil, fmt.Errorf("soft delete: %w", err))
 		}
 	case undel:
 		err = l.next.Move(ctx, from+kv.DeletedSuffix, from, rest...)
 		if err != nil {
-			err = kv.NewError("undelete", from, nil, err)
+			err = kv.NewError(kv.OpMove.String(), from, nil, fmt.Errorf("undelete: %w", err))
 		}
 	case del:
 		if to != "" {
@@ -189,7 +190,7 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 // Defrag builds a new item from blocks; with kv.Deleted() the blocks are
 // read from soft-deleted versions, and the new item is live.
 func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	if err := refuse("defrag", "", opts); err != nil {
+	if err := refuse(kv.OpDefrag, "", opts); err != nil {
 		return "", err
 	}
 	del, rest := deleted(opts)
@@ -207,7 +208,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 // List yields the live items and the directories of name; with
 // kv.Deleted(), only the soft-deleted items, named without the suffix.
 func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	if err := refuse("list", name, opts); err != nil {
+	if err := refuse(kv.OpList, name, opts); err != nil {
 		return kv.ErrorSeq(err)
 	}
 	del, rest := deleted(opts)

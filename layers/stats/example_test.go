@@ -24,18 +24,20 @@ func ExampleLayer_Snapshot() {
 	st.Store(ctx, "data/0123", make([]byte, 4096))
 	st.Store(ctx, "data/4567", make([]byte, 1024))
 	st.Load(ctx, "data/0123")
-	st.Load(ctx, "data/89ab") // not found: a call and an error
+	st.Load(ctx, "data/89ab")      // not found: a call and an expected error
+	st.Store(ctx, "data/Bad", nil) // invalid name: a call and a failure
 	st.Info(ctx, "data/4567")
 
 	s := st.Snapshot()
-	fmt.Println("load calls:", s.Ops["load"].Calls, "errors:", s.Ops["load"].Errors)
+	load := s.Ops["load"]
+	fmt.Println("load calls:", load.Calls, "errors:", load.Errors, "expected:", load.Expected)
 	fmt.Println(s)
 	// Output:
-	// load calls: 2 errors: 1
-	// op      calls  errors   time   mean    bytes  throughput
-	// info        1       0  250µs  250µs        -           -
-	// load        2       1  500µs  250µs  4.0 KiB   7.8 MiB/s
-	// store       2       0  500µs  250µs  5.0 KiB   9.8 MiB/s
-	// create      1       0  250µs  250µs        -           -
-	// open        1       0  250µs  250µs        -           -
+	// load calls: 2 errors: 0 expected: 1
+	// op      calls  errors  expected   time   mean    bytes  throughput
+	// info        1       0         0  250µs  250µs        -           -
+	// load        2       0         1  500µs  250µs  4.0 KiB   7.8 MiB/s
+	// store       3       1         0  750µs  250µs  5.0 KiB   6.5 MiB/s
+	// create      1       0         0  250µs  250µs        -           -
+	// open        1       0         0  250µs  250µs        -           -
 }

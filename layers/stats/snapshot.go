@@ -11,10 +11,17 @@ import (
 
 // OpStats are the counters of one operation.
 type OpStats struct {
-	// Calls is the number of calls that returned (failed ones included).
+	// Calls is the number of calls that returned (those that ended in an
+	// error included).
 	Calls int64
-	// Errors is the number of calls that failed.
+	// Errors is the number of calls that failed: that ended in an error
+	// other than an expected one.
 	Errors int64
+	// Expected is the number of calls that ended in an error the caller
+	// expects in the normal course of things: kv.ErrNotFound (a Load of a
+	// missing item), context.Canceled, context.DeadlineExceeded. They are
+	// not in Errors.
+	Expected int64
 	// Time is the total time spent below the layer.
 	Time time.Duration
 	// Bytes is the number of bytes moved by the calls that succeeded:
@@ -53,10 +60,11 @@ func (s Snapshot) Sub(prev Snapshot) Snapshot {
 	for name, o := range s.Ops {
 		p := prev.Ops[name]
 		d.Ops[name] = OpStats{
-			Calls:  o.Calls - p.Calls,
-			Errors: o.Errors - p.Errors,
-			Time:   o.Time - p.Time,
-			Bytes:  o.Bytes - p.Bytes,
+			Calls:    o.Calls - p.Calls,
+			Errors:   o.Errors - p.Errors,
+			Expected: o.Expected - p.Expected,
+			Time:     o.Time - p.Time,
+			Bytes:    o.Bytes - p.Bytes,
 		}
 	}
 	return d
@@ -68,6 +76,7 @@ func (s Snapshot) Total() OpStats {
 	for _, o := range s.Ops {
 		t.Calls += o.Calls
 		t.Errors += o.Errors
+		t.Expected += o.Expected
 		t.Time += o.Time
 		t.Bytes += o.Bytes
 	}
@@ -76,10 +85,10 @@ func (s Snapshot) Total() OpStats {
 
 // String formats the snapshot as an aligned table with one row per
 // operation that was called (operations never called are left out, so the
-// table stays short): calls, errors, total time, mean time per call, bytes
-// and throughput. A snapshot without any call gives "no calls".
+// table stays short): calls, errors (failures), expected errors, total
+// time, mean time per call, bytes and throughput. A snapshot without any call gives "no calls".
 func (s Snapshot) String() string {
-	rows := [][]string{{"op", "calls", "errors", "time", "mean", "bytes", "throughput"}}
+	rows := [][]string{{"op", "calls", "errors", "expected", "time", "mean", "bytes", "throughput"}}
 	for op := range kv.NumOps {
 		name := op.String()
 		o := s.Ops[name]
@@ -97,6 +106,7 @@ func (s Snapshot) String() string {
 			name,
 			strconv.FormatInt(o.Calls, 10),
 			strconv.FormatInt(o.Errors, 10),
+			strconv.FormatInt(o.Expected, 10),
 			formatDuration(o.Time),
 			formatDuration(o.Mean()),
 			bytes,

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kvcompose/compose/internal/observe"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -26,19 +27,21 @@ func OpNames() []string {
 // counters are the atomic counters of one operation, padded to a cache
 // line so that goroutines busy with different operations do not contend.
 type counters struct {
-	calls, errors, nanos, bytes atomic.Int64
-	_                           [32]byte
+	calls, errors, expected, nanos, bytes atomic.Int64
+	_                                     [24]byte
 }
 
 // Layer counts the calls that pass through it. It is safe for concurrent
 // use; every counter is updated atomically, with no lock.
 //
 // What is counted, per operation: a call when it returns (for List: once
-// per iteration of the returned sequence), an error when it fails (for
-// List: when the sequence yields an error), the time spent below the layer,
-// and bytes: for load the bytes returned, for store the bytes given, for
-// defrag the bytes of the source blocks; other operations, and failed
-// calls, count no bytes.
+// per iteration of the returned sequence); an error when it fails (for
+// List: when the sequence yields an error), either as an expected error
+// when the caller expects it in the normal course of things (kv.ErrNotFound,
+// context.Canceled, context.DeadlineExceeded) or else as a failure; the
+// time spent below the layer; and bytes: for load the bytes returned, for
+// store the bytes given, for defrag the bytes of the source blocks; other
+// operations, and calls that end in an error, count no bytes.
 // The time of a List is only the time spent inside the backend's
 // iterator, not in the caller's loop body.
 type Layer struct {
@@ -77,6 +80,7 @@ func (l *Layer) Reset() {
 		c := &l.ops[i]
 		c.calls.Store(0)
 		c.errors.Store(0)
+		c.expected.Store(0)
 		c.nanos.Store(0)
 		c.bytes.Store(0)
 	}
@@ -90,10 +94,11 @@ func (l *Layer) Snapshot() Snapshot {
 	for i := range l.ops {
 		c := &l.ops[i]
 		s.Ops[kv.Op(i).String()] = OpStats{
-			Calls:  c.calls.Load(),
-			Errors: c.errors.Load(),
-			Time:   time.Duration(c.nanos.Load()),
-			Bytes:  c.bytes.Load(),
+			Calls:    c.calls.Load(),
+			Errors:   c.errors.Load(),
+			Expected: c.expected.Load(),
+			Time:     time.Duration(c.nanos.Load()),
+			Bytes:    c.bytes.Load(),
 		}
 	}
 	return s
@@ -101,14 +106,23 @@ func (l *Layer) Snapshot() Snapshot {
 
 // done records one call of o that started at start.
 func (l *Layer) done(o kv.Op, start time.Time, bytes int64, err error) {
+	l.count(o, l.clock().Sub(start), bytes, err)
+}
+
+// count records one call of o that took d.
+func (l *Layer) count(o kv.Op, d time.Duration, bytes int64, err error) {
 	c := &l.ops[o]
-	c.nanos.Add(int64(l.clock().Sub(start)))
+	c.nanos.Add(int64(d))
 	c.calls.Add(1)
-	if err != nil {
+	switch {
+	case err == nil:
+		if bytes != 0 {
+			c.bytes.Add(bytes)
+		}
+	case observe.Expected(err):
+		c.expected.Add(1)
+	default:
 		c.errors.Add(1)
-	}
-	if err == nil && bytes != 0 {
-		c.bytes.Add(bytes)
 	}
 }
 
@@ -235,36 +249,8 @@ func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) {
 // not the time the caller's loop body takes.
 func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	return func(yield func(kv.ItemInfo, error) bool) {
-		var (
-			inside  time.Duration
-			failed  error
-			inYield bool
-		)
-		resumed := l.clock()
-		defer func() {
-			// Runs also when the caller's loop body panics.
-			if !inYield {
-				inside += l.clock().Sub(resumed)
-			}
-			c := &l.ops[kv.OpList]
-			c.nanos.Add(int64(inside))
-			c.calls.Add(1)
-			if failed != nil {
-				c.errors.Add(1)
-			}
-		}()
-		for it, err := range l.next.List(ctx, name, opts...) {
-			if err != nil {
-				failed = err
-			}
-			inside += l.clock().Sub(resumed)
-			inYield = true
-			ok := yield(it, err)
-			inYield = false
-			resumed = l.clock()
-			if !ok {
-				return
-			}
-		}
+		observe.List(l.next.List(ctx, name, opts...), l.clock, yield, func(r observe.ListResult) {
+			l.count(kv.OpList, r.Inside, 0, r.Err)
+		})
 	}
 }

@@ -1,7 +1,6 @@
 package throttle
 
 import (
-	"context"
 	"math"
 	"time"
 
@@ -46,22 +45,4 @@ func (k *link) reserve(now time.Time, n int) (time.Time, []*rate.Reservation) {
 		n -= c
 	}
 	return now.Add(rs[len(rs)-1].DelayFrom(now)), rs
-}
-
-// sleepUntil waits until t or until ctx is done, whichever comes first,
-// and returns ctx.Err() in the second case. A time already past returns
-// nil at once.
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -76,7 +77,7 @@ func (l *Layer) now() time.Time {
 // bytes. err is the call's own error: it is returned as it is, after the
 // sleep or when the sleep is cut short; without it a cut sleep returns the
 // context's error wrapped for op on name.
-func (l *Layer) pay(ctx context.Context, op, name string, start time.Time, k *link, n int, err error) error {
+func (l *Layer) pay(ctx context.Context, op kv.Op, name string, start time.Time, k *link, n int, err error) error {
 	if l.off {
 		return err
 	}
@@ -95,12 +96,12 @@ func (l *Layer) pay(ctx context.Context, op, name string, start time.Time, k *li
 			}
 		}
 	}
-	if serr := sleepUntil(ctx, deadline); serr != nil {
+	if serr := backoff.Sleep(ctx, time.Until(deadline)); serr != nil {
 		if cancel != nil {
 			cancel(time.Now()) // give back the bytes not carried yet
 		}
 		if err == nil {
-			err = kv.NewError(op, name, nil, serr)
+			err = kv.NewError(op.String(), name, nil, serr)
 		}
 	}
 	return err
@@ -109,44 +110,44 @@ func (l *Layer) pay(ctx context.Context, op, name string, start time.Time, k *li
 // Create forwards Create and pays the latency.
 func (l *Layer) Create(ctx context.Context) error {
 	start := l.now()
-	return l.pay(ctx, "create", "", start, nil, 0, l.next.Create(ctx))
+	return l.pay(ctx, kv.OpCreate, "", start, nil, 0, l.next.Create(ctx))
 }
 
 // Destroy forwards Destroy and pays the latency.
 func (l *Layer) Destroy(ctx context.Context) error {
 	start := l.now()
-	return l.pay(ctx, "destroy", "", start, nil, 0, l.next.Destroy(ctx))
+	return l.pay(ctx, kv.OpDestroy, "", start, nil, 0, l.next.Destroy(ctx))
 }
 
 // Open forwards Open and pays the latency.
 func (l *Layer) Open(ctx context.Context) error {
 	start := l.now()
-	return l.pay(ctx, "open", "", start, nil, 0, l.next.Open(ctx))
+	return l.pay(ctx, kv.OpOpen, "", start, nil, 0, l.next.Open(ctx))
 }
 
 // Close forwards Close and pays the latency.
 func (l *Layer) Close(ctx context.Context) error {
 	start := l.now()
-	return l.pay(ctx, "close", "", start, nil, 0, l.next.Close(ctx))
+	return l.pay(ctx, kv.OpClose, "", start, nil, 0, l.next.Close(ctx))
 }
 
 // Mkdir forwards Mkdir and pays the latency.
 func (l *Layer) Mkdir(ctx context.Context, name string) error {
 	start := l.now()
-	return l.pay(ctx, "mkdir", name, start, nil, 0, l.next.Mkdir(ctx, name))
+	return l.pay(ctx, kv.OpMkdir, name, start, nil, 0, l.next.Mkdir(ctx, name))
 }
 
 // Rmdir forwards Rmdir and pays the latency.
 func (l *Layer) Rmdir(ctx context.Context, name string) error {
 	start := l.now()
-	return l.pay(ctx, "rmdir", name, start, nil, 0, l.next.Rmdir(ctx, name))
+	return l.pay(ctx, kv.OpRmdir, name, start, nil, 0, l.next.Rmdir(ctx, name))
 }
 
 // Info forwards Info and pays the latency.
 func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
 	start := l.now()
 	info, err := l.next.Info(ctx, name, opts...)
-	if err = l.pay(ctx, "info", name, start, nil, 0, err); err != nil {
+	if err = l.pay(ctx, kv.OpInfo, name, start, nil, 0, err); err != nil {
 		return kv.ItemInfo{}, err
 	}
 	return info, nil
@@ -161,7 +162,7 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 	if err != nil {
 		n = 0
 	}
-	if err = l.pay(ctx, "load", name, start, l.down, n, err); err != nil {
+	if err = l.pay(ctx, kv.OpLoad, name, start, l.down, n, err); err != nil {
 		return nil, err
 	}
 	return value, nil
@@ -171,26 +172,26 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
 	start := l.now()
 	err := l.next.Store(ctx, name, value, opts...)
-	return l.pay(ctx, "store", name, start, l.up, len(value), err)
+	return l.pay(ctx, kv.OpStore, name, start, l.up, len(value), err)
 }
 
 // Delete forwards Delete and pays the latency.
 func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
 	start := l.now()
-	return l.pay(ctx, "delete", name, start, nil, 0, l.next.Delete(ctx, name, opts...))
+	return l.pay(ctx, kv.OpDelete, name, start, nil, 0, l.next.Delete(ctx, name, opts...))
 }
 
 // Move forwards Move and pays the latency.
 func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
 	start := l.now()
-	return l.pay(ctx, "move", from, start, nil, 0, l.next.Move(ctx, from, to, opts...))
+	return l.pay(ctx, kv.OpMove, from, start, nil, 0, l.next.Move(ctx, from, to, opts...))
 }
 
 // Hash forwards Hash and pays the latency.
 func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
 	start := l.now()
 	sum, err := l.next.Hash(ctx, name, algorithm, opts...)
-	if err = l.pay(ctx, "hash", name, start, nil, 0, err); err != nil {
+	if err = l.pay(ctx, kv.OpHash, name, start, nil, 0, err); err != nil {
 		return "", err
 	}
 	return sum, nil
@@ -200,7 +201,7 @@ func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Opt
 func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
 	start := l.now()
 	name, err := l.next.Defrag(ctx, sources, opts...)
-	if err = l.pay(ctx, "defrag", name, start, nil, 0, err); err != nil {
+	if err = l.pay(ctx, kv.OpDefrag, name, start, nil, 0, err); err != nil {
 		return "", err
 	}
 	return name, nil
@@ -210,7 +211,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) {
 	start := l.now()
 	q, err := l.next.Quota(ctx)
-	if err = l.pay(ctx, "quota", "", start, nil, 0, err); err != nil {
+	if err = l.pay(ctx, kv.OpQuota, "", start, nil, 0, err); err != nil {
 		return kv.Quota{}, err
 	}
 	return q, nil
@@ -229,7 +230,7 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 		for it, err := range l.next.List(ctx, name, opts...) {
 			if !paid {
 				paid = true
-				if perr := l.pay(ctx, "list", name, start, nil, 0, nil); perr != nil {
+				if perr := l.pay(ctx, kv.OpList, name, start, nil, 0, nil); perr != nil {
 					yield(kv.ItemInfo{}, perr)
 					return
 				}
@@ -239,7 +240,7 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 			}
 		}
 		if !paid {
-			if perr := l.pay(ctx, "list", name, start, nil, 0, nil); perr != nil {
+			if perr := l.pay(ctx, kv.OpList, name, start, nil, 0, nil); perr != nil {
 				yield(kv.ItemInfo{}, perr)
 			}
 		}

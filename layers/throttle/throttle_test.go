@@ -57,22 +57,13 @@ var calls = []struct {
 	{"store", 1000, false, func(ctx context.Context, b kv.Backend) error { return b.Store(ctx, "ns/c", make([]byte, 1000)) }},
 	{"info", 0, false, func(ctx context.Context, b kv.Backend) error { _, err := b.Info(ctx, "ns/b"); return err }},
 	{"move missing", 0, true, func(ctx context.Context, b kv.Backend) error { return b.Move(ctx, "ns/zz", "ns/y") }},
-	{"list", 0, false, func(ctx context.Context, b kv.Backend) error { return drain(b.List(ctx, "ns")) }},
+	{"list", 0, false, func(ctx context.Context, b kv.Backend) error { return kvtest.Drain(b.List(ctx, "ns")) }},
 	{"list empty", 0, false, func(ctx context.Context, b kv.Backend) error {
 		if err := b.Mkdir(ctx, "empty"); err != nil {
 			return err
 		}
-		return drain(b.List(ctx, "empty"))
+		return kvtest.Drain(b.List(ctx, "empty"))
 	}},
-}
-
-func drain(seq iter.Seq2[kv.ItemInfo, error]) error {
-	for _, err := range seq {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // TestMinimumDuration checks the lower bound L + 8n/B of every kind of

@@ -3,8 +3,10 @@ package tracing
 import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/kvcompose/compose/internal/observe"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -25,6 +27,11 @@ const (
 	KeyAbandoned   = attribute.Key("kv.list.abandoned") // list: the caller stopped early
 	KeyQuotaLimit  = attribute.Key("kv.quota.limit")    // quota: limit in bytes, -1 not tracked
 	KeyQuotaUsage  = attribute.Key("kv.quota.usage")    // quota: usage in bytes, -1 not tracked
+
+	// KeyErrorType (error.type) is on the span of a call that ended in an
+	// error: the short name of its sentinel ("not_found", "invalid_name",
+	// "connection", "canceled", ...), or else the Go type of the error.
+	KeyErrorType = semconv.ErrorTypeKey
 )
 
 // spanNames are the span names, "kv." and the operation.
@@ -59,10 +66,11 @@ func (l *Layer) attrs(name string, opts []kv.Option, extra int) []attribute.KeyV
 	return a
 }
 
-// finish records err on span, if any and if the span is recording, and
-// ends it.
+// finish records err on span, if any and if the span is recording, with
+// its error.type, and ends it.
 func finish(span trace.Span, err error) {
 	if err != nil && span.IsRecording() {
+		span.SetAttributes(KeyErrorType.String(observe.ErrorType(err)))
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 	}

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/kvcompose/compose/internal/observe"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -19,11 +20,20 @@ import (
 const TracerName = "github.com/kvcompose/compose/layers/tracing"
 
 // Layer makes one span per call that passes through it, named "kv." and
-// the operation ("kv.load", "kv.store", ...), of kind client, as a child
-// of the span in the call's context; the context handed down holds the new
-// span. The attributes (see the Key constants) are only built when the
-// span is recording. A failed call records the error on its span and sets
-// the status to Error; Info of a missing item is not an error.
+// the operation ("kv.load", "kv.store", ...), as a child of the span in
+// the call's context; the context handed down holds the new span. The
+// spans follow OpenTelemetry's semantic conventions: over a remote driver
+// (kv.Properties.Remote: sftp, rclone) they are of kind client and carry
+// server.address and server.port where the driver names its server; over
+// a local one (file, mem) they are internal. The attributes (see the Key
+// constants) are only built when the span is recording. A failed call
+// records the error on its span, sets the status to Error and the
+// attribute error.type (KeyErrorType); Info of a missing item is not an
+// error.
+//
+// The tracer's instrumentation scope is TracerName with the version of the
+// kvcompose module in the binary (from runtime/debug.ReadBuildInfo;
+// "(devel)" in a build of the module itself).
 //
 // The span of a List starts when the iteration starts (a List whose result
 // is never ranged makes no span) and ends when the iteration ends or is
@@ -31,14 +41,20 @@ const TracerName = "github.com/kvcompose/compose/layers/tracing"
 //
 // With the no-op provider (go.opentelemetry.io/otel/trace/noop), and with
 // the global provider while none has been set with otel.SetTracerProvider,
-// the layer makes no span at all and adds no allocation. (The one thing
-// this skips is eBPF auto-instrumentation of the unset global provider,
-// go.opentelemetry.io/auto; set a provider to trace with it.)
+// the layer makes no span at all and adds no allocation. The layer knows
+// the global provider is unset when otel.GetTracerProvider() still returns
+// the placeholder it returned when this package was initialised (no
+// reflection into OpenTelemetry). Two consequences: a provider set by
+// another package's init function before this package's is taken for the
+// placeholder (set it from main instead), and OpenTelemetry's eBPF
+// auto-instrumentation (go.opentelemetry.io/auto), which hooks the unset
+// placeholder, sees no spans from this layer (set a provider to trace).
 type Layer struct {
 	next   kv.Backend
 	scheme string
-	fixed  *tracer                // from WithTracerProvider, or nil
-	global atomic.Pointer[tracer] // the last tracer of the global provider
+	opts   []trace.SpanStartOption // kind, server attributes
+	fixed  *tracer                 // from WithTracerProvider, or nil
+	global atomic.Pointer[tracer]  // the last tracer of the global provider
 }
 
 var _ kv.Backend = (*Layer)(nil)
@@ -58,10 +74,18 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	}
 }
 
-// New returns a tracing layer over next. The scheme of the driver below
-// (kv.PropertiesOf) is read once, here.
+// New returns a tracing layer over next. The properties of the driver
+// below (kv.PropertiesOf: scheme, remote, server) are read once, here.
 func New(next kv.Backend, opts ...Option) *Layer {
-	l := &Layer{next: next, scheme: kv.PropertiesOf(next).Scheme}
+	p := kv.PropertiesOf(next)
+	kind := trace.SpanKindInternal
+	if p.Remote {
+		kind = trace.SpanKindClient
+	}
+	l := &Layer{next: next, scheme: p.Scheme, opts: []trace.SpanStartOption{trace.WithSpanKind(kind)}}
+	if server := observe.ServerAttributes(p); server != nil {
+		l.opts = append(l.opts, trace.WithAttributes(server...))
+	}
 	for _, o := range opts {
 		o(l)
 	}
@@ -78,31 +102,25 @@ type tracer struct {
 	noop   bool // makes no spans: skip them
 }
 
+// tracerOptions name the instrumentation scope.
+var tracerOptions = []trace.TracerOption{
+	trace.WithInstrumentationVersion(observe.Version()),
+	trace.WithSchemaURL(observe.SchemaURL),
+}
+
 func newTracer(tp trace.TracerProvider) *tracer {
-	t := tp.Tracer(TracerName)
+	t := tp.Tracer(TracerName, tracerOptions...)
 	_, noopProvider := tp.(noop.TracerProvider)
 	_, noopTracer := t.(noop.Tracer)
-	return &tracer{tp: tp, tracer: t, noop: noopProvider || noopTracer || isUnsetGlobal(tp)}
+	return &tracer{tp: tp, tracer: t, noop: noopProvider || noopTracer || sameProvider(tp, unsetGlobal)}
 }
 
-// unsetGlobal is OpenTelemetry's global provider before any
-// otel.SetTracerProvider: a placeholder whose spans record nothing. It is
-// nil if a provider was already set when this package was initialised.
-var unsetGlobal = func() trace.TracerProvider {
-	tp := otel.GetTracerProvider()
-	t := reflect.TypeOf(tp)
-	if t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global" {
-		return tp
-	}
-	return nil
-}()
-
-// isUnsetGlobal reports whether tp is the global placeholder: no provider
-// has been set, so spans would not be recorded. (otel.SetTracerProvider
-// replaces the global, so a provider set later is not the placeholder.)
-func isUnsetGlobal(tp trace.TracerProvider) bool {
-	return unsetGlobal != nil && sameProvider(tp, unsetGlobal)
-}
+// unsetGlobal is the global provider as it was when this package was
+// initialised: OpenTelemetry's placeholder, whose spans record nothing,
+// unless another package's init set a provider before (see Layer).
+// otel.SetTracerProvider replaces the global, so a provider set later is
+// never unsetGlobal.
+var unsetGlobal = otel.GetTracerProvider()
 
 // tracer returns the tracer for a call.
 func (l *Layer) tracer() *tracer {
@@ -125,9 +143,6 @@ func sameProvider(a, b trace.TracerProvider) bool {
 	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
-// spanStart are the options of every span.
-var spanStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
-
 // start starts the span of op, or returns a nil span when the provider
 // makes none.
 func (l *Layer) start(ctx context.Context, o kv.Op) (context.Context, trace.Span) {
@@ -135,5 +150,5 @@ func (l *Layer) start(ctx context.Context, o kv.Op) (context.Context, trace.Span
 	if t.noop {
 		return ctx, nil
 	}
-	return t.tracer.Start(ctx, spanNames[o], spanStart...)
+	return t.tracer.Start(ctx, spanNames[o], l.opts...)
 }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -58,17 +59,24 @@ func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
 	return m
 }
 
-// checkSpan checks the name, kind, status and attributes of s.
-func checkSpan(t *testing.T, s sdktrace.ReadOnlySpan, name string, failed bool, want []attribute.KeyValue) {
+// checkSpan checks the name, kind (internal: the memory driver is local),
+// scope, status and attributes of s; errType is the error.type of a failed
+// call, "" for one that succeeded.
+func checkSpan(t *testing.T, s sdktrace.ReadOnlySpan, name string, errType string, want []attribute.KeyValue) {
 	t.Helper()
+	failed := errType != ""
+	if failed {
+		want = append(want, tracing.KeyErrorType.String(errType))
+	}
 	if s.Name() != name {
 		t.Errorf("span %q, want %q", s.Name(), name)
 	}
-	if s.SpanKind() != trace.SpanKindClient {
+	if s.SpanKind() != trace.SpanKindInternal {
 		t.Errorf("%s: kind %v", name, s.SpanKind())
 	}
-	if s.InstrumentationScope().Name != tracing.TracerName {
-		t.Errorf("%s: scope %q", name, s.InstrumentationScope().Name)
+	if sc := s.InstrumentationScope(); sc.Name != tracing.TracerName || sc.Version != "(devel)" ||
+		sc.SchemaURL != semconv.SchemaURL {
+		t.Errorf("%s: scope %+v", name, sc)
 	}
 	if got := s.Status().Code == codes.Error; got != failed {
 		t.Errorf("%s: status %v, want error: %v", name, s.Status(), failed)
@@ -99,42 +107,42 @@ func TestSpans(t *testing.T) {
 	ctx := context.Background()
 	scheme := tracing.KeyScheme.String("mem")
 	for _, tc := range []struct {
-		call   func(l *tracing.Layer) error
-		name   string
-		failed bool
-		attrs  []attribute.KeyValue
+		call    func(l *tracing.Layer) error
+		name    string
+		errType string
+		attrs   []attribute.KeyValue
 	}{
 		{func(l *tracing.Layer) error { _, err := l.Load(ctx, "ns/a", kv.Range(-4, 2)); return err },
-			"kv.load", false, []attribute.KeyValue{scheme, tracing.KeyName.String("ns/a"),
+			"kv.load", "", []attribute.KeyValue{scheme, tracing.KeyName.String("ns/a"),
 				tracing.KeyOptions.StringSlice([]string{"range"}), tracing.KeyRangeOffset.Int(-4),
 				tracing.KeyRangeSize.Int(2), tracing.KeyBytes.Int(2)}},
 		{func(l *tracing.Layer) error { _, err := l.Load(ctx, "ns/zz"); return err },
-			"kv.load", true, []attribute.KeyValue{scheme, tracing.KeyName.String("ns/zz"), tracing.KeyBytes.Int(0)}},
+			"kv.load", "not_found", []attribute.KeyValue{scheme, tracing.KeyName.String("ns/zz"), tracing.KeyBytes.Int(0)}},
 		{func(l *tracing.Layer) error { return l.Store(ctx, "ns/c", []byte("hello")) },
-			"kv.store", false, []attribute.KeyValue{scheme, tracing.KeyName.String("ns/c"), tracing.KeyBytes.Int(5)}},
+			"kv.store", "", []attribute.KeyValue{scheme, tracing.KeyName.String("ns/c"), tracing.KeyBytes.Int(5)}},
 		{func(l *tracing.Layer) error { return l.Store(ctx, "ns/c", nil, kv.SoftDelete()) },
-			"kv.store", true, []attribute.KeyValue{scheme, tracing.KeyName.String("ns/c"),
+			"kv.store", "unsupported", []attribute.KeyValue{scheme, tracing.KeyName.String("ns/c"),
 				tracing.KeyOptions.StringSlice([]string{"soft-delete"}), tracing.KeyBytes.Int(0)}},
 		{func(l *tracing.Layer) error { _, err := l.Info(ctx, "ns/zz"); return err },
-			"kv.info", false, []attribute.KeyValue{scheme, tracing.KeyName.String("ns/zz"), tracing.KeyExists.Bool(false)}},
+			"kv.info", "", []attribute.KeyValue{scheme, tracing.KeyName.String("ns/zz"), tracing.KeyExists.Bool(false)}},
 		{func(l *tracing.Layer) error { return l.Move(ctx, "ns/b", "ns/d") },
-			"kv.move", false, []attribute.KeyValue{scheme, tracing.KeyFrom.String("ns/b"), tracing.KeyTo.String("ns/d")}},
+			"kv.move", "", []attribute.KeyValue{scheme, tracing.KeyFrom.String("ns/b"), tracing.KeyTo.String("ns/d")}},
 		{func(l *tracing.Layer) error { return l.Delete(ctx, "ns/zz") },
-			"kv.delete", true, []attribute.KeyValue{scheme, tracing.KeyName.String("ns/zz")}},
+			"kv.delete", "not_found", []attribute.KeyValue{scheme, tracing.KeyName.String("ns/zz")}},
 		{func(l *tracing.Layer) error { _, err := l.Hash(ctx, "ns/a", ""); return err },
-			"kv.hash", false, []attribute.KeyValue{scheme, tracing.KeyName.String("ns/a"), tracing.KeyAlgorithm.String("sha256")}},
+			"kv.hash", "", []attribute.KeyValue{scheme, tracing.KeyName.String("ns/a"), tracing.KeyAlgorithm.String("sha256")}},
 		{func(l *tracing.Layer) error {
 			_, err := l.Defrag(ctx, []kv.Block{{Name: "ns/a", Offset: 2, Size: 3}}, kv.TargetHash("md5"))
 			return err
-		}, "kv.defrag", false, []attribute.KeyValue{scheme, tracing.KeyName.String("ns/" + md5Of("234")),
+		}, "kv.defrag", "", []attribute.KeyValue{scheme, tracing.KeyName.String("ns/" + md5Of("234")),
 			tracing.KeyOptions.StringSlice([]string{"target-hash"}), tracing.KeyBlocks.Int(1),
 			tracing.KeyBytes.Int(3), tracing.KeyAlgorithm.String("md5")}},
 		{func(l *tracing.Layer) error { return l.Mkdir(ctx, "dir") },
-			"kv.mkdir", false, []attribute.KeyValue{scheme, tracing.KeyName.String("dir")}},
+			"kv.mkdir", "", []attribute.KeyValue{scheme, tracing.KeyName.String("dir")}},
 		{func(l *tracing.Layer) error { return l.Rmdir(ctx, "nodir") },
-			"kv.rmdir", true, []attribute.KeyValue{scheme, tracing.KeyName.String("nodir")}},
+			"kv.rmdir", "not_found", []attribute.KeyValue{scheme, tracing.KeyName.String("nodir")}},
 		{func(l *tracing.Layer) error { return l.Open(ctx) },
-			"kv.open", true, []attribute.KeyValue{scheme}},
+			"kv.open", "already_open", []attribute.KeyValue{scheme}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tp, sr := recorded()
@@ -144,7 +152,7 @@ func TestSpans(t *testing.T) {
 			if len(ended) != 1 {
 				t.Fatalf("%d spans ended, want 1", len(ended))
 			}
-			checkSpan(t, ended[0], tc.name, tc.failed, tc.attrs)
+			checkSpan(t, ended[0], tc.name, tc.errType, tc.attrs)
 		})
 	}
 }
@@ -159,7 +167,7 @@ func TestQuotaSpan(t *testing.T) {
 	if _, err := l.Quota(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	checkSpan(t, sr.Ended()[0], "kv.quota", false, []attribute.KeyValue{tracing.KeyScheme.String("mem"),
+	checkSpan(t, sr.Ended()[0], "kv.quota", "", []attribute.KeyValue{tracing.KeyScheme.String("mem"),
 		tracing.KeyQuotaLimit.Int64(want.Limit), tracing.KeyQuotaUsage.Int64(want.Usage)})
 }
 
@@ -181,21 +189,21 @@ func TestListSpan(t *testing.T) {
 			t.Fatal("span ended during the iteration")
 		}
 	}
-	checkSpan(t, sr.Ended()[0], "kv.list", false, append(base, tracing.KeyItems.Int(2)))
+	checkSpan(t, sr.Ended()[0], "kv.list", "", append(base, tracing.KeyItems.Int(2)))
 
 	// Abandoned after one item.
 	sr.Reset()
 	for range seq {
 		break
 	}
-	checkSpan(t, sr.Ended()[0], "kv.list", false,
+	checkSpan(t, sr.Ended()[0], "kv.list", "",
 		append(base, tracing.KeyItems.Int(1), tracing.KeyAbandoned.Bool(true)))
 
 	// A missing directory: the error is on the span.
 	sr.Reset()
 	for range l.List(ctx, "nope", kv.Deleted()) {
 	}
-	checkSpan(t, sr.Ended()[0], "kv.list", true, []attribute.KeyValue{tracing.KeyScheme.String("mem"),
+	checkSpan(t, sr.Ended()[0], "kv.list", "unsupported", []attribute.KeyValue{tracing.KeyScheme.String("mem"),
 		tracing.KeyName.String("nope"), tracing.KeyOptions.StringSlice([]string{"deleted"}), tracing.KeyItems.Int(0)})
 }
 
@@ -280,7 +288,7 @@ func ExampleNew() {
 	// kv.open    Unset
 	// kv.store   Unset kv.name=data/0123 kv.bytes=5
 	// kv.load    Unset kv.name=data/0123 kv.options=["range"] kv.range.offset=1 kv.range.size=3 kv.bytes=3
-	// kv.load    Error kv.name=data/4567 kv.bytes=0
+	// kv.load    Error kv.name=data/4567 kv.bytes=0 error.type=not_found
 	// kv.close   Unset
 	// kv.destroy Unset
 }

@@ -1,13 +1,13 @@
 package nesting
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/layers/faults"
 )
 
 func TestCreatePrecreates(t *testing.T) {
@@ -102,26 +102,15 @@ func TestCreateProgressIsSparse(t *testing.T) {
 	_ = l.Destroy(t.Context())
 }
 
-type failingMkdir struct{ *probe }
-
-var errDisk = errors.New("disk full")
-
-func (f failingMkdir) Mkdir(ctx context.Context, name string) error {
-	if name == "data/80" {
-		return kv.NewError("mkdir", name, kv.ErrPermission, errDisk)
-	}
-	return f.probe.Mkdir(ctx, name)
-}
-
 func TestCreateStopsOnError(t *testing.T) {
-	p := newProbe(memory.New(""))
+	p := newProbe(memory.New(""), faults.Rule{Ops: []kv.Op{kv.OpMkdir}, Prefix: "data/80", Err: kv.ErrPermission})
 	p.precreate = true
-	l, err := New(failingMkdir{p}, map[string][]int{"data/": {1}}, WithConcurrency(4))
+	l, err := New(p, map[string][]int{"data/": {1}}, WithConcurrency(4))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	if err := l.Create(ctx); !errors.Is(err, kv.ErrPermission) || !errors.Is(err, errDisk) {
+	if err := l.Create(ctx); !errors.Is(err, kv.ErrPermission) || !errors.Is(err, faults.ErrInjected) {
 		t.Errorf("create: %v, want the mkdir error", err)
 	}
 	if n := len(p.mkdirs); n >= 255 {

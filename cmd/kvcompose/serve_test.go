@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBackendURL(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home directory:", err)
+	}
+	wd, _ := os.Getwd()
+	cases := map[string]string{
+		"file:///srv/store":   "file:///srv/store",
+		"mem://x":             "mem://x",
+		"FILE:/srv/borg repo": "file:///srv/borg%20repo",
+		"FILE:rel/repo":       "file://" + filepath.Join(wd, "rel/repo"),
+		"FILE:~/repo":         "file://" + filepath.Join(home, "repo"),
+		"FILE:~":              "file://" + home,
+	}
+	for in, want := range cases {
+		got, err := backendURL(in)
+		if err != nil || got != want {
+			t.Errorf("backendURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"FILE:", "FILE:~nosuchuser-kvcompose/x"} {
+		if _, err := backendURL(bad); err == nil {
+			t.Errorf("backendURL(%q) accepted", bad)
+		}
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve"}, `"backend" not set`},
+		{[]string{"serve", "--backend", "mem://x", "--username", "u"}, "go together"},
+		{[]string{"serve", "--backend", "mem://x", "--stdio", "--socket-activation"}, "exclude"},
+		{[]string{"serve", "--backend", "nope://x", "--port", "0"}, "unknown scheme"},
+		{[]string{"serve", "--backend", "mem://x", "--socket-activation"}, "LISTEN_FDS"},
+	}
+	for _, c := range cases {
+		root := newRootCmd()
+		var out bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs(c.args)
+		err := root.Execute()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error with %q", c.args, err, c.want)
+		}
+	}
+}

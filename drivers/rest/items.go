@@ -1,0 +1,355 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvcompose/compose/internal/restproto"
+	"github.com/kvcompose/compose/kv"
+)
+
+// suffixSlack is how many bytes past a negative-offset Range Load reads
+// with one suffix request rather than asking for the size first, as
+// borgstore does.
+const suffixSlack = 1024
+
+// spec is a request to build (again for each attempt).
+type spec struct {
+	method string
+	path   string // the name, with a trailing "/" for a listing
+	query  url.Values
+	body   []byte
+	header http.Header
+}
+
+func query(kv ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	return q
+}
+
+func post(name string, q url.Values, body []byte) spec {
+	return spec{method: http.MethodPost, path: name, query: q, body: body}
+}
+func del(name string, q url.Values) spec {
+	return spec{method: http.MethodDelete, path: name, query: q}
+}
+func head(name string) spec            { return spec{method: http.MethodHead, path: name} }
+func get(p string, h http.Header) spec { return spec{method: http.MethodGet, path: p, header: h} }
+
+// request builds the HTTP request of s.
+func (d *Driver) request(s spec) (*http.Request, error) {
+	u := d.base + "/" + strings.TrimPrefix(s.path, "/")
+	if len(s.query) > 0 {
+		u += "?" + s.query.Encode()
+	}
+	var body io.Reader
+	if s.body != nil {
+		body = bytes.NewReader(s.body)
+	}
+	req, err := http.NewRequest(s.method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range s.header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Accept", restproto.MediaType)
+	if d.user != "" && d.pass != "" {
+		req.SetBasicAuth(d.user, d.pass)
+	}
+	return req, nil
+}
+
+// call sends s and returns the response. A status other than 200 and 206
+// is an error (with the response). A call whose connection broke, or that
+// a proxy or the hash check refused (see restproto.Retryable), is sent
+// again up to the configured retries, then fails with kv.ErrConnection;
+// with gone (404 for Delete and Move, 410 for Destroy), that status on a
+// retry counts as done: an earlier attempt did it, its answer was lost.
+func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec, gone int) (*response, error) {
+	wait := d.cfg.retryWait
+	var last error
+	for attempt := 0; ; attempt++ {
+		req, err := d.request(s)
+		if err != nil {
+			return nil, kv.NewError(op.String(), name, kv.ErrInvalidName, err)
+		}
+		resp, err := d.tr.roundTrip(ctx, req)
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, kv.NewError(op.String(), name, nil, cerr)
+		}
+		switch {
+		case err != nil:
+			last = err
+			d.tr.reset()
+		case restproto.Retryable(resp.status):
+			last = fmt.Errorf("server answered %d %s: %s", resp.status,
+				http.StatusText(resp.status), strings.TrimSpace(string(resp.body)))
+		case gone != 0 && attempt > 0 && resp.status == gone:
+			return resp, nil
+		default:
+			return resp, restproto.Error(op.String(), name, resp.status, string(resp.body))
+		}
+		if attempt >= d.cfg.retries {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, kv.NewError(op.String(), name, nil, ctx.Err())
+		}
+		wait *= 2
+	}
+	return nil, kv.NewError(op.String(), name, kv.ErrConnection,
+		fmt.Errorf("%s, %d attempts: %w", d, d.cfg.retries+1, last))
+}
+
+// Mkdir creates the directory name and its parents (POST NAME?cmd=mkdir).
+func (d *Driver) Mkdir(ctx context.Context, name string) error {
+	if err := d.lc.Begin(ctx, kv.OpMkdir, name, nil); err != nil {
+		return err
+	}
+	_, err := d.call(ctx, kv.OpMkdir, name, post(name, query("cmd", "mkdir"), nil), 0)
+	return err
+}
+
+// Rmdir removes the empty directory name (DELETE NAME?cmd=rmdir).
+func (d *Driver) Rmdir(ctx context.Context, name string) error {
+	if err := d.lc.Begin(ctx, kv.OpRmdir, name, nil); err != nil {
+		return err
+	}
+	_, err := d.call(ctx, kv.OpRmdir, name, del(name, query("cmd", "rmdir")), 0)
+	return err
+}
+
+// Info describes name (HEAD NAME); a missing item gives Exists == false.
+func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
+	if err := d.lc.Begin(ctx, kv.OpInfo, name, opts); err != nil {
+		return kv.ItemInfo{}, err
+	}
+	resp, err := d.call(ctx, kv.OpInfo, name, head(name), 0)
+	switch {
+	case err != nil && resp != nil && resp.status == http.StatusNotFound:
+		return kv.ItemInfo{Name: name}, nil
+	case err != nil:
+		return kv.ItemInfo{}, err
+	}
+	size, _ := strconv.ParseInt(resp.header.Get("Content-Length"), 10, 64)
+	dir := resp.header.Get(restproto.HeaderIsDirectory) == "true"
+	if dir {
+		size = 0
+	}
+	return kv.ItemInfo{Name: name, Exists: true, Size: size, Directory: dir,
+		Atime: restproto.ParseAtimeHeader(resp.header.Get(restproto.HeaderAtime))}, nil
+}
+
+// Load returns the value of name, or the part a kv.Range selects (GET NAME
+// with a Range header).
+func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
+	const op = kv.OpLoad
+	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
+		return nil, err
+	}
+	offset, size, ranged := kv.RangeOf(opts)
+	rng, cut := "", int64(-1)
+	switch {
+	case !ranged:
+	case size == 0:
+		// "bytes=0--1" would be the whole value to borgstore.
+		info, err := d.Info(ctx, name)
+		if err == nil && !info.Exists {
+			err = kv.NewError(op.String(), name, kv.ErrNotFound, nil)
+		}
+		return []byte{}, err
+	case offset >= 0 || size < 0:
+		rng = restproto.FormatRange(offset, size)
+	case -offset-size <= suffixSlack:
+		rng, cut = restproto.FormatRange(offset, -1), size
+	default:
+		info, err := d.Info(ctx, name)
+		if err == nil && !info.Exists {
+			err = kv.NewError(op.String(), name, kv.ErrNotFound, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+		start, end := kv.ClampRange(info.Size, offset, size)
+		if start == end {
+			return []byte{}, nil
+		}
+		rng = restproto.FormatRange(start, end-start)
+	}
+	var h http.Header
+	if rng != "" {
+		h = http.Header{"Range": {rng}}
+	}
+	resp, err := d.call(ctx, op, name, get(name, h), 0)
+	if err != nil {
+		return nil, err
+	}
+	value := resp.body
+	if cut >= 0 && int64(len(value)) > cut {
+		value = value[:cut]
+	}
+	return value, nil
+}
+
+// Store writes value under name (POST NAME) with its SHA-256 in
+// X-Content-hash-sha256, so that a value damaged on the way is refused
+// and sent again.
+func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
+	if err := d.lc.Begin(ctx, kv.OpStore, name, opts); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(value)
+	s := post(name, nil, value)
+	if value == nil {
+		s.body = []byte{}
+	}
+	s.header = http.Header{restproto.HeaderContentHash: {hex.EncodeToString(sum[:])}}
+	_, err := d.call(ctx, kv.OpStore, name, s, 0)
+	return err
+}
+
+// Delete removes the item name (DELETE NAME). A retry after a broken
+// connection that finds it gone counts as done.
+func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
+	if err := d.lc.Begin(ctx, kv.OpDelete, name, opts); err != nil {
+		return err
+	}
+	_, err := d.call(ctx, kv.OpDelete, name, del(name, nil), http.StatusNotFound)
+	return err
+}
+
+// Move renames from to to (POST /?cmd=move&current=FROM&new=TO). A retry
+// after a broken connection that finds from gone counts as done.
+func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
+	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
+		return err
+	}
+	_, err := d.call(ctx, kv.OpMove, from, post("", query("cmd", "move", "current", from, "new", to), nil), http.StatusNotFound)
+	return err
+}
+
+// List yields the entries of the directory name (GET NAME/), sorted by
+// name, skipping names that are not valid.
+func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	const op = kv.OpList
+	name = kv.ListDir(name)
+	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
+		return kv.ErrorSeq(err)
+	}
+	return func(yield func(kv.ItemInfo, error) bool) {
+		resp, err := d.call(ctx, op, name, get(name+"/", nil), 0)
+		if err != nil {
+			yield(kv.ItemInfo{}, err)
+			return
+		}
+		var entries []restproto.Entry
+		if err := json.Unmarshal(resp.body, &entries); err != nil {
+			yield(kv.ItemInfo{}, kv.NewError(op.String(), name, nil, fmt.Errorf("reading the listing: %w", err)))
+			return
+		}
+		items := make([]kv.ItemInfo, 0, len(entries))
+		for _, e := range entries {
+			if kv.IsValidName(e.Name) && !strings.Contains(e.Name, "/") {
+				items = append(items, kv.ItemInfo{Name: e.Name, Exists: true, Size: e.Size,
+					Directory: e.Directory, Atime: restproto.ParseAtime(e.Atime)})
+			}
+		}
+		slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
+		kv.SliceSeq(ctx, op, name, items)(yield)
+	}
+}
+
+// Hash returns the hex digest of name, computed by the server (POST
+// NAME?cmd=hash&algorithm=ALG).
+func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
+	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
+		return "", err
+	}
+	if algorithm == "" {
+		algorithm = kv.DefaultHash
+	}
+	resp, err := d.call(ctx, kv.OpHash, name, post(name, query("cmd", "hash", "algorithm", algorithm), nil), 0)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(resp.body)), nil
+}
+
+// Defrag builds a new item from blocks of existing items on the server
+// (POST /?cmd=defrag): to the kv.Target given, or named by the hash of its
+// content in the directory of the first source.
+func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
+	const op = kv.OpDefrag
+	if err := d.lc.Begin(ctx, op, "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
+		return "", err
+	}
+	target, algorithm := kv.DefragTarget(opts)
+	if len(sources) == 0 {
+		return "", kv.NewError(op.String(), target, nil, errors.New("no source blocks"))
+	}
+	blocks := make([][3]any, len(sources))
+	for i, s := range sources {
+		if s.Offset < 0 || s.Size < 0 {
+			return "", kv.NewError(op.String(), s.Name, kv.ErrReadRange,
+				fmt.Errorf("block offset %d size %d: must not be negative", s.Offset, s.Size))
+		}
+		if err := kv.ValidateName(s.Name); err != nil {
+			return "", kv.NewError(op.String(), s.Name, nil, err)
+		}
+		blocks[i] = [3]any{s.Name, s.Offset, s.Size}
+	}
+	body, _ := json.Marshal(blocks)
+	q := query("cmd", "defrag")
+	if target != "" {
+		q.Set("target", target)
+	} else {
+		q.Set("algorithm", algorithm)
+		if dir := path.Dir(sources[0].Name); dir != "." {
+			q.Set("namespace", dir)
+		}
+	}
+	resp, err := d.call(ctx, op, target, post("", q, body), 0)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(resp.body)), nil
+}
+
+// Quota reports the server's limit and usage (POST /?cmd=quota).
+func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
+	const op = kv.OpQuota
+	if err := d.lc.Begin(ctx, op, "", nil); err != nil {
+		return kv.Quota{}, err
+	}
+	resp, err := d.call(ctx, op, "", post("", query("cmd", "quota"), nil), 0)
+	if err != nil {
+		return kv.Quota{}, err
+	}
+	var q restproto.Quota
+	if err := json.Unmarshal(resp.body, &q); err != nil {
+		return kv.Quota{}, kv.NewError(op.String(), "", nil, fmt.Errorf("reading the quota: %w", err))
+	}
+	return kv.Quota{Limit: q.Limit, Usage: q.Usage}, nil
+}

@@ -1,0 +1,284 @@
+// Package rest is the kv driver of borgstore's REST protocol: it reaches a
+// store served by `kvcompose serve` or by borgstore's own
+// `borgstore-server-rest`, over HTTP(S), or over ssh with HTTP/1.1 on the
+// server's stdin and stdout.
+//
+// The URL forms are borgstore's:
+//
+//	http[s]://[USER:PASS@]HOST[:PORT][/SUB/PATH]
+//	rest://[USER@]HOST[:PORT]/PATH      ssh HOST SERVER --stdio --backend FILE:PATH
+//	rest:///PATH                         SERVER --stdio --backend FILE:PATH, locally
+//
+// Without credentials in an http(s) URL, BORGSTORE_REST_USERNAME and
+// BORGSTORE_REST_PASSWORD give them. For rest URLs, PATH is what follows the
+// slash after the host: relative to the login (or current) directory, or
+// absolute when it starts with another slash; BORGSTORE_RSH replaces
+// "ssh -o ServerAliveInterval=30 -o ServerAliveCountMax=3 [-p PORT]", and
+// SERVER is borgstore-server-rest unless WithServerCommand says otherwise.
+package rest
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// Defaults of the options.
+const (
+	DefaultServerCommand = "borgstore-server-rest"
+	DefaultRetries       = 3
+	DefaultRetryWait     = 200 * time.Millisecond
+	DefaultTimeout       = 30 * time.Second
+	// DefaultResponseTimeout is how long a server may take to start
+	// answering (a hash of a large item takes a while).
+	DefaultResponseTimeout = 5 * time.Minute
+	// DefaultMaxConns is the number of keep-alive connections kept per
+	// server.
+	DefaultMaxConns = 32
+)
+
+// Driver is a kv.Backend that speaks borgstore's REST protocol with a
+// server. It is safe for concurrent use: over HTTP the calls share a pool
+// of keep-alive connections, over stdio they take turns on the one process.
+type Driver struct {
+	scheme string   // http, https or rest
+	base   string   // the URL the item names are appended to, without a trailing "/"
+	host   string   // for Properties and String
+	port   int      // 0 when the URL gives none
+	user   string   // Basic auth, with pass; "" for none
+	pass   string   //
+	argv   []string // rest: the command that runs the server
+	cfg    config
+
+	lc kv.Lifecycle
+	tr transport
+}
+
+var (
+	_ kv.Backend   = (*Driver)(nil)
+	_ kv.Describer = (*Driver)(nil)
+)
+
+// config is what the Options set.
+type config struct {
+	server          string
+	tls             *tls.Config
+	retries         int
+	retryWait       time.Duration
+	timeout         time.Duration
+	responseTimeout time.Duration
+	maxConns        int
+}
+
+// Option configures a Driver.
+type Option func(*config)
+
+// WithServerCommand sets the command that rest URLs run as the server,
+// split like a shell would (quotes, backslashes), for example
+// "kvcompose serve"; "--stdio --backend FILE:PATH" is appended.
+func WithServerCommand(cmd string) Option { return func(c *config) { c.server = cmd } }
+
+// WithTLSConfig makes https connections use cfg (its root CAs, client
+// certificates).
+func WithTLSConfig(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
+
+// WithRetries sets how often a call whose connection broke is sent again
+// (DefaultRetries) before it fails with kv.ErrConnection.
+func WithRetries(n int) Option { return func(c *config) { c.retries = n } }
+
+// WithRetryWait sets the wait before the first retry; it doubles with each
+// one (DefaultRetryWait).
+func WithRetryWait(d time.Duration) Option { return func(c *config) { c.retryWait = d } }
+
+// WithTimeout limits connecting (TCP and TLS) and the wait for a stdio
+// server to end (DefaultTimeout).
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithResponseTimeout limits the wait for the headers of an HTTP response
+// (DefaultResponseTimeout).
+func WithResponseTimeout(d time.Duration) Option { return func(c *config) { c.responseTimeout = d } }
+
+// WithMaxConns sets the number of keep-alive HTTP connections kept
+// (DefaultMaxConns).
+func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
+
+// restURL is borgstore's rest URL: rest://[user@]host[:port]/path, host
+// empty for a local server, an IPv6 address in brackets.
+var restURL = regexp.MustCompile(`^rest://(?:(?:([^@:/]+)@)?([^:/\[\]]+|\[[0-9a-fA-F:.]+\])(?::(\d+))?)?/([^?#]+)$`)
+
+// FromURL returns a closed driver for an http, https or rest URL (see the
+// package documentation). It does no I/O; a malformed URL is a
+// kv.ErrInvalidURL error that says what is wrong.
+func FromURL(raw string, opts ...Option) (*Driver, error) {
+	c := config{server: DefaultServerCommand, retries: DefaultRetries, retryWait: DefaultRetryWait,
+		timeout: DefaultTimeout, responseTimeout: DefaultResponseTimeout, maxConns: DefaultMaxConns}
+	for _, o := range opts {
+		o(&c)
+	}
+	scheme, _, _ := strings.Cut(raw, ":")
+	switch strings.ToLower(scheme) {
+	case "http", "https":
+		return fromHTTPURL(raw, c)
+	case "rest":
+		return fromRestURL(raw, c)
+	}
+	return nil, kv.InvalidURL(raw, "scheme %q, want http, https or rest", scheme)
+}
+
+func fromHTTPURL(raw string, c config) (*Driver, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, kv.InvalidURL(raw, "%v", err)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, kv.InvalidURL(raw, "no host, want %s://[user:pass@]host[:port][/sub/path]", u.Scheme)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, kv.InvalidURL(raw, "query or fragment, want %s://[user:pass@]host[:port][/sub/path]", u.Scheme)
+	}
+	d := &Driver{scheme: strings.ToLower(u.Scheme), host: u.Hostname(), cfg: c}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, kv.InvalidURL(raw, "invalid port %q", p)
+		}
+		d.port = n
+	}
+	pass, hasPass := u.User.Password()
+	if user := u.User.Username(); user != "" && hasPass && pass != "" {
+		d.user, d.pass = user, pass
+	} else {
+		d.user, d.pass = os.Getenv("BORGSTORE_REST_USERNAME"), os.Getenv("BORGSTORE_REST_PASSWORD")
+	}
+	base := url.URL{Scheme: d.scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	d.base = strings.TrimRight(base.String(), "/")
+	d.tr = newHTTPTransport(&c)
+	return d, nil
+}
+
+func fromRestURL(raw string, c config) (*Driver, error) {
+	m := restURL.FindStringSubmatch(raw)
+	if m == nil {
+		return nil, kv.InvalidURL(raw, "want rest://[user@]host[:port]/path or rest:///path")
+	}
+	user, host, port, dir := m[1], m[2], m[3], m[4]
+	d := &Driver{scheme: "rest", base: "http://stdio-backend", host: host, cfg: c}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, kv.InvalidURL(raw, "invalid port %q", port)
+		}
+		d.port = n
+	}
+	server, err := splitShell(c.server)
+	if err != nil || len(server) == 0 {
+		return nil, kv.InvalidURL(raw, "server command %q: %v", c.server, err)
+	}
+	if host != "" {
+		rsh := []string{"ssh", "-o", "ServerAliveInterval=30", "-o", "ServerAliveCountMax=3"}
+		if port != "" {
+			rsh = append(rsh, "-p", port)
+		}
+		if env := os.Getenv("BORGSTORE_RSH"); env != "" {
+			if rsh, err = splitShell(env); err != nil || len(rsh) == 0 {
+				return nil, kv.InvalidURL(raw, "BORGSTORE_RSH %q: %v", env, err)
+			}
+		}
+		target := host
+		if user != "" {
+			target = user + "@" + host
+		}
+		d.argv = append(rsh, target)
+	}
+	d.argv = append(append(d.argv, server...), "--stdio", "--backend", "FILE:"+dir)
+	d.tr = newStdioTransport(d.argv, c.timeout)
+	return d, nil
+}
+
+// Properties describes the driver: scheme "http", "https" or "rest",
+// remote, no pre-creation (the server's store creates directories on
+// demand, and a pre-creation would cost one request per directory), and
+// the server's host and port (the ssh host for rest, "" for a local
+// server).
+func (d *Driver) Properties() kv.Properties {
+	port := d.port
+	if port == 0 && d.host != "" {
+		port = map[string]int{"http": 80, "https": 443, "rest": 22}[d.scheme]
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(d.host, "["), "]")
+	return kv.Properties{Scheme: d.scheme, Remote: true, Address: host, Port: port}
+}
+
+// Command returns the command line a rest URL runs, nil for http(s).
+func (d *Driver) Command() []string { return append([]string(nil), d.argv...) }
+
+// String describes the driver as its URL, without the password.
+func (d *Driver) String() string {
+	if d.scheme == "rest" {
+		return "rest: " + strings.Join(d.argv, " ")
+	}
+	return d.base
+}
+
+// hostPort is the address of the server for errors.
+func (d *Driver) hostPort() string {
+	if d.port == 0 {
+		return d.host
+	}
+	return net.JoinHostPort(d.host, strconv.Itoa(d.port))
+}
+
+// Create makes the store on the server (POST /?cmd=create).
+func (d *Driver) Create(ctx context.Context) error {
+	return d.lc.Transition(ctx, kv.OpCreate, func() error {
+		defer d.tr.release()
+		_, err := d.call(ctx, kv.OpCreate, "", post("", query("cmd", "create"), nil), 0)
+		return err
+	})
+}
+
+// Destroy removes the store on the server (DELETE /?cmd=destroy); a
+// missing store is kv.ErrNoStore.
+func (d *Driver) Destroy(ctx context.Context) error {
+	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
+		defer d.tr.release()
+		_, err := d.call(ctx, kv.OpDestroy, "", del("", query("cmd", "destroy")), http.StatusGone)
+		return err
+	})
+}
+
+// Open checks that the store exists (HEAD /, or GET / from a borgstore
+// server that does not answer HEAD /) and opens it; a missing store is
+// kv.ErrNoStore.
+func (d *Driver) Open(ctx context.Context) error {
+	return d.lc.Transition(ctx, kv.OpOpen, func() error {
+		resp, err := d.call(ctx, kv.OpOpen, "", head(""), 0)
+		if err != nil && resp != nil && resp.status == http.StatusBadRequest {
+			_, err = d.call(ctx, kv.OpOpen, "", get("/", nil), 0)
+		}
+		if err != nil {
+			d.tr.release()
+			if errors.Is(err, kv.ErrNotFound) {
+				err = kv.NewError(kv.OpOpen.String(), "", kv.ErrNoStore, err)
+			}
+		}
+		return err
+	})
+}
+
+// Close closes the store and its connections (or server process).
+func (d *Driver) Close(ctx context.Context) error {
+	return d.lc.Transition(ctx, kv.OpClose, func() error {
+		d.tr.release()
+		return nil
+	})
+}

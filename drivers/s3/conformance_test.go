@@ -1,0 +1,28 @@
+package s3_test
+
+import (
+	"testing"
+
+	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/nesting"
+	"github.com/kvcompose/compose/layers/softdelete"
+)
+
+// TestConformance runs the whole suite against versitygw, each group in a
+// bucket of its own.
+func TestConformance(t *testing.T) {
+	kvtest.TestBackend(t, func(t *testing.T) kv.Backend { return newDriver(t) })
+}
+
+// TestStack runs the stack suite on softdelete over nesting over the
+// driver, as compose stacks them.
+func TestStack(t *testing.T) {
+	kvtest.TestStack(t, func(t *testing.T, levels map[string][]int) kv.Backend {
+		l, err := nesting.New(newDriver(t), levels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return softdelete.New(l)
+	})
+}

@@ -1,0 +1,70 @@
+// Package s3 is the kvcompose driver for stores in S3-compatible object
+// storage (AWS S3, Backblaze B2, Ceph RGW, SeaweedFS, MinIO, Wasabi,
+// versitygw), over minio-go, with borgstore's URLs and object layout.
+//
+// # URLs and credentials
+//
+//	(s3|b2):[PROFILE@ | ACCESS_KEY_ID:SECRET@][SCHEME://HOST[:PORT]]/BUCKET/PATH
+//
+// as borgstore reads them (see FromURL). Without credentials in the URL the
+// usual AWS chain applies: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+// AWS_SESSION_TOKEN, then AWS_PROFILE (or "default") in ~/.aws/credentials,
+// then the instance's IAM role. The region comes from AWS_REGION or
+// AWS_DEFAULT_REGION, else from the server. b2: is the same driver against
+// B2's S3 endpoint; no request carries the x-amz-checksum-* headers B2
+// refuses.
+//
+// # Layout
+//
+// The layout of borgstore's s3 backend, so that either reads a store the
+// other wrote: the item NAME is the object PATH/NAME; the store is marked by
+// the empty object PATH/, a directory made by Mkdir by the empty object
+// PATH/DIR/. Any other directory exists while an object is under it, so
+// deleting the last item of a directory also removes the directory (List
+// of it is then kv.ErrNotFound). Nothing is pre-created.
+//
+// # Requests
+//
+// Every call makes few requests, each bounded by its context: Load one GET
+// (with a Range header for a part; a negative offset is a suffix range, or
+// a HEAD and an absolute range when the unwanted tail is over 1 MiB);
+// Store one PUT (a multipart upload above the part size, 16 MiB by
+// default), whose body carries a Content-MD5 the server checks instead of
+// a signature of the body, which costs three times as much over plain
+// http; Info one HEAD, and a one-key listing when there is no such
+// object (a directory); Delete a HEAD (S3 deletes a missing key silently,
+// and a missing item must be kv.ErrNotFound) and a DELETE; Move a
+// server-side copy and a DELETE; List one ListObjectsV2 per 1000 entries.
+// All goroutines share one client and its connection pool. The client
+// retries a request that failed on the network or with a retryable S3
+// error a bounded number of times (WithRetries), with backoff, and never
+// once the context is done.
+//
+// # Errors
+//
+// NoSuchKey and 404 are kv.ErrNotFound; AccessDenied, InvalidAccessKeyId,
+// SignatureDoesNotMatch and 403 are kv.ErrPermission; a missing bucket is
+// kv.ErrNoStore naming the bucket; refused, reset and timed-out
+// connections are kv.ErrConnection. The S3 code and message stay in the
+// error's text.
+//
+// # What S3 cannot promise
+//
+// Store is atomic: an S3 PUT, or the completion of a multipart upload,
+// makes the whole new value visible at once, and readers see the old value
+// or the new one. Move is not atomic: it is a copy, then a delete of the
+// source. An interruption between the two leaves both names holding the
+// value; a reader may see both for a moment even without one; running the
+// Move again finishes it. Soft delete (a Move to NAME.del) inherits this,
+// so an item can show up live and deleted at once until the Move ends. A
+// store uploaded in parts that was interrupted leaves an incomplete upload
+// on the server, invisible to the store but billed by some providers; a
+// lifecycle rule that aborts incomplete uploads cleans them up.
+//
+// A listing is only as consistent as the server makes it. AWS S3 is
+// strongly consistent (a listing sees every completed PUT and DELETE); other
+// servers and gateways may list a new item late or a deleted one for a
+// while, and List then yields what the server said. Destroy deletes what
+// its listing finds, so an item stored into the store while it is
+// destroyed may survive it.
+package s3

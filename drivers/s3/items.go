@@ -1,0 +1,334 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"io"
+	"iter"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// suffixReadMax is the most bytes past a negative-offset Range that Load
+// reads with one suffix-range GET; a longer unwanted tail costs a HEAD and
+// an absolute range instead.
+const suffixReadMax = 1 << 20
+
+// key returns the object key of the item name ("" is the store).
+func (d *Driver) key(name string) string {
+	if name == "" {
+		return d.prefix
+	}
+	return d.prefix + name
+}
+
+// dirKey returns the key of the directory name: its marker, and the prefix
+// of everything in it.
+func (d *Driver) dirKey(name string) string {
+	if name == "" {
+		return d.prefix
+	}
+	return d.prefix + name + "/"
+}
+
+// Mkdir writes the directory marker PATH/NAME/, an empty object, as
+// borgstore does; the parents need none (a prefix exists as long as an
+// object is under it). One PUT.
+func (d *Driver) Mkdir(ctx context.Context, name string) error {
+	if err := d.lc.Begin(ctx, kv.OpMkdir, name, nil); err != nil {
+		return err
+	}
+	return d.fail(ctx, kv.OpMkdir, name, d.putEmpty(ctx, d.dirKey(name)))
+}
+
+// Rmdir deletes the marker of the directory name if nothing else is in
+// it: a listing of up to two keys, then a DELETE.
+func (d *Driver) Rmdir(ctx context.Context, name string) error {
+	if err := d.lc.Begin(ctx, kv.OpRmdir, name, nil); err != nil {
+		return err
+	}
+	dir := d.dirKey(name)
+	found := false
+	for obj, err := range d.listing(ctx, dir, false, 2) {
+		if err != nil {
+			return d.fail(ctx, kv.OpRmdir, name, err)
+		}
+		if obj.Key != dir {
+			return kv.NewError(kv.OpRmdir.String(), name, nil, errors.New("directory not empty"))
+		}
+		found = true
+	}
+	if !found {
+		return d.fail(ctx, kv.OpRmdir, name, notFound(ctx, kv.OpRmdir, name))
+	}
+	return d.fail(ctx, kv.OpRmdir, name, d.client.RemoveObject(ctx, d.bucket, dir, minio.RemoveObjectOptions{}))
+}
+
+// Info describes name with a HEAD of its object; when there is none, a
+// listing of one key under NAME/ tells whether it is a directory.
+func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
+	if err := d.lc.Begin(ctx, kv.OpInfo, name, opts); err != nil {
+		return kv.ItemInfo{}, err
+	}
+	info := kv.ItemInfo{Name: name}
+	if name != "" {
+		obj, err := d.client.StatObject(ctx, d.bucket, d.key(name), minio.StatObjectOptions{})
+		if err == nil {
+			info.Exists, info.Size = true, obj.Size
+			return info, nil
+		}
+		if !isNotFound(err) {
+			return info, d.fail(ctx, kv.OpInfo, name, err)
+		}
+	}
+	for _, err := range d.listing(ctx, d.dirKey(name), false, 1) {
+		if err != nil {
+			return info, d.fail(ctx, kv.OpInfo, name, err)
+		}
+		info.Exists, info.Directory = true, true
+		break
+	}
+	return info, d.fail(ctx, kv.OpInfo, name, ctx.Err())
+}
+
+// Load returns the value of name, or the part a kv.Range selects, with one
+// GET (with a Range header for a part).
+func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
+	if err := d.lc.Begin(ctx, kv.OpLoad, name, opts, kv.KindRange); err != nil {
+		return nil, err
+	}
+	offset, size, ranged := kv.RangeOf(opts)
+	value, err := d.load(ctx, d.key(name), offset, size, ranged)
+	if err != nil {
+		return nil, d.fail(ctx, kv.OpLoad, name, err)
+	}
+	return value, nil
+}
+
+// load reads the object key, or its part from offset of size bytes.
+func (d *Driver) load(ctx context.Context, key string, offset, size int64, ranged bool) ([]byte, error) {
+	var get minio.GetObjectOptions
+	limit := int64(-1) // the most bytes of the reply to keep
+	offset = max(offset, -math.MaxInt64)
+	var err error
+	switch {
+	case !ranged:
+	case size == 0:
+		// An empty part, but of an object that must exist.
+		_, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{})
+		return []byte{}, err
+	case offset >= 0 && (size < 0 || size > math.MaxInt64-offset): // to the end
+		if offset > 0 {
+			err = get.SetRange(offset, 0) // "bytes=offset-"
+		}
+	case offset >= 0:
+		err = get.SetRange(offset, offset+size-1)
+	case size < 0 || -offset-size <= suffixReadMax:
+		// The last -offset bytes; a suffix longer than the value gives all
+		// of it, which is the clamp to the start.
+		err = get.SetRange(0, offset)
+		limit = size
+	default:
+		obj, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{})
+		if err != nil {
+			return nil, err
+		}
+		start, end := kv.ClampRange(obj.Size, offset, size)
+		if start == end {
+			return []byte{}, nil
+		}
+		err = get.SetRange(start, end-1)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, obj, _, err := d.core.GetObject(ctx, d.bucket, key, get)
+	if err != nil {
+		if errCode(err) == "InvalidRange" {
+			return []byte{}, nil // the range starts past the end
+		}
+		return nil, err
+	}
+	defer body.Close()
+	var value []byte
+	if obj.Size >= 0 {
+		value = make([]byte, obj.Size)
+		_, err = io.ReadFull(body, value)
+	} else {
+		value, err = io.ReadAll(body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if limit >= 0 && int64(len(value)) > limit {
+		value = value[:limit]
+	}
+	return value, nil
+}
+
+// Store writes value with one PUT, which S3 makes visible whole or not at
+// all; a value larger than a part goes up as a multipart upload, also
+// atomic.
+func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
+	if err := d.lc.Begin(ctx, kv.OpStore, name, opts); err != nil {
+		return err
+	}
+	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value))
+}
+
+// put writes value to the object key. The body goes unsigned (over TLS
+// the signature would not cover it either) with a Content-MD5 header,
+// which is signed and which the server checks: integrity at a third of
+// the cost of signing the body chunk by chunk over plain http. It also
+// spares servers (versitygw) that leave the signed empty chunk of an
+// empty body unread on the connection.
+func (d *Driver) put(ctx context.Context, key string, value []byte) error {
+	size := int64(len(value))
+	if uint64(size) <= d.cfg.partSize {
+		sum := md5.Sum(value)
+		_, err := d.core.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size,
+			base64.StdEncoding.EncodeToString(sum[:]), "", minio.PutObjectOptions{DisableContentSha256: true})
+		return err
+	}
+	_, err := d.client.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size, minio.PutObjectOptions{
+		PartSize:             d.cfg.partSize,
+		NumThreads:           d.cfg.partThreads,
+		DisableContentSha256: true,
+		SendContentMd5:       true,
+	})
+	return err
+}
+
+// putEmpty writes an empty object: a store or directory marker.
+func (d *Driver) putEmpty(ctx context.Context, key string) error { return d.put(ctx, key, nil) }
+
+// Delete removes the item name: a HEAD, since S3 deletes a missing key
+// without a word, then a DELETE.
+func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
+	if err := d.lc.Begin(ctx, kv.OpDelete, name, opts); err != nil {
+		return err
+	}
+	key := d.key(name)
+	if _, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{}); err != nil {
+		return d.fail(ctx, kv.OpDelete, name, err)
+	}
+	return d.fail(ctx, kv.OpDelete, name, d.client.RemoveObject(ctx, d.bucket, key, minio.RemoveObjectOptions{}))
+}
+
+// Move copies from to to on the server, overwriting to, then deletes from:
+// no bytes pass through the client, but the two steps are not atomic (see
+// the package documentation). A missing from is kv.ErrNotFound.
+func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
+	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
+		return err
+	}
+	src, dst := d.key(from), d.key(to)
+	if from == to {
+		// S3 refuses to copy an object onto itself; the move is a no-op
+		// for an item that exists.
+		_, err := d.client.StatObject(ctx, d.bucket, src, minio.StatObjectOptions{})
+		return d.fail(ctx, kv.OpMove, from, err)
+	}
+	_, err := d.client.CopyObject(ctx,
+		minio.CopyDestOptions{Bucket: d.bucket, Object: dst},
+		minio.CopySrcOptions{Bucket: d.bucket, Object: src})
+	if err != nil {
+		return d.fail(ctx, kv.OpMove, from, err)
+	}
+	return d.fail(ctx, kv.OpMove, from, d.client.RemoveObject(ctx, d.bucket, src, minio.RemoveObjectOptions{}))
+}
+
+// List yields the entries of the directory name, sorted by name: the
+// objects and common prefixes of a ListObjectsV2 with delimiter "/", every
+// page of it, less the invalid names (temporary, hidden, foreign ones) and
+// the directory's marker. A directory without any object is kv.ErrNotFound.
+func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	name = kv.ListDir(name)
+	if err := d.lc.Begin(ctx, kv.OpList, name, opts); err != nil {
+		return kv.ErrorSeq(err)
+	}
+	return func(yield func(kv.ItemInfo, error) bool) {
+		dir := d.dirKey(name)
+		var items []kv.ItemInfo
+		found := false
+		for obj, err := range d.listing(ctx, dir, false, 0) {
+			if err != nil {
+				yield(kv.ItemInfo{}, d.fail(ctx, kv.OpList, name, err))
+				return
+			}
+			found = true
+			base, isDir := strings.CutSuffix(obj.Key[len(dir):], "/")
+			if !kv.IsValidName(base) {
+				continue
+			}
+			items = append(items, kv.ItemInfo{Name: base, Exists: true, Directory: isDir, Size: obj.Size})
+		}
+		if err := ctx.Err(); err != nil {
+			yield(kv.ItemInfo{}, d.fail(ctx, kv.OpList, name, err))
+			return
+		}
+		if !found {
+			yield(kv.ItemInfo{}, d.fail(ctx, kv.OpList, name, notFound(ctx, kv.OpList, name)))
+			return
+		}
+		slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
+		kv.SliceSeq(ctx, kv.OpList, name, items)(yield)
+	}
+}
+
+// listing yields the objects under prefix (with common prefixes as keys
+// ending in "/" unless recursive), maxKeys per request (0: the server's
+// 1000), as many pages as the caller takes.
+func (d *Driver) listing(ctx context.Context, prefix string, recursive bool, maxKeys int) iter.Seq2[minio.ObjectInfo, error] {
+	noOwner := false
+	return func(yield func(minio.ObjectInfo, error) bool) {
+		for obj := range d.client.ListObjectsIter(ctx, d.bucket, minio.ListObjectsOptions{
+			Prefix: prefix, Recursive: recursive, MaxKeys: maxKeys, FetchOwner: &noOwner,
+		}) {
+			if obj.Err != nil {
+				yield(obj, obj.Err)
+				return
+			}
+			if !yield(obj, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Hash returns the hex digest of the value of name, loaded and hashed
+// locally (see kv.Hash): S3's ETag is no digest of the value in general.
+func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
+	return kv.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
+}
+
+// Defrag builds a new item from blocks of existing items (see kv.Defrag).
+func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
+	return kv.DriverDefrag(ctx, &d.lc, d, sources, opts...)
+}
+
+// Quota reports that neither limit nor usage is tracked.
+func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
+	return kv.DriverQuota(ctx, &d.lc)
+}
+
+// notFound returns the kv.ErrNotFound error of op on a directory name
+// that holds no object, or the context's error if it is done (a listing
+// that stopped early finds nothing).
+func notFound(ctx context.Context, op kv.Op, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return kv.NewError(op.String(), name, kv.ErrNotFound, errors.New("no such directory"))
+}

@@ -1,0 +1,70 @@
+package nesting
+
+import (
+	"context"
+	"path"
+
+	"github.com/kvcompose/compose/kv"
+)
+
+// Defrag builds a new item from blocks of existing items, each read at its
+// level. A given target (kv.Target) is placed like a Store would place it;
+// a target named by its hash is named by key and placed at its
+// namespace's level.
+func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
+	if err := refuse(kv.OpDefrag, "", opts); err != nil {
+		return "", err
+	}
+	target, _ := kv.DefragTarget(opts)
+	if target == "" && len(sources) > 0 {
+		dir := path.Dir(sources[0].Name)
+		if dir == "." {
+			dir = ""
+		} else {
+			dir += "/"
+		}
+		if ns := l.lookup(dir); ns == nil || ns.maxLevel > 0 {
+			// The target's name is only known once its content is:
+			// let kv.Defrag name it and store it through this layer.
+			return kv.Defrag(ctx, l, sources, opts...)
+		}
+	}
+	nested := make([]kv.Block, len(sources))
+	for i, s := range sources {
+		it, err := l.resolve(kv.OpDefrag, s.Name)
+		if err != nil {
+			return "", err
+		}
+		if s.Name, _, err = l.locate(ctx, it); err != nil {
+			return "", err
+		}
+		nested[i] = s
+	}
+	if target == "" {
+		return l.next.Defrag(ctx, nested, opts...)
+	}
+	it, err := l.resolve(kv.OpDefrag, target)
+	if err != nil {
+		return "", err
+	}
+	nestedTarget, _, err := l.locate(ctx, it)
+	if err != nil {
+		return "", err
+	}
+	opts = append(kv.Without(opts, kv.KindTarget), kv.Target(nestedTarget))
+	if _, err := l.next.Defrag(ctx, nested, opts...); err != nil {
+		return "", err
+	}
+	return target, nil
+}
+
+// lookup returns the namespace whose prefix is the longest prefix of name,
+// or nil.
+func (l *Layer) lookup(name string) *namespace {
+	for i := range l.spaces {
+		if len(name) >= len(l.spaces[i].prefix) && name[:len(l.spaces[i].prefix)] == l.spaces[i].prefix {
+			return &l.spaces[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,319 @@
+// Package restserver serves any kv.Backend over borgstore's REST protocol
+// (version 1, as borgstore 0.6 and 0.7 speak it), over TCP, TLS, a socket
+// handed over by systemd, or HTTP/1.1 on a pair of pipes (stdin/stdout under
+// ssh).
+//
+// The Handler serves a driver-level store: nesting and soft delete stay on
+// the client's side, as in borgstore. It opens the store on the first item
+// request and keeps it open; item requests run concurrently, only create
+// and destroy wait for the requests in flight.
+package restserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kvcompose/compose/internal/restproto"
+	"github.com/kvcompose/compose/kv"
+)
+
+// Defaults of the options.
+const (
+	// DefaultMaxBody is the largest request body accepted: 1 GiB.
+	DefaultMaxBody = 1 << 30
+	// DefaultStallTimeout is how long a request body or a response may
+	// make no progress before the connection is dropped.
+	DefaultStallTimeout = 60 * time.Second
+)
+
+// Handler is an http.Handler that serves a kv.Backend over borgstore's REST
+// protocol. It is safe for concurrent use.
+type Handler struct {
+	b       kv.Backend
+	user    [sha256.Size]byte // digests of the credentials, when auth is on
+	pass    [sha256.Size]byte
+	auth    bool
+	maxBody int64
+	stall   time.Duration
+	log     *slog.Logger
+
+	// mu is held shared by item requests and alone by create, destroy and
+	// the opening and closing of the store; open says whether the store
+	// is open.
+	mu   sync.RWMutex
+	open atomic.Bool
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithCredentials makes the Handler require HTTP Basic auth with user and
+// pass (compared in constant time). Empty values turn auth off, as in
+// borgstore.
+func WithCredentials(user, pass string) Option {
+	return func(h *Handler) {
+		h.auth = user != "" && pass != ""
+		h.user, h.pass = sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
+	}
+}
+
+// WithMaxBody sets the largest request body accepted (DefaultMaxBody);
+// a bigger one is refused with 413.
+func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
+
+// WithStallTimeout sets how long reading a request body, or writing a
+// response, may make no progress before the connection is dropped
+// (DefaultStallTimeout), so that a stuck client holds nothing for long.
+func WithStallTimeout(d time.Duration) Option { return func(h *Handler) { h.stall = d } }
+
+// WithLogger makes the Handler log failed requests to l (nowhere by
+// default): client errors at debug level, server errors at error level.
+func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
+
+// New returns a Handler that serves b, a driver-level store that is not
+// open: the Handler opens it on the first item request.
+func New(b kv.Backend, opts ...Option) *Handler {
+	h := &Handler{b: b, maxBody: DefaultMaxBody, stall: DefaultStallTimeout,
+		log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// Close closes the store if the Handler opened it. Requests after Close
+// open it again.
+func (h *Handler) Close(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.open.Load() {
+		return nil
+	}
+	h.open.Store(false)
+	return h.b.Close(ctx)
+}
+
+// item runs f, an item call, with the store open.
+func (h *Handler) item(ctx context.Context, f func() error) error {
+	h.mu.RLock()
+	for !h.open.Load() {
+		h.mu.RUnlock()
+		h.mu.Lock()
+		if !h.open.Load() {
+			// The store stays open for every client: one that goes away
+			// must not cut its opening short.
+			err := h.b.Open(context.WithoutCancel(ctx))
+			if err != nil && !errors.Is(err, kv.ErrAlreadyOpen) {
+				h.mu.Unlock()
+				return err
+			}
+			h.open.Store(true)
+		}
+		h.mu.Unlock()
+		h.mu.RLock()
+	}
+	defer h.mu.RUnlock()
+	return f()
+}
+
+// lifecycle runs f, Create or Destroy, with the store closed.
+func (h *Handler) lifecycle(ctx context.Context, f func(context.Context) error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.open.Load() {
+		h.open.Store(false)
+		if err := h.b.Close(ctx); err != nil {
+			return err
+		}
+	}
+	return f(ctx)
+}
+
+// request is one request being answered.
+type request struct {
+	h    *Handler
+	w    http.ResponseWriter
+	r    *http.Request
+	rc   *http.ResponseController
+	name string // the item: the path without its leading and trailing "/"
+	dir  bool   // the path ends in "/": a listing
+}
+
+// ServeHTTP answers one request of borgstore's REST protocol.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", restproto.CacheControl)
+	q := &request{h: h, w: w, r: r, rc: http.NewResponseController(w)}
+	if r.Header.Get("Accept") != restproto.MediaType {
+		q.text(http.StatusNotAcceptable, "Not Acceptable: unsupported or missing Accept header")
+		return
+	}
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+restproto.Realm+`"`)
+		q.text(http.StatusUnauthorized, "Unauthorized")
+		return
+	}
+	// The name is taken from the path as it was sent, not percent-decoded:
+	// "%2e%2e" is a name with "%" in it, which is invalid.
+	p := r.URL.EscapedPath()
+	if !strings.HasPrefix(p, "/") {
+		q.text(http.StatusBadRequest, "Bad Request: the path must start with /")
+		return
+	}
+	q.name, q.dir = strings.TrimPrefix(p, "/"), strings.HasSuffix(p, "/")
+	if q.dir {
+		q.name = strings.TrimSuffix(q.name, "/")
+	}
+	switch r.Method {
+	case http.MethodPost:
+		q.post()
+	case http.MethodDelete:
+		q.delete()
+	case http.MethodHead:
+		q.head()
+	case http.MethodGet:
+		q.get()
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST, DELETE")
+		q.text(http.StatusMethodNotAllowed, "Method Not Allowed")
+	}
+}
+
+// authorized checks the Basic auth credentials in constant time.
+func (h *Handler) authorized(r *http.Request) bool {
+	if !h.auth {
+		return true
+	}
+	user, pass, ok := r.BasicAuth()
+	u, p := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
+	okUser := subtle.ConstantTimeCompare(u[:], h.user[:])
+	okPass := subtle.ConstantTimeCompare(p[:], h.pass[:])
+	return ok && okUser&okPass == 1
+}
+
+// reply sends status with body, which may be nil; Content-Length is always
+// set.
+func (q *request) reply(status int, contentType string, body []byte) {
+	hd := q.w.Header()
+	if contentType != "" {
+		hd.Set("Content-Type", contentType)
+	}
+	if hd.Get("Content-Length") == "" {
+		hd.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	q.w.WriteHeader(status)
+	if q.r.Method == http.MethodHead {
+		body = nil
+	}
+	q.write(body)
+}
+
+// write sends body and flushes the response, dropping the connection when
+// the client takes no part of it for the stall timeout. The deadline is
+// cleared at the end: the server does not reset it for the next request
+// on the connection.
+func (q *request) write(body []byte) {
+	const chunk = 1 << 20
+	defer q.rc.SetWriteDeadline(time.Time{})
+	for len(body) > 0 {
+		n := min(len(body), chunk)
+		_ = q.rc.SetWriteDeadline(time.Now().Add(q.h.stall))
+		if _, err := q.w.Write(body[:n]); err != nil {
+			return
+		}
+		body = body[n:]
+	}
+	_ = q.rc.SetWriteDeadline(time.Now().Add(q.h.stall))
+	_ = q.rc.Flush()
+}
+
+// text sends status with a plain text body.
+func (q *request) text(status int, msg string) {
+	q.reply(status, "text/plain; charset=utf-8", []byte(msg))
+}
+
+// ok sends 200 without a body.
+func (q *request) ok() { q.reply(http.StatusOK, "", nil) }
+
+// fail sends the status and reason of err.
+func (q *request) fail(err error) {
+	status := restproto.Status(err)
+	msg := restproto.Message(err)
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	q.h.log.Log(q.r.Context(), level, "request failed", "method", q.r.Method,
+		"uri", q.r.RequestURI, "status", status, "err", err)
+	q.text(status, msg)
+}
+
+// badRequest sends 400 with msg.
+func (q *request) badRequest(msg string) { q.text(http.StatusBadRequest, msg) }
+
+// errShortBody and errTooLarge are the failures of readBody.
+var (
+	errShortBody = errors.New("request body shorter than its Content-Length")
+	errTooLarge  = errors.New("request body too large")
+)
+
+// readBody reads the request body to exactly its Content-Length (or to
+// its end when chunked), at most maxBody bytes, dropping the connection
+// when the client sends nothing for the stall timeout. On an error it has
+// sent the answer.
+func (q *request) readBody() ([]byte, bool) {
+	n := q.r.ContentLength
+	if n > q.h.maxBody {
+		q.text(http.StatusRequestEntityTooLarge, errTooLarge.Error())
+		return nil, false
+	}
+	if n == 0 {
+		return []byte{}, true
+	}
+	body := http.MaxBytesReader(q.w, q.r.Body, q.h.maxBody)
+	size := n
+	if size < 0 {
+		size = 64 << 10
+	}
+	buf := make([]byte, 0, min(size, 4<<20)) // grow as data comes, not as claimed
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		_ = q.rc.SetReadDeadline(time.Now().Add(q.h.stall))
+		m, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			break
+		}
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			q.text(http.StatusRequestEntityTooLarge, errTooLarge.Error())
+			return nil, false
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			q.badRequest(errShortBody.Error())
+			return nil, false
+		case err != nil:
+			q.text(http.StatusRequestTimeout, "reading the request body: "+err.Error())
+			return nil, false
+		}
+	}
+	_ = q.rc.SetReadDeadline(time.Time{})
+	if n >= 0 && int64(len(buf)) != n {
+		q.badRequest(errShortBody.Error())
+		return nil, false
+	}
+	return buf, true
+}
