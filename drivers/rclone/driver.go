@@ -31,6 +31,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -317,6 +318,11 @@ func (d *Driver) rootEntries(ctx context.Context, s *server, op kv.Op) (int, err
 	if err != nil {
 		kerr := s.kvError(op, "", err)
 		var re *rcError
+		if errors.As(err, &re) && strings.Contains(re.Msg, "didn't find section in config file") {
+			remote, _, _ := strings.Cut(d.remote, ":")
+			return 0, kv.NewError(op.String(), "", nil,
+				fmt.Errorf("unknown rclone remote %q: it is not in rclone's config (rclone listremotes shows the configured ones)", remote))
+		}
 		if errors.Is(kerr, kv.ErrNotFound) || errors.As(err, &re) && strings.Contains(re.Msg, "is a file not a directory") {
 			return 0, kv.NewError(op.String(), "", kv.ErrNoStore, err)
 		}
