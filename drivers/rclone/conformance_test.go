@@ -19,7 +19,7 @@ func TestConformance(t *testing.T) {
 			t.Skip("this rclone has no memory backend")
 		}
 		kvtest.TestBackend(t, func(t *testing.T) kv.Backend {
-			d := New(":memory:" + randomToken()[:10])
+			d := New(":memory:"+randomToken()[:10], WithKeepAlive(true))
 			t.Cleanup(func() { shutdown(t, d) })
 			return d
 		})

@@ -9,10 +9,10 @@
 // Open starts "rclone rcd" listening on 127.0.0.1 on a free port, with a
 // random user and password passed through the environment (never on the
 // command line), and Close stops it (SIGTERM, then SIGKILL after a grace
-// period). Create and Destroy start a temporary rcd of their own. With
-// WithKeepAlive the rcd outlives Close and Create until Destroy or Shutdown;
-// in-process remotes such as :memory: need that, since their content lives
-// inside the rcd.
+// period): no rcd outlives Close unless the caller asks for it. Create and
+// Destroy start a temporary rcd of their own. With WithKeepAlive the rcd
+// outlives Close and Create until Destroy or Shutdown; in-process remotes
+// such as :memory: need that, since their content lives inside the rcd.
 //
 // On remotes without real directories (object stores, :memory:) a
 // directory is the prefix of the items below it. Mkdir keeps an empty one
@@ -31,6 +31,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -109,8 +110,9 @@ func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTi
 
 // WithKeepAlive keeps the rcd running from the first Create or Open until
 // Destroy or Shutdown, instead of stopping it on Close and after Create.
-// It is on by default for :memory: remotes, whose items live inside the
-// rcd; the caller must then call Shutdown (or Destroy) when done.
+// It is off by default; a :memory: remote, whose items live inside the
+// rcd, needs it (without it, Open after Create finds no store). The caller
+// must then call Shutdown (or Destroy) when done.
 func WithKeepAlive(on bool) Option { return func(c *config) { c.keepAlive = &on } }
 
 // WithLogger makes the driver report its own events to logger: every
@@ -162,12 +164,7 @@ func (d *Driver) Properties() kv.Properties {
 	return kv.Properties{Scheme: "rclone", Remote: true}
 }
 
-func (d *Driver) keepAlive() bool {
-	if d.cfg.keepAlive != nil {
-		return *d.cfg.keepAlive
-	}
-	return strings.HasPrefix(d.remote, ":memory:")
-}
+func (d *Driver) keepAlive() bool { return d.cfg.keepAlive != nil && *d.cfg.keepAlive }
 
 // ensureServer returns the running rcd, starting one if there is none or
 // the last one died. d.mu must be held.
@@ -317,7 +314,15 @@ func (d *Driver) rootEntries(ctx context.Context, s *server, op kv.Op) (int, err
 	if err != nil {
 		kerr := s.kvError(op, "", err)
 		var re *rcError
+		if errors.As(err, &re) && strings.Contains(re.Msg, "didn't find section in config file") {
+			remote, _, _ := strings.Cut(d.remote, ":")
+			return 0, kv.NewError(op.String(), "", nil,
+				fmt.Errorf("unknown rclone remote %q: it is not in rclone's config (rclone listremotes shows the configured ones)", remote))
+		}
 		if errors.Is(kerr, kv.ErrNotFound) || errors.As(err, &re) && strings.Contains(re.Msg, "is a file not a directory") {
+			if strings.HasPrefix(d.remote, ":memory:") && !d.keepAlive() {
+				err = fmt.Errorf("%w (a :memory: remote keeps its items only while its rcd runs: use rclone.WithKeepAlive(true))", err)
+			}
 			return 0, kv.NewError(op.String(), "", kv.ErrNoStore, err)
 		}
 		return 0, kerr

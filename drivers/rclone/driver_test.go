@@ -79,6 +79,20 @@ func TestMissingBinary(t *testing.T) {
 	}
 }
 
+// TestUnknownRemote: a remote that rclone's config does not have is an
+// error that names it, not a connection failure.
+func TestUnknownRemote(t *testing.T) {
+	requireRclone(t)
+	t.Setenv("RCLONE_CONFIG", filepath.Join(t.TempDir(), "rclone.conf"))
+	d := New("nosuch-remote:path")
+	for op, f := range map[string]func(context.Context) error{"open": d.Open, "create": d.Create, "destroy": d.Destroy} {
+		err := f(t.Context())
+		if err == nil || errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), `unknown rclone remote "nosuch-remote"`) {
+			t.Errorf("%s of an unknown remote: %v, want an error naming it", op, err)
+		}
+	}
+}
+
 // TestProcessLifecycle: without keep-alive, Close stops the rcd and its
 // pid is gone; an Open that fails (missing store) leaves no process.
 func TestProcessLifecycle(t *testing.T) {

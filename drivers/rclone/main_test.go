@@ -129,7 +129,7 @@ func shutdown(t testing.TB, d *Driver) {
 func openMemory(t testing.TB) *Driver {
 	t.Helper()
 	requireRclone(t)
-	d := New(":memory:" + randomToken()[:10])
+	d := New(":memory:"+randomToken()[:10], WithKeepAlive(true))
 	t.Cleanup(func() { shutdown(t, d) })
 	ctx := context.Background()
 	if err := d.Create(ctx); err != nil {

@@ -16,8 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/internal/restproto"
 	"github.com/kvcompose/compose/kv"
 )
@@ -84,9 +84,8 @@ func (d *Driver) request(s spec) (*http.Request, error) {
 // with gone (404 for Delete and Move, 410 for Destroy), that status on a
 // retry counts as done: an earlier attempt did it, its answer was lost.
 func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec, gone int) (*response, error) {
-	wait := d.cfg.retryWait
-	var last error
-	for attempt := 0; ; attempt++ {
+	tries := backoff.Policy{Initial: d.cfg.retryWait, MaxTries: max(d.cfg.retries, 0) + 1}.Start()
+	for {
 		req, err := d.request(s)
 		if err != nil {
 			return nil, kv.NewError(op.String(), name, kv.ErrInvalidName, err)
@@ -97,30 +96,23 @@ func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec, gone i
 		}
 		switch {
 		case err != nil:
-			last = err
 			d.tr.reset()
 		case restproto.Retryable(resp.status):
-			last = fmt.Errorf("server answered %d %s: %s", resp.status,
+			err = fmt.Errorf("server answered %d %s: %s", resp.status,
 				http.StatusText(resp.status), strings.TrimSpace(string(resp.body)))
-		case gone != 0 && attempt > 0 && resp.status == gone:
+		case gone != 0 && tries.Tries() > 1 && resp.status == gone:
 			return resp, nil
 		default:
 			return resp, restproto.Error(op.String(), name, resp.status, string(resp.body))
 		}
-		if attempt >= d.cfg.retries {
-			break
+		switch werr := tries.Wait(ctx); {
+		case errors.Is(werr, backoff.ErrExhausted):
+			return nil, kv.NewError(op.String(), name, kv.ErrConnection,
+				fmt.Errorf("%s, %d attempts: %w", d, tries.Tries(), err))
+		case werr != nil:
+			return nil, kv.NewError(op.String(), name, nil, werr)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, kv.NewError(op.String(), name, nil, ctx.Err())
-		}
-		wait *= 2
 	}
-	return nil, kv.NewError(op.String(), name, kv.ErrConnection,
-		fmt.Errorf("%s, %d attempts: %w", d, d.cfg.retries+1, last))
 }
 
 // Mkdir creates the directory name and its parents (POST NAME?cmd=mkdir).

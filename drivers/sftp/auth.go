@@ -20,6 +20,10 @@ import (
 // errHostKey is the cause of a refused host key.
 var errHostKey = errors.New("host key refused")
 
+// errSetup marks a connect error of the local setup (no known_hosts, a key
+// that cannot be used): no retry fixes it.
+var errSetup = errors.New("ssh setup")
+
 // clientConfig resolves the address to dial and the SSH client
 // configuration, as OpenSSH would from the ssh config, the agent, the
 // identity files and known_hosts, unless WithClientConfig gave one.
@@ -64,25 +68,32 @@ func (d *Driver) clientConfig() (string, *ssh.ClientConfig, error) {
 	if settings != nil {
 		files = settings.GetAll(d.host, "IdentityFile")
 	}
+	auth, err := authMethods(files)
+	if err != nil {
+		return "", nil, err
+	}
 	return addr, &ssh.ClientConfig{
 		User:              name,
-		Auth:              authMethods(files),
+		Auth:              auth,
 		HostKeyCallback:   hostKeys,
 		HostKeyAlgorithms: knownAlgorithms(hostKeys, addr),
 		Timeout:           d.cfg.timeout,
 	}, nil
 }
 
-// sshSettings returns the ssh config to read, nil for none.
+// sshSettings returns the ssh config to read, nil for none: by default
+// ~/.ssh/config of the home directory that os.UserHomeDir gives ($HOME),
+// the same one known_hosts and the identity files come from.
 func (d *Driver) sshSettings() *ssh_config.UserSettings {
-	switch d.cfg.sshConfig {
+	file := d.cfg.sshConfig
+	switch file {
 	case "":
-		return ssh_config.DefaultUserSettings
+		file = filepath.Join(home(), ".ssh", "config")
 	case "none":
 		return nil
 	}
 	s := &ssh_config.UserSettings{IgnoreErrors: true}
-	s.ConfigFinder(func() string { return d.cfg.sshConfig })
+	s.ConfigFinder(func() string { return file })
 	return s
 }
 
@@ -94,8 +105,11 @@ func (d *Driver) hostKeyCallback() (ssh.HostKeyCallback, error) {
 		file = filepath.Join(home(), ".ssh", "known_hosts")
 	}
 	check, err := knownhosts.New(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: there is no known_hosts file %s to check the server's host key against: connect once with ssh to add the key (after checking its fingerprint), or name another file with sftp.WithKnownHosts", errSetup, file)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("known hosts %s: %w", file, err)
+		return nil, fmt.Errorf("%w: known hosts %s: %w", errSetup, file, err)
 	}
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		err := check(hostname, remote, key)
@@ -141,9 +155,11 @@ func knownAlgorithms(check ssh.HostKeyCallback, addr string) []string {
 }
 
 // authMethods offers the keys of the ssh agent and of the identity files
-// (the OpenSSH defaults when files names none); unreadable and
-// passphrase-protected files are skipped.
-func authMethods(files []string) []ssh.AuthMethod {
+// (the OpenSSH defaults when files names none); missing files are skipped.
+// A file given in the ssh config that cannot be used (passphrase-protected
+// without an agent holding it, unreadable, not a key) is an error, unless
+// another key is offered.
+func authMethods(files []string) ([]ssh.AuthMethod, error) {
 	var methods []ssh.AuthMethod
 	if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" {
 		if c, err := net.Dial("unix", sock); err == nil {
@@ -153,26 +169,42 @@ func authMethods(files []string) []ssh.AuthMethod {
 	if len(files) == 0 || len(files) == 1 && files[0] == ssh_config.Default("IdentityFile") {
 		files = []string{"~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"}
 	}
-	var signers []ssh.Signer
+	var (
+		signers  []ssh.Signer
+		unusable []error
+	)
 	for _, f := range files {
 		if rest, ok := strings.CutPrefix(f, "~/"); ok {
 			f = filepath.Join(home(), rest)
 		}
 		pem, err := os.ReadFile(f)
-		if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		if s, err := ssh.ParsePrivateKey(pem); err == nil {
-			signers = append(signers, s)
+		if err == nil {
+			var s ssh.Signer
+			if s, err = ssh.ParsePrivateKey(pem); err == nil {
+				signers = append(signers, s)
+				continue
+			}
+			var missing *ssh.PassphraseMissingError
+			if errors.As(err, &missing) {
+				err = errors.New("it is protected by a passphrase; add it to the ssh agent (ssh-add) first")
+			}
 		}
+		unusable = append(unusable, fmt.Errorf("identity file %s: %w", f, err))
 	}
 	if len(signers) > 0 {
 		methods = append(methods, ssh.PublicKeys(signers...))
 	}
-	return methods
+	if len(methods) == 0 && len(unusable) > 0 {
+		return nil, fmt.Errorf("%w: no key to log in with: %w", errSetup, errors.Join(unusable...))
+	}
+	return methods, nil
 }
 
-// refused reports whether a connect error is one a retry cannot fix.
+// refused reports whether a connect error is a refusal of the server or of
+// the host key check: kv.ErrPermission, which no retry fixes.
 func refused(err error) bool {
 	return errors.Is(err, errHostKey) || strings.Contains(err.Error(), "unable to authenticate")
 }

@@ -199,7 +199,14 @@ func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f
 		}
 		var p permanent
 		if errors.As(err, &p) {
-			return false, kv.NewError(op.String(), name, kv.ErrConnection, p.error)
+			// A refused host key or login is a permission error, a setup
+			// error of this side has no sentinel: neither is a connection
+			// failure that a retry could fix.
+			var kind error
+			if refused(p.error) {
+				kind = kv.ErrPermission
+			}
+			return false, kv.NewError(op.String(), name, kind, p.error)
 		}
 		return true, err
 	}

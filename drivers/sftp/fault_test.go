@@ -3,12 +3,16 @@ package sftp_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/kvcompose/compose/drivers/sftp"
 	"github.com/kvcompose/compose/internal/sshdtest"
@@ -137,8 +141,8 @@ func TestHostKeyRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = d.Create(t.Context())
-			if !errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("create with a %s host key: %v, want kv.ErrConnection saying %q", tc.name, err, tc.want)
+			if !errors.Is(err, kv.ErrPermission) || errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("create with a %s host key: %v, want kv.ErrPermission saying %q", tc.name, err, tc.want)
 			}
 		})
 	}
@@ -152,9 +156,76 @@ func TestAuthRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = d.Open(t.Context())
-	if !errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), "unable to authenticate") {
-		t.Fatalf("open as an unknown user: %v, want kv.ErrConnection saying unable to authenticate", err)
+	if !errors.Is(err, kv.ErrPermission) || errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("open as an unknown user: %v, want kv.ErrPermission saying unable to authenticate", err)
 	}
+}
+
+// TestSetupErrors: a missing known_hosts file and an identity file that
+// cannot be used are errors that say how to fix them, not connection
+// failures; and ~/.ssh/config comes from $HOME, as known_hosts does.
+func TestSetupErrors(t *testing.T) {
+	s := needServer(t)
+	t.Run("NoKnownHosts", func(t *testing.T) {
+		d, err := sftp.FromURL(storeURL(t), sftp.WithSSHConfig(s.SSHConfig),
+			sftp.WithKnownHosts(filepath.Join(t.TempDir(), "missing")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.Open(t.Context())
+		if err == nil || errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), "no known_hosts file") {
+			t.Fatalf("open without known_hosts: %v, want a setup error that says so", err)
+		}
+	})
+	t.Run("EncryptedKey", func(t *testing.T) {
+		_, priv, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		key := filepath.Join(dir, "id_locked")
+		if err := os.WriteFile(key, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := filepath.Join(dir, "config")
+		conf := "Host locked\n  HostName " + s.Host + "\n  Port " + portOf(s) + "\n  IdentityFile " + key + "\n"
+		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("SSH_AUTH_SOCK", "")
+		d, err := sftp.FromURL("sftp://locked/"+filepath.Join(t.TempDir(), "store"),
+			sftp.WithSSHConfig(cfg), sftp.WithKnownHosts(s.KnownHosts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.Open(t.Context())
+		if err == nil || errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), "passphrase") {
+			t.Fatalf("open with a passphrase-protected key: %v, want an error naming the passphrase", err)
+		}
+	})
+	t.Run("ConfigFromHOME", func(t *testing.T) {
+		home := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := os.ReadFile(s.SSHConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, ".ssh", "config"), cfg, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("HOME", home)
+		d, err := sftp.FromURL("sftp://kvtest/"+filepath.Join(t.TempDir(), "store"), sftp.WithKnownHosts(s.KnownHosts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kvtest.OpenStore(t, d) // the alias kvtest resolves through $HOME/.ssh/config
+	})
 }
 
 func portOf(s *sshdtest.Server) string { return strings.TrimPrefix(s.Addr(), s.Host+":") }
