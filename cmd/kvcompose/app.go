@@ -64,7 +64,13 @@ func addSnapshots(a, b stats.Snapshot) stats.Snapshot {
 	sum := stats.Snapshot{Ops: make(map[string]stats.OpStats, len(a.Ops))}
 	for name, o := range a.Ops {
 		p := b.Ops[name]
-		sum.Ops[name] = stats.OpStats{Calls: o.Calls + p.Calls, Errors: o.Errors + p.Errors, Time: o.Time + p.Time, Bytes: o.Bytes + p.Bytes}
+		sum.Ops[name] = stats.OpStats{
+			Calls:    o.Calls + p.Calls,
+			Errors:   o.Errors + p.Errors,
+			Expected: o.Expected + p.Expected,
+			Time:     o.Time + p.Time,
+			Bytes:    o.Bytes + p.Bytes,
+		}
 	}
 	return sum
 }
