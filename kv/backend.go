@@ -9,7 +9,7 @@ import (
 // Backend is a key/value store: a driver that keeps bytes somewhere, or a
 // layer that wraps another Backend. All methods are safe for concurrent use.
 //
-// The semantics of every method are those of SEMANTICS.md; the conformance
+// The semantics of every method are those of docs/semantics.md; the conformance
 // suite in package kvtest checks them.
 type Backend interface {
 	// Create makes a new, empty store. It does not open it.

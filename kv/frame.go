@@ -7,7 +7,7 @@ import (
 )
 
 // Begin is the frame every item call of a driver starts with. It makes the
-// checks of SEMANTICS.md in one order, which kvtest pins for every driver:
+// checks of docs/semantics.md in one order, which kvtest pins for every driver:
 //
 //  1. the state: ErrNotOpen unless the store is open;
 //     (Hidden is allowed to Info, Load, Store and Delete, for a name that

@@ -7,7 +7,7 @@ import (
 )
 
 // Lifecycle holds the open/closed state of a driver and gives the errors of
-// SEMANTICS.md for calls made in the wrong state. The zero value is closed.
+// docs/semantics.md for calls made in the wrong state. The zero value is closed.
 // It is safe for concurrent use.
 type Lifecycle struct {
 	mu   sync.Mutex // serializes Transition

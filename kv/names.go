@@ -34,7 +34,7 @@ var allowed = func() (t [256]bool) {
 	return t
 }()
 
-// ValidateName checks a driver-level name against the rules of SEMANTICS.md.
+// ValidateName checks a driver-level name against the rules of docs/semantics.md.
 // The empty name (the root) is invalid here; see ValidateDirName. The error
 // wraps ErrInvalidName and says what is wrong.
 func ValidateName(name string) error {

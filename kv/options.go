@@ -78,7 +78,7 @@ func (o Option) String() string {
 }
 
 // Range makes Load return size bytes from offset. A negative offset counts
-// from the end, a negative size means to the end; see SEMANTICS.md.
+// from the end, a negative size means to the end; see docs/semantics.md.
 func Range(offset, size int64) Option { return Option{kind: KindRange, offset: offset, size: size} }
 
 // Deleted makes Info, Load, Hash, Delete, Move, Defrag and List address
@@ -183,7 +183,7 @@ func CheckOptions(op Op, name string, opts []Option, allowed ...OptionKind) erro
 }
 
 // ClampRange turns a Range (offset, size) into the half-open byte interval
-// [start, end) of a value of length n, following SEMANTICS.md: a negative
+// [start, end) of a value of length n, following docs/semantics.md: a negative
 // offset counts from the end and is clamped to the start, a negative size
 // means to the end, and anything past the end is cut.
 func ClampRange(n, offset, size int64) (start, end int64) {

@@ -18,7 +18,8 @@
 // all of nesting level 1 fits), so that an item call resolves only the last
 // element. A cached directory that is removed or replaced behind the
 // driver's back is noticed on the next not-found error and opened afresh.
-// cmd/kvbench compares the driver with plain syscalls.
+// kvcompose bench --compare (cmd/kvcompose) compares the driver with plain
+// syscalls.
 //
 // # Durability
 //

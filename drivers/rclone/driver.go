@@ -18,7 +18,7 @@
 // directory is the prefix of the items below it. Mkdir keeps an empty one
 // alive with a hidden marker item (".dir.hid", never listed), Rmdir removes
 // the marker, and List of a prefix with nothing below it is kv.ErrNotFound,
-// so that these remotes follow SEMANTICS.md too.
+// so that these remotes follow docs/semantics.md too.
 //
 // Replacing an existing item: rclone (1.60 at least, on remotes with
 // directories) deletes the old file and then moves the new one in. The

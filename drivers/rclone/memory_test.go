@@ -13,7 +13,7 @@ import (
 
 // TestMemoryRemote: the rcd of a :memory: remote is kept alive, so items
 // survive Close and Open, and Destroy stops it. It also pins down where an
-// object store differs from SEMANTICS.md: directories exist only while
+// object store differs from docs/semantics.md: directories exist only while
 // they hold items.
 func TestMemoryRemote(t *testing.T) {
 	requireRclone(t)

@@ -121,7 +121,7 @@ func TestB2NoChecksumHeaders(t *testing.T) {
 }
 
 // TestExtremeRanges loads with ranges at the limits of int64 and far
-// before the start, each clamped as SEMANTICS.md says.
+// before the start, each clamped as docs/semantics.md says.
 func TestExtremeRanges(t *testing.T) {
 	d := kvtest.OpenStore(t, newDriver(t))
 	ctx := t.Context()

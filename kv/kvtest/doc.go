@@ -1,6 +1,6 @@
 // Package kvtest is the conformance suite of kvcompose: TestBackend checks
 // a driver (or a driver under layers) against every driver-level rule of
-// SEMANTICS.md, TestStack checks the nesting and soft delete rules of a full
+// docs/semantics.md, TestStack checks the nesting and soft delete rules of a full
 // stack.
 //
 // A third-party driver runs the suite from a test of its own:
@@ -26,7 +26,7 @@
 //   - Items: Info, Load, Store, Delete, Move, Mkdir, Rmdir and List, with
 //     kv.ErrNotFound for missing items, overwrites, parents made on demand,
 //     sorted non-recursive listings, and buffers the caller may reuse;
-//   - Ranges: every partial-load case of SEMANTICS.md, and a large value
+//   - Ranges: every partial-load case of docs/semantics.md, and a large value
 //     (8 MiB; 100 MB when KVTEST_LARGE=1 and not -short);
 //   - Hash and Defrag: every algorithm of kv.HashAlgorithms, named and
 //     hash-named Defrag targets, kv.ErrReadRange with nothing written;

@@ -14,7 +14,7 @@ import (
 // of its own.
 type NewFunc func(t *testing.T) kv.Backend
 
-// TestBackend runs every driver-level rule of SEMANTICS.md against backends
+// TestBackend runs every driver-level rule of docs/semantics.md against backends
 // made by newBackend; see the package documentation for the list.
 func TestBackend(t *testing.T, newBackend NewFunc) {
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newBackend) })

@@ -9,7 +9,7 @@ import (
 	"github.com/kvcompose/compose/kv"
 )
 
-// rangeCases are the partial loads of SEMANTICS.md on "0123456789".
+// rangeCases are the partial loads of docs/semantics.md on "0123456789".
 var rangeCases = []struct {
 	offset, size int64
 	want         string

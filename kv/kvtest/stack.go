@@ -14,7 +14,7 @@ import (
 type StackFunc func(t *testing.T, levels map[string][]int) kv.Backend
 
 // TestStack checks, through the kv.Backend API alone, the nesting and soft
-// delete rules of SEMANTICS.md on stacks made by newStack: items of a
+// delete rules of docs/semantics.md on stacks made by newStack: items of a
 // nested namespace are found again and listed by key, levels are honoured
 // (observed by listing the nesting directories, which a stack lists as they
 // are), several levels are probed during a migration, kv.ChangeLevel moves
