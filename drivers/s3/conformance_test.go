@@ -3,6 +3,8 @@ package s3_test
 import (
 	"testing"
 
+	"github.com/kvcompose/compose"
+	"github.com/kvcompose/compose/internal/s3test"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/nesting"
@@ -24,5 +26,27 @@ func TestStack(t *testing.T) {
 			t.Fatal(err)
 		}
 		return softdelete.New(l)
+	})
+}
+
+// TestComposeStacks runs both suites on the stacks compose.Open builds from
+// s3: URLs: the default stack (retry included, the driver being remote),
+// and with nesting levels.
+func TestComposeStacks(t *testing.T) {
+	s := s3test.Shared(t)
+	open := func(t *testing.T, opts ...compose.Option) kv.Backend {
+		b, err := compose.Open(s.URL(s.NewBucket(t), "store"), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	t.Run("Default", func(t *testing.T) {
+		kvtest.TestBackend(t, func(t *testing.T) kv.Backend { return open(t) })
+	})
+	t.Run("Levels", func(t *testing.T) {
+		kvtest.TestStack(t, func(t *testing.T, levels map[string][]int) kv.Backend {
+			return open(t, compose.WithLevels(levels))
+		})
 	})
 }

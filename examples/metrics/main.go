@@ -38,9 +38,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/kvcompose/compose"
-	"github.com/kvcompose/compose/kv"
-	"github.com/kvcompose/compose/layers/logging"
-	"github.com/kvcompose/compose/layers/metrics"
 )
 
 func main() {
@@ -59,10 +56,8 @@ func main() {
 
 	store, err := compose.Open("mem://metrics",
 		compose.WithLevels(map[string][]int{"data/": {1}}),
-		compose.WithLayer(compose.Top, func(next kv.Backend) kv.Backend {
-			return metrics.New(next, metrics.WithMeterProvider(mp))
-		}),
-		compose.WithLayer(compose.Top, func(next kv.Backend) kv.Backend { return logging.New(next, logger) }))
+		compose.WithMeterProvider(mp), // the metrics layer, below tracing
+		compose.WithLogger(logger))    // the logging layer, below metrics
 	if err != nil {
 		log.Fatal(err)
 	}
