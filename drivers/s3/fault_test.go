@@ -60,7 +60,7 @@ func TestCancelStuckCall(t *testing.T) {
 		_, err := d.Load(ctx, "ns/a")
 		done <- err
 	}()
-	waitHeld(t, p)
+	p.WaitHeld(t)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("load of a hung link, cancelled: %v, want context.Canceled", err)
@@ -68,18 +68,6 @@ func TestCancelStuckCall(t *testing.T) {
 	p.Pause(false)
 	if _, err := d.Load(t.Context(), "ns/a"); err != nil {
 		t.Errorf("load after the cancelled one: %v", err)
-	}
-}
-
-// waitHeld waits until the paused proxy holds a request back.
-func waitHeld(t *testing.T, p *sshdtest.Proxy) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for p.Held() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no request reached the paused proxy")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

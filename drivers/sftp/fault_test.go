@@ -54,7 +54,7 @@ func TestCutMidCall(t *testing.T) {
 		got, err = d.Load(ctx, "ns/large")
 		done <- err
 	}()
-	waitHeld(t, p) // the load is on its way
+	p.WaitHeld(t) // the load is on its way
 	p.Cut()
 	p.Pause(false)
 	if err := <-done; err != nil {
@@ -78,7 +78,7 @@ func TestCancelStuckCall(t *testing.T) {
 		_, err := d.Load(ctx, "ns/a")
 		done <- err
 	}()
-	waitHeld(t, p)
+	p.WaitHeld(t)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("load of a hung link, cancelled: %v, want context.Canceled", err)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/kvcompose/compose/drivers/sftp"
 	"github.com/kvcompose/compose/internal/sshdtest"
@@ -79,16 +78,4 @@ func viaProxy(t *testing.T, opts ...sftp.Option) (*sftp.Driver, *sshdtest.Proxy)
 		return (&net.Dialer{}).DialContext(ctx, network, p.Addr())
 	}
 	return newDriver(t, append([]sftp.Option{sftp.WithDialer(dial)}, opts...)...), p
-}
-
-// waitHeld waits until the paused proxy holds a request back.
-func waitHeld(t *testing.T, p *sshdtest.Proxy) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for p.Held() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no request reached the paused proxy")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proxy forwards TCP connections to a target, and can cut them or stop
@@ -103,6 +104,19 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 		if err != nil {
 			return // io.EOF or a cut
 		}
+	}
+}
+
+// WaitHeld waits until the paused proxy holds data back: a request (or
+// reply) is on its way and stuck. It fails the test after 10 seconds.
+func (p *Proxy) WaitHeld(tb testing.TB) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Held() == 0 {
+		if time.Now().After(deadline) {
+			tb.Fatal("no request reached the paused proxy")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
