@@ -7,41 +7,62 @@ import (
 )
 
 // Backend is a key/value store: a driver that keeps bytes somewhere, or a
-// layer that wraps another Backend. All methods are safe for concurrent use.
+// layer that wraps another Backend. All methods are safe for concurrent use
+// and take a context first, which they honour.
 //
-// The semantics of every method are those of docs/semantics.md; the conformance
-// suite in package kvtest checks them.
+// Besides the errors each method names below, every item call is
+// ErrNotOpen on a closed store, ErrUnsupported for an option that does not
+// apply, ErrInvalidName for an invalid name, and the context's error once
+// the context is done, checked in that order; a network driver gives
+// ErrConnection when the link fails. The semantics of every method are
+// those of docs/semantics.md; the conformance suite in package kvtest
+// checks them.
 type Backend interface {
-	// Create makes a new, empty store. It does not open it.
+	// Create makes a new, empty store, with missing parent directories, and
+	// leaves it closed. An existing empty store is accepted; a non-empty
+	// one is ErrExists; an open one ErrAlreadyOpen.
 	Create(ctx context.Context) error
-	// Destroy removes the store and everything in it.
+	// Destroy removes the store and everything in it. A missing store is
+	// ErrNoStore; an open one ErrAlreadyOpen.
 	Destroy(ctx context.Context) error
-	// Open opens an existing store for item calls.
+	// Open opens an existing store for item calls. A missing store is
+	// ErrNoStore; an open one ErrAlreadyOpen.
 	Open(ctx context.Context) error
-	// Close closes an open store.
+	// Close closes an open store; a closed one is ErrNotOpen.
 	Close(ctx context.Context) error
 	// Mkdir creates the directory name and its parents; an existing
-	// directory is accepted.
+	// directory is accepted, an item in the way is ErrExists.
 	Mkdir(ctx context.Context, name string) error
-	// Rmdir removes the empty directory name.
+	// Rmdir removes the empty directory name. A missing one is
+	// ErrNotFound; a directory that is not empty is an error.
 	Rmdir(ctx context.Context, name string) error
-	// Info describes name. A missing item gives Exists == false and no error.
+	// Info describes name. A missing item gives Exists == false and no
+	// error; a directory gives Directory == true.
 	Info(ctx context.Context, name string, opts ...Option) (ItemInfo, error)
-	// Load returns the value of name, or the part selected by Range.
+	// Load returns the value of name, or the part selected by Range. A
+	// missing item is ErrNotFound.
 	Load(ctx context.Context, name string, opts ...Option) ([]byte, error)
-	// Store writes value atomically under name, overwriting silently.
+	// Store writes value atomically under name, overwriting silently and
+	// making missing parent directories. The caller may reuse value once
+	// Store returns. A store past a quota is ErrQuotaExceeded, one that the
+	// permissions deny ErrPermission; nothing is changed then.
 	Store(ctx context.Context, name string, value []byte, opts ...Option) error
-	// Delete removes the item name.
+	// Delete removes the item name; a missing item is ErrNotFound.
 	Delete(ctx context.Context, name string, opts ...Option) error
-	// Move renames from to to, or soft deletes, undeletes or changes the
-	// nesting level of from, as the options say.
+	// Move renames from to to, overwriting to and making its parents, or
+	// soft deletes, undeletes or changes the nesting level of from, as the
+	// options say. A missing from is ErrNotFound.
 	Move(ctx context.Context, from, to string, opts ...Option) error
-	// List yields the entries of the directory name, sorted by name.
+	// List yields the entries of the directory name, sorted by name, with
+	// base names; invalid names are skipped. A missing directory yields
+	// ErrNotFound.
 	List(ctx context.Context, name string, opts ...Option) iter.Seq2[ItemInfo, error]
-	// Hash returns the hex digest of the value of name.
+	// Hash returns the hex digest of the value of name with algorithm (""
+	// for DefaultHash); a missing item is ErrNotFound, an unknown algorithm
+	// ErrUnsupported.
 	Hash(ctx context.Context, name, algorithm string, opts ...Option) (string, error)
 	// Defrag builds a new item from blocks of existing items and returns its
-	// name.
+	// name; a block that reads short is ErrReadRange and nothing is written.
 	Defrag(ctx context.Context, sources []Block, opts ...Option) (string, error)
 	// Quota reports the limit and usage of the store in bytes, -1 when not
 	// tracked.

@@ -1,9 +1,48 @@
 // Package kv is the contract of kvcompose: the Backend interface that every
 // driver and every layer implements, the per-call options, the sentinel
-// errors, the name rules, and the generic helpers (Hash, Defrag, option
-// checks) that drivers without a faster way reuse.
+// errors, the name rules, and the helpers that drivers share.
 //
-// A driver (where bytes live) validates every name with ValidateName, refuses
-// layer options with CheckOptions, and wraps every failure with
-// NewError so that errors.Is reaches the sentinel through any layer.
+// # Names
+//
+// An item is addressed by a name such as "config/settings" or
+// "data/0123abcd": ASCII, lowercase, the characters a-z 0-9 . _ - ~ : + = ,
+// @ and "/" between segments, relative (no leading or trailing "/", no empty
+// segment, no ".."), at most MaxNameLen (100) characters as the driver sees
+// it (nesting directories and the ".del" suffix included), and not ending
+// in ".tmp" or ".hid". The empty name "" is the root, valid for List, Mkdir
+// and Info. ValidateName says what is wrong with a name; an invalid name is
+// ErrInvalidName. List("data/") lists "data" (see ListDir).
+//
+// # Options
+//
+// Per-call options change one call: Range (a part of a value, for Load),
+// Deleted, SoftDelete and Undelete (consumed by a soft-delete layer),
+// ChangeLevel (consumed by a nesting layer), Target and TargetHash (where
+// Defrag writes), and Hidden (an internal ".hid" item). A layer consumes the
+// options it implements and declares them (OptionConsumer); an option that
+// reaches a driver which does not take it is ErrUnsupported, and the message
+// names the layer that is missing.
+//
+// # Errors
+//
+// Every error wraps one of the sentinels where one applies, so that
+// errors.Is reaches it through any stack: ErrNotFound, ErrExists,
+// ErrNoStore, ErrNotOpen, ErrAlreadyOpen, ErrInvalidName, ErrInvalidURL,
+// ErrUnsupported, ErrReadRange, ErrPermission, ErrQuotaExceeded,
+// ErrConnection and ErrTransient (the last two are worth retrying). The
+// error is an *Error that names the operation and the item; a cancelled
+// context gives the context's error, wrapped the same way.
+//
+// # Lifecycle
+//
+// A store is created (Create), opened and closed any number of times (Open,
+// Close), and destroyed (Destroy). Create, Destroy and Open on an open store
+// are ErrAlreadyOpen; item calls and Close on a closed one are ErrNotOpen.
+// Every item call checks, in this order: the state, the options, the name,
+// the context (Lifecycle.Begin, which drivers share; kvtest pins the order).
+//
+// A driver validates every name it is given and skips invalid names it
+// lists, starts every item call with Lifecycle.Begin, wraps every failure
+// with NewError, and describes itself with Properties. The full rules are
+// in docs/semantics.md of the module; package kvtest checks them.
 package kv
