@@ -50,25 +50,7 @@ func TestCancelStuckCall(t *testing.T) {
 	s := s3test.Shared(t)
 	p := sshdtest.NewProxy(t, s.Addr())
 	d := kvtest.OpenStore(t, driverAt(t, s.URLVia(p.Addr(), s.NewBucket(t), "store")))
-	if err := d.Store(t.Context(), "ns/a", make([]byte, 1<<20)); err != nil {
-		t.Fatal(err)
-	}
-	p.Pause(true)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		_, err := d.Load(ctx, "ns/a")
-		done <- err
-	}()
-	p.WaitHeld(t)
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("load of a hung link, cancelled: %v, want context.Canceled", err)
-	}
-	p.Pause(false)
-	if _, err := d.Load(t.Context(), "ns/a"); err != nil {
-		t.Errorf("load after the cancelled one: %v", err)
-	}
+	p.CheckCancelStuckLoad(t, d)
 }
 
 func TestWrongCredentials(t *testing.T) {

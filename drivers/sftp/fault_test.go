@@ -2,7 +2,6 @@ package sftp_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/pem"
 	"errors"
@@ -68,25 +67,7 @@ func TestCutMidCall(t *testing.T) {
 func TestCancelStuckCall(t *testing.T) {
 	d, p := viaProxy(t)
 	kvtest.OpenStore(t, d)
-	if err := d.Store(t.Context(), "ns/a", make([]byte, 1<<20)); err != nil {
-		t.Fatal(err)
-	}
-	p.Pause(true)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		_, err := d.Load(ctx, "ns/a")
-		done <- err
-	}()
-	p.WaitHeld(t)
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("load of a hung link, cancelled: %v, want context.Canceled", err)
-	}
-	p.Pause(false)
-	if _, err := d.Load(t.Context(), "ns/a"); err != nil {
-		t.Errorf("load after the cancelled one: %v", err)
-	}
+	p.CheckCancelStuckLoad(t, d)
 }
 
 func TestDeadLinkTimesOut(t *testing.T) {

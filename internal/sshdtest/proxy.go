@@ -1,10 +1,14 @@
 package sshdtest
 
 import (
+	"context"
+	"errors"
 	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kvcompose/compose/kv"
 )
 
 // Proxy forwards TCP connections to a target, and can cut them or stop
@@ -144,4 +148,30 @@ func (p *Proxy) Close() {
 	p.ln.Close()
 	p.Pause(false)
 	p.Cut()
+}
+
+// CheckCancelStuckLoad checks that cancelling a Load stuck on the paused
+// link through p ends it with context.Canceled, and that b, an open store
+// whose link goes through p, works again once the link flows.
+func (p *Proxy) CheckCancelStuckLoad(tb testing.TB, b kv.Backend) {
+	tb.Helper()
+	if err := b.Store(context.Background(), "ns/a", make([]byte, 1<<20)); err != nil {
+		tb.Fatal(err)
+	}
+	p.Pause(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Load(ctx, "ns/a")
+		done <- err
+	}()
+	p.WaitHeld(tb)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		tb.Fatalf("load of a hung link, cancelled: %v, want context.Canceled", err)
+	}
+	p.Pause(false)
+	if _, err := b.Load(context.Background(), "ns/a"); err != nil {
+		tb.Errorf("load after the cancelled one: %v", err)
+	}
 }

@@ -31,3 +31,15 @@ func OpenStore[B kv.Backend](tb testing.TB, b B) B {
 	})
 	return b
 }
+
+// Fill stores the items (name to value) in b, failing the test on an
+// error, and returns b.
+func Fill[B kv.Backend](tb testing.TB, b B, items map[string]string) B {
+	tb.Helper()
+	for name, value := range items {
+		if err := b.Store(context.Background(), name, []byte(value)); err != nil {
+			tb.Fatalf("store %q: %v", name, err)
+		}
+	}
+	return b
+}

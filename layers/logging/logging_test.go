@@ -20,15 +20,7 @@ import (
 // level.
 func openStore(t testing.TB, level slog.Level) (*logging.Layer, *logcapture.Handler) {
 	t.Helper()
-	ctx := context.Background()
-	drv := kvtest.OpenStore(t, memory.New(""))
-	for _, err := range []error{
-		drv.Store(ctx, "ns/a", []byte("0123456789")), drv.Store(ctx, "ns/b", []byte("b")),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	drv := kvtest.Fill(t, kvtest.OpenStore(t, memory.New("")), map[string]string{"ns/a": "0123456789", "ns/b": "b"})
 	logger, h := logcapture.Logger(level)
 	return logging.New(drv, logger), h
 }

@@ -27,15 +27,7 @@ func newReader() (*sdkmetric.MeterProvider, *sdkmetric.ManualReader) {
 // "ns/a" = "0123456789" and "ns/b" = "b", and the reader of its metrics.
 func openStore(t testing.TB, below func(kv.Backend) kv.Backend) (*metrics.Layer, *sdkmetric.ManualReader) {
 	t.Helper()
-	ctx := context.Background()
-	drv := kvtest.OpenStore(t, memory.New(""))
-	for _, err := range []error{
-		drv.Store(ctx, "ns/a", []byte("0123456789")), drv.Store(ctx, "ns/b", []byte("b")),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	drv := kvtest.Fill(t, kvtest.OpenStore(t, memory.New("")), map[string]string{"ns/a": "0123456789", "ns/b": "b"})
 	var b kv.Backend = drv
 	if below != nil {
 		b = below(drv)

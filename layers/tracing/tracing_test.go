@@ -31,15 +31,7 @@ func recorded() (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
 // holding "ns/a" = "0123456789" and "ns/b" = "b".
 func openStore(t testing.TB, tp trace.TracerProvider) *tracing.Layer {
 	t.Helper()
-	ctx := context.Background()
-	drv := kvtest.OpenStore(t, memory.New(""))
-	for _, err := range []error{
-		drv.Store(ctx, "ns/a", []byte("0123456789")), drv.Store(ctx, "ns/b", []byte("b")),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	drv := kvtest.Fill(t, kvtest.OpenStore(t, memory.New("")), map[string]string{"ns/a": "0123456789", "ns/b": "b"})
 	return tracing.New(drv, tracing.WithTracerProvider(tp))
 }
 
