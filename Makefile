@@ -19,8 +19,8 @@ test: deps check
 deps:
 	@if [ ! -x /usr/sbin/sshd ] || ! command -v rclone >/dev/null; then \
 		echo "installing $(PKGS)"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(PKGS); \
+		$(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=600 install -y -qq $(PKGS); \
 	fi
 	@if [ ! -x "$(GOBIN)/versitygw" ]; then \
 		echo "installing $(VERSITYGW)"; \
