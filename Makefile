@@ -5,10 +5,7 @@
 # seconds. make demo runs the demo.
 
 GO ?= go
-PKGS := openssh-server rclone
-VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 GOBIN := $(shell $(GO) env GOPATH)/bin
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: test deps check fuzz demo bench
 
@@ -17,15 +14,7 @@ test: deps check
 	$(MAKE) fuzz
 
 deps:
-	@if [ ! -x /usr/sbin/sshd ] || ! command -v rclone >/dev/null; then \
-		echo "installing $(PKGS)"; \
-		$(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=600 install -y -qq $(PKGS); \
-	fi
-	@if [ ! -x "$(GOBIN)/versitygw" ]; then \
-		echo "installing $(VERSITYGW)"; \
-		$(GO) install $(VERSITYGW); \
-	fi
+	GO=$(GO) ./scripts/deps.sh
 
 check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
