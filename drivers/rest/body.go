@@ -18,48 +18,28 @@ var errTooLong = fmt.Errorf("%w: the answer is longer than asked", kv.ErrProtoco
 // claimed is the length the server announced (-1 when unknown), limit the
 // most bytes the call accepts (-1 for no limit) and ahead the most bytes
 // allocated before they arrive: the first allocation is the smallest of
-// the three, and the buffer then at most doubles, never past the claim nor
-// the limit, so that a false claim costs at most ahead bytes and memory
-// follows what really arrived. More than limit bytes is errTooLong, with
-// the first limit bytes.
+// the three (plus one byte, to see the end without another allocation),
+// and the buffer then at most doubles, never past the claim nor the limit,
+// so that a false claim costs at most ahead bytes and memory follows what
+// really arrived. More than limit bytes is errTooLong, with the first
+// limit bytes.
 func readAll(r io.Reader, claimed, limit int64, ahead int) ([]byte, error) {
 	size := int64(max(ahead, 0))
-	if claimed >= 0 && claimed < size {
-		size = claimed
+	if claimed >= 0 {
+		size = min(size, claimed+1)
 	}
-	if limit >= 0 && limit < size {
-		size = limit
+	if limit >= 0 {
+		size = min(size, limit+1)
 	}
 	buf := make([]byte, 0, size)
 	for {
-		if len(buf) == cap(buf) {
-			n := int64(len(buf))
-			if limit >= 0 && n >= limit || claimed >= 0 && n >= claimed {
-				// Full at the claim or the limit: one byte more or the
-				// end tells which.
-				var one [1]byte
-				k, err := r.Read(one[:])
-				switch {
-				case k > 0 && limit >= 0 && n >= limit:
-					return buf, errTooLong
-				case k > 0:
-					// More than claimed (not from net/http, which stops
-					// at Content-Length): keep reading as it arrives.
-					buf = append(buf, one[0])
-					claimed = -1
-				case errors.Is(err, io.EOF):
-					return buf, nil
-				case err != nil:
-					return buf, err
-				}
-				continue
-			}
+		if n := int64(len(buf)); n == int64(cap(buf)) {
 			grow := max(n, 512)
-			if claimed > n {
-				grow = min(grow, claimed-n)
+			if claimed >= n {
+				grow = min(grow, claimed+1-n)
 			}
-			if limit > n {
-				grow = min(grow, limit-n)
+			if limit >= 0 {
+				grow = min(grow, limit+1-n)
 			}
 			next := make([]byte, n, n+grow)
 			copy(next, buf)
@@ -68,6 +48,8 @@ func readAll(r io.Reader, claimed, limit int64, ahead int) ([]byte, error) {
 		k, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+k]
 		switch {
+		case limit >= 0 && int64(len(buf)) > limit:
+			return buf[:limit], errTooLong
 		case errors.Is(err, io.EOF):
 			return buf, nil
 		case err != nil:
@@ -134,22 +116,17 @@ func (p *progressReader) Read(b []byte) (int, error) {
 }
 
 // sendBody is a request body that arms a watchdog with stall while it is
-// read (sent), and with response when it has been read to its end: the
-// server then has that long to begin its answer.
+// read (sent), until the answer begins.
 type sendBody struct {
-	rc              io.ReadCloser
-	w               *watchdog
-	stall, response time.Duration
+	rc    io.ReadCloser
+	w     *watchdog
+	stall time.Duration
 }
 
 func (s *sendBody) Read(b []byte) (int, error) {
 	n, err := s.rc.Read(b)
 	if !s.w.recv.Load() {
-		if errors.Is(err, io.EOF) {
-			s.w.arm(s.response)
-		} else {
-			s.w.arm(s.stall)
-		}
+		s.w.arm(s.stall)
 	}
 	return n, err
 }

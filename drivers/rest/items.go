@@ -15,7 +15,7 @@ import (
 	"path"
 	"strings"
 
-		"github.com/kvcompose/compose/internal/restproto"
+	"github.com/kvcompose/compose/internal/restproto"
 	"github.com/kvcompose/compose/kv"
 )
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"strings"
@@ -90,26 +91,32 @@ func newHTTPTransport(c *config) *httpTransport {
 	return &httpTransport{client: &http.Client{Transport: t, CheckRedirect: noRedirect}, cfg: c}
 }
 
-// roundTrip sends req under a watchdog: the request must be sent, and the
-// body of the answer arrive, with no pause longer than the stall timeout;
-// the server has the response timeout to begin its answer.
+// roundTrip sends req under a watchdog: connecting has the connect
+// timeout (twice: TCP, then TLS), the request must be sent and the body of
+// the answer arrive with no pause longer than the stall timeout, and the
+// server has the response timeout to begin its answer.
 func (t *httpTransport) roundTrip(ctx context.Context, req *http.Request, limit int64) (*response, error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stall, wait := t.cfg.stallTimeout, t.cfg.responseTimeout
+	w := newWatchdog(2*t.cfg.timeout+stall, cancel)
+	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { w.arm(stall) },
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			if !w.recv.Load() {
+				w.arm(wait)
+			}
+		},
+	})
 	req = req.WithContext(rctx)
-	var w *watchdog
 	if req.Body != nil && req.Body != http.NoBody {
-		w = newWatchdog(stall, cancel)
-		req.Body = &sendBody{rc: req.Body, w: w, stall: stall, response: wait}
+		req.Body = &sendBody{rc: req.Body, w: w, stall: stall}
 		if get := req.GetBody; get != nil {
 			req.GetBody = func() (io.ReadCloser, error) {
 				rc, err := get()
-				return &sendBody{rc: rc, w: w, stall: stall, response: wait}, err
+				return &sendBody{rc: rc, w: w, stall: stall}, err
 			}
 		}
-	} else {
-		w = newWatchdog(wait, cancel)
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {
@@ -237,18 +244,21 @@ func (t *stdioTransport) roundTrip(ctx context.Context, req *http.Request, limit
 		go t.p.stop(t.cfg.timeout)
 		t.p = nil
 	}
+	// Starting the process (an ssh login) is connecting: the first
+	// exchange of a new process has the connect timeout on top.
+	var starting time.Duration
 	if t.p == nil {
 		p, err := t.start()
 		if err != nil {
 			return nil, err
 		}
-		t.p = p
+		t.p, starting = p, t.cfg.timeout
 	}
 	p := t.p
 	kill := func() { p.cmd.Process.Kill() }
 	stop := context.AfterFunc(ctx, kill)
-	w := newWatchdog(t.cfg.stallTimeout, kill)
-	resp, drop, err := t.exchange(p, w, req, limit)
+	w := newWatchdog(starting+t.cfg.stallTimeout, kill)
+	resp, drop, err := t.exchange(p, w, req, limit, starting)
 	err = w.end(err)
 	stopped := !stop()
 	if err != nil || drop || stopped || resp.header.Get("Connection") == "close" {
@@ -265,8 +275,8 @@ func (t *stdioTransport) roundTrip(ctx context.Context, req *http.Request, limit
 }
 
 // exchange writes req to the process and reads its response, arming w as
-// bytes go and come.
-func (t *stdioTransport) exchange(p *process, w *watchdog, req *http.Request, limit int64) (*response, bool, error) {
+// bytes go and come, with extra time before the first byte comes.
+func (t *stdioTransport) exchange(p *process, w *watchdog, req *http.Request, limit int64, extra time.Duration) (*response, bool, error) {
 	var buf bytes.Buffer
 	if err := req.Write(&buf); err != nil {
 		return nil, false, err
@@ -278,9 +288,9 @@ func (t *stdioTransport) exchange(p *process, w *watchdog, req *http.Request, li
 			return nil, false, fmt.Errorf("sending the request: %w", err)
 		}
 		b = b[n:]
-		w.arm(stall)
+		w.arm(extra + stall)
 	}
-	w.arm(t.cfg.responseTimeout)
+	w.arm(extra + t.cfg.responseTimeout)
 	p.recv.w, p.recv.stall = w, stall
 	resp, err := http.ReadResponse(p.stdout, req)
 	if err != nil {
