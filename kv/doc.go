@@ -29,7 +29,8 @@
 // errors.Is reaches it through any stack: ErrNotFound, ErrExists,
 // ErrNoStore, ErrNotOpen, ErrAlreadyOpen, ErrInvalidName, ErrInvalidURL,
 // ErrUnsupported, ErrReadRange, ErrPermission, ErrQuotaExceeded,
-// ErrConnection and ErrTransient (the last two are worth retrying). The
+// ErrConnection and ErrTransient (the last two are worth retrying), and
+// ErrProtocol (a remote store answered outside its protocol). The
 // error is an *Error that names the operation and the item; a cancelled
 // context gives the context's error, wrapped the same way.
 //

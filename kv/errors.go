@@ -24,6 +24,11 @@ var (
 	// (a server's "slow down", a timeout of its own): the retry layer
 	// retries it as it does ErrConnection.
 	ErrTransient = errors.New("transient failure")
+	// ErrProtocol marks an answer of a remote store that breaks its
+	// protocol: a listing, quota, hash or info that does not parse, a body
+	// longer than what was asked, a redirect. The retry layer does not
+	// retry it: the same server would answer the same.
+	ErrProtocol = errors.New("protocol error")
 )
 
 // Error is the error type of kvcompose: the operation, the item, the

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/kvcompose/compose/drivers/rest"
 	"github.com/kvcompose/compose/kv"
@@ -89,7 +88,7 @@ func serveProcess(t *testing.T, dir string, flags ...string) *rest.Driver {
 // TestStdioRestart kills the server process under an open store: the next
 // call starts a new one and succeeds.
 func TestStdioRestart(t *testing.T) {
-	d := kvtest.OpenStore(t, stdioClient(t, rest.WithRetryWait(time.Millisecond)))
+	d := kvtest.OpenStore(t, stdioClient(t))
 	ctx := context.Background()
 	if err := d.Store(ctx, "a/b", []byte("one")); err != nil {
 		t.Fatal(err)
@@ -108,11 +107,11 @@ func TestStdioRestart(t *testing.T) {
 }
 
 // TestDeadServer checks that a call to a server that is gone fails with
-// kv.ErrConnection after the retries.
+// kv.ErrConnection.
 func TestDeadServer(t *testing.T) {
 	s := startServer(t, false)
-	d := kvtest.OpenStore(t, s.client(t, rest.WithRetries(2), rest.WithRetryWait(time.Millisecond)))
-	bad, err := rest.FromURL("http://127.0.0.1:1/", rest.WithRetries(1), rest.WithRetryWait(time.Millisecond))
+	d := kvtest.OpenStore(t, s.client(t))
+	bad, err := rest.FromURL("http://127.0.0.1:1/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/internal/restproto"
 	"github.com/kvcompose/compose/kv"
 )
@@ -27,13 +24,18 @@ import (
 // borgstore does.
 const suffixSlack = 1024
 
-// spec is a request to build (again for each attempt).
+// maxSmallAnswer is the most bytes accepted in the answer to a call that
+// expects a short one (a hash, a name, the quota, or nothing).
+const maxSmallAnswer = 4 << 10
+
+// spec is a request to build.
 type spec struct {
 	method string
 	path   string // the name, with a trailing "/" for a listing
 	query  url.Values
 	body   []byte
 	header http.Header
+	limit  int64 // the most bytes of a successful answer, -1 for no limit
 }
 
 func query(kv ...string) url.Values {
@@ -45,13 +47,15 @@ func query(kv ...string) url.Values {
 }
 
 func post(name string, q url.Values, body []byte) spec {
-	return spec{method: http.MethodPost, path: name, query: q, body: body}
+	return spec{method: http.MethodPost, path: name, query: q, body: body, limit: maxSmallAnswer}
 }
 func del(name string, q url.Values) spec {
-	return spec{method: http.MethodDelete, path: name, query: q}
+	return spec{method: http.MethodDelete, path: name, query: q, limit: maxSmallAnswer}
 }
-func head(name string) spec            { return spec{method: http.MethodHead, path: name} }
-func get(p string, h http.Header) spec { return spec{method: http.MethodGet, path: p, header: h} }
+func head(name string) spec { return spec{method: http.MethodHead, path: name} }
+func get(p string, h http.Header, limit int64) spec {
+	return spec{method: http.MethodGet, path: p, header: h, limit: limit}
+}
 
 // request builds the HTTP request of s.
 func (d *Driver) request(s spec) (*http.Request, error) {
@@ -77,42 +81,39 @@ func (d *Driver) request(s spec) (*http.Request, error) {
 	return req, nil
 }
 
-// call sends s and returns the response. A status other than 200 and 206
-// is an error (with the response). A call whose connection broke, or that
-// a proxy or the hash check refused (see restproto.Retryable), is sent
-// again up to the configured retries, then fails with kv.ErrConnection;
-// with gone (404 for Delete and Move, 410 for Destroy), that status on a
-// retry counts as done: an earlier attempt did it, its answer was lost.
-func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec, gone int) (*response, error) {
-	tries := backoff.Policy{Initial: d.cfg.retryWait, MaxTries: max(d.cfg.retries, 0) + 1}.Start()
-	for {
-		req, err := d.request(s)
-		if err != nil {
-			return nil, kv.NewError(op.String(), name, kv.ErrInvalidName, err)
-		}
-		resp, err := d.tr.roundTrip(ctx, req)
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, kv.NewError(op.String(), name, nil, cerr)
-		}
-		switch {
-		case err != nil:
-			d.tr.reset()
-		case restproto.Retryable(resp.status):
-			err = fmt.Errorf("server answered %d %s: %s", resp.status,
-				http.StatusText(resp.status), strings.TrimSpace(string(resp.body)))
-		case gone != 0 && tries.Tries() > 1 && resp.status == gone:
-			return resp, nil
-		default:
-			return resp, restproto.Error(op.String(), name, resp.status, string(resp.body))
-		}
-		switch werr := tries.Wait(ctx); {
-		case errors.Is(werr, backoff.ErrExhausted):
-			return nil, kv.NewError(op.String(), name, kv.ErrConnection,
-				fmt.Errorf("%s, %d attempts: %w", d, tries.Tries(), err))
-		case werr != nil:
-			return nil, kv.NewError(op.String(), name, nil, werr)
-		}
+// call sends s once and returns the response. A status other than 200 and
+// 206 is an error (with the response): a redirect is kv.ErrProtocol (none
+// is followed), the others as restproto.Error maps them. A connection that
+// failed or stalled is kv.ErrConnection, an answer longer than s accepts
+// kv.ErrProtocol. The driver never sends a call again: retrying is the
+// retry layer's (see the package documentation).
+func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec) (*response, error) {
+	req, err := d.request(s)
+	if err != nil {
+		return nil, kv.NewError(op.String(), name, kv.ErrInvalidName, err)
 	}
+	resp, err := d.tr.roundTrip(ctx, req, s.limit)
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, kv.NewError(op.String(), name, nil, cerr)
+	}
+	switch {
+	case errors.Is(err, kv.ErrProtocol):
+		return nil, kv.NewError(op.String(), name, nil, fmt.Errorf("%s: %w", d, err))
+	case err != nil:
+		d.tr.reset()
+		return nil, kv.NewError(op.String(), name, kv.ErrConnection, fmt.Errorf("%s: %w", d, err))
+	case resp.status >= 300 && resp.status < 400:
+		return resp, kv.NewError(op.String(), name, kv.ErrProtocol,
+			fmt.Errorf("server answered %d %s with Location %q: redirects are not followed",
+				resp.status, http.StatusText(resp.status), resp.header.Get("Location")))
+	}
+	return resp, restproto.Error(op.String(), name, resp.status, string(resp.body))
+}
+
+// protocolError is the kv.ErrProtocol error of op on name for an answer
+// that does not parse.
+func protocolError(op kv.Op, name, format string, args ...any) error {
+	return kv.NewError(op.String(), name, kv.ErrProtocol, fmt.Errorf(format, args...))
 }
 
 // Mkdir creates the directory name and its parents (POST NAME?cmd=mkdir).
@@ -120,7 +121,7 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 	if err := d.lc.Begin(ctx, kv.OpMkdir, name, nil); err != nil {
 		return err
 	}
-	_, err := d.call(ctx, kv.OpMkdir, name, post(name, query("cmd", "mkdir"), nil), 0)
+	_, err := d.call(ctx, kv.OpMkdir, name, post(name, query("cmd", "mkdir"), nil))
 	return err
 }
 
@@ -129,7 +130,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 	if err := d.lc.Begin(ctx, kv.OpRmdir, name, nil); err != nil {
 		return err
 	}
-	_, err := d.call(ctx, kv.OpRmdir, name, del(name, query("cmd", "rmdir")), 0)
+	_, err := d.call(ctx, kv.OpRmdir, name, del(name, query("cmd", "rmdir")))
 	return err
 }
 
@@ -138,20 +139,18 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 	if err := d.lc.Begin(ctx, kv.OpInfo, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
-	resp, err := d.call(ctx, kv.OpInfo, name, head(name), 0)
+	resp, err := d.call(ctx, kv.OpInfo, name, head(name))
 	switch {
 	case err != nil && resp != nil && resp.status == http.StatusNotFound:
 		return kv.ItemInfo{Name: name}, nil
 	case err != nil:
 		return kv.ItemInfo{}, err
 	}
-	size, _ := strconv.ParseInt(resp.header.Get("Content-Length"), 10, 64)
-	dir := resp.header.Get(restproto.HeaderIsDirectory) == "true"
-	if dir {
-		size = 0
+	info, err := parseInfo(name, resp.header)
+	if err != nil {
+		return kv.ItemInfo{}, kv.NewError(kv.OpInfo.String(), name, kv.ErrProtocol, err)
 	}
-	return kv.ItemInfo{Name: name, Exists: true, Size: size, Directory: dir,
-		Atime: restproto.ParseAtimeHeader(resp.header.Get(restproto.HeaderAtime))}, nil
+	return info, nil
 }
 
 // Load returns the value of name, or the part a kv.Range selects (GET NAME
@@ -162,7 +161,8 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
-	rng, cut := "", int64(-1)
+	// limit is the most bytes the answer may have: the range asked.
+	rng, cut, limit := "", int64(-1), int64(-1)
 	switch {
 	case !ranged:
 	case size == 0:
@@ -174,8 +174,14 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return []byte{}, err
 	case offset >= 0 || size < 0:
 		rng = restproto.FormatRange(offset, size)
+		switch {
+		case offset < 0:
+			limit = -offset
+		case size > 0:
+			limit = size
+		}
 	case -offset-size <= suffixSlack:
-		rng, cut = restproto.FormatRange(offset, -1), size
+		rng, cut, limit = restproto.FormatRange(offset, -1), size, -offset
 	default:
 		info, err := d.Info(ctx, name)
 		if err == nil && !info.Exists {
@@ -188,15 +194,24 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		if start == end {
 			return []byte{}, nil
 		}
-		rng = restproto.FormatRange(start, end-start)
+		rng, limit = restproto.FormatRange(start, end-start), end-start
 	}
 	var h http.Header
 	if rng != "" {
 		h = http.Header{"Range": {rng}}
 	}
-	resp, err := d.call(ctx, op, name, get(name, h), 0)
+	resp, err := d.call(ctx, op, name, get(name, h, limit))
 	if err != nil {
 		return nil, err
+	}
+	// A range asked is 206, the whole value 200: anything else is not the
+	// bytes asked for.
+	want := http.StatusOK
+	if rng != "" {
+		want = http.StatusPartialContent
+	}
+	if resp.status != want {
+		return nil, protocolError(op, name, "server answered %d %s to Range %q", resp.status, http.StatusText(resp.status), rng)
 	}
 	value := resp.body
 	if cut >= 0 && int64(len(value)) > cut {
@@ -218,32 +233,31 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 		s.body = []byte{}
 	}
 	s.header = http.Header{restproto.HeaderContentHash: {hex.EncodeToString(sum[:])}}
-	_, err := d.call(ctx, kv.OpStore, name, s, 0)
+	_, err := d.call(ctx, kv.OpStore, name, s)
 	return err
 }
 
-// Delete removes the item name (DELETE NAME). A retry after a broken
-// connection that finds it gone counts as done.
+// Delete removes the item name (DELETE NAME).
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
 	if err := d.lc.Begin(ctx, kv.OpDelete, name, opts); err != nil {
 		return err
 	}
-	_, err := d.call(ctx, kv.OpDelete, name, del(name, nil), http.StatusNotFound)
+	_, err := d.call(ctx, kv.OpDelete, name, del(name, nil))
 	return err
 }
 
-// Move renames from to to (POST /?cmd=move&current=FROM&new=TO). A retry
-// after a broken connection that finds from gone counts as done.
+// Move renames from to to (POST /?cmd=move&current=FROM&new=TO).
 func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
 	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
 		return err
 	}
-	_, err := d.call(ctx, kv.OpMove, from, post("", query("cmd", "move", "current", from, "new", to), nil), http.StatusNotFound)
+	_, err := d.call(ctx, kv.OpMove, from, post("", query("cmd", "move", "current", from, "new", to), nil))
 	return err
 }
 
 // List yields the entries of the directory name (GET NAME/), sorted by
-// name, skipping names that are not valid.
+// name, skipping names that are not valid; an answer that is not a
+// listing is kv.ErrProtocol.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	const op = kv.OpList
 	name = kv.ListDir(name)
@@ -251,30 +265,23 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 		return kv.ErrorSeq(err)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
-		resp, err := d.call(ctx, op, name, get(name+"/", nil), 0)
+		resp, err := d.call(ctx, op, name, get(name+"/", nil, -1))
 		if err != nil {
 			yield(kv.ItemInfo{}, err)
 			return
 		}
-		var entries []restproto.Entry
-		if err := json.Unmarshal(resp.body, &entries); err != nil {
-			yield(kv.ItemInfo{}, kv.NewError(op.String(), name, nil, fmt.Errorf("reading the listing: %w", err)))
+		items, err := parseListing(resp.body)
+		if err != nil {
+			yield(kv.ItemInfo{}, kv.NewError(op.String(), name, kv.ErrProtocol, err))
 			return
 		}
-		items := make([]kv.ItemInfo, 0, len(entries))
-		for _, e := range entries {
-			if kv.IsValidName(e.Name) && !strings.Contains(e.Name, "/") {
-				items = append(items, kv.ItemInfo{Name: e.Name, Exists: true, Size: e.Size,
-					Directory: e.Directory, Atime: restproto.ParseAtime(e.Atime)})
-			}
-		}
-		slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
 		kv.SliceSeq(ctx, op, name, items)(yield)
 	}
 }
 
 // Hash returns the hex digest of name, computed by the server (POST
-// NAME?cmd=hash&algorithm=ALG).
+// NAME?cmd=hash&algorithm=ALG); an answer that is not a hex digest is
+// kv.ErrProtocol.
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
 	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
 		return "", err
@@ -282,11 +289,15 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 	if algorithm == "" {
 		algorithm = kv.DefaultHash
 	}
-	resp, err := d.call(ctx, kv.OpHash, name, post(name, query("cmd", "hash", "algorithm", algorithm), nil), 0)
+	resp, err := d.call(ctx, kv.OpHash, name, post(name, query("cmd", "hash", "algorithm", algorithm), nil))
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSpace(string(resp.body)), nil
+	sum, err := parseHash(resp.body)
+	if err != nil {
+		return "", kv.NewError(kv.OpHash.String(), name, kv.ErrProtocol, err)
+	}
+	return sum, nil
 }
 
 // Defrag builds a new item from blocks of existing items on the server
@@ -322,26 +333,31 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 			q.Set("namespace", dir)
 		}
 	}
-	resp, err := d.call(ctx, op, target, post("", q, body), 0)
+	resp, err := d.call(ctx, op, target, post("", q, body))
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSpace(string(resp.body)), nil
+	made, err := parseName(resp.body)
+	if err != nil {
+		return "", kv.NewError(op.String(), target, kv.ErrProtocol, err)
+	}
+	return made, nil
 }
 
-// Quota reports the server's limit and usage (POST /?cmd=quota).
+// Quota reports the server's limit and usage (POST /?cmd=quota); an
+// answer that is not the JSON object is kv.ErrProtocol.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 	const op = kv.OpQuota
 	if err := d.lc.Begin(ctx, op, "", nil); err != nil {
 		return kv.Quota{}, err
 	}
-	resp, err := d.call(ctx, op, "", post("", query("cmd", "quota"), nil), 0)
+	resp, err := d.call(ctx, op, "", post("", query("cmd", "quota"), nil))
 	if err != nil {
 		return kv.Quota{}, err
 	}
-	var q restproto.Quota
-	if err := json.Unmarshal(resp.body, &q); err != nil {
-		return kv.Quota{}, kv.NewError(op.String(), "", nil, fmt.Errorf("reading the quota: %w", err))
+	q, err := parseQuota(resp.body)
+	if err != nil {
+		return kv.Quota{}, kv.NewError(op.String(), "", kv.ErrProtocol, err)
 	}
-	return kv.Quota{Limit: q.Limit, Usage: q.Usage}, nil
+	return q, nil
 }

@@ -32,6 +32,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv(hostileEnv); mode != "" {
+		runHostileStdio(mode)
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "kvcompose-rest-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -36,12 +36,17 @@ import (
 // Defaults of the options.
 const (
 	DefaultServerCommand = "borgstore-server-rest"
-	DefaultRetries       = 3
-	DefaultRetryWait     = 200 * time.Millisecond
 	DefaultTimeout       = 30 * time.Second
 	// DefaultResponseTimeout is how long a server may take to start
-	// answering (a hash of a large item takes a while).
+	// answering once the request is sent (a hash of a large item takes a
+	// while).
 	DefaultResponseTimeout = 5 * time.Minute
+	// DefaultStallTimeout is how long sending a request or receiving an
+	// answer may make no progress.
+	DefaultStallTimeout = time.Minute
+	// DefaultReadAhead is the most memory taken for the body of an answer
+	// before its bytes arrive.
+	DefaultReadAhead = 1 << 20
 	// DefaultMaxConns is the number of keep-alive connections kept per
 	// server.
 	DefaultMaxConns = 32
@@ -73,10 +78,10 @@ var (
 type config struct {
 	server          string
 	tls             *tls.Config
-	retries         int
-	retryWait       time.Duration
 	timeout         time.Duration
 	responseTimeout time.Duration
+	stallTimeout    time.Duration
+	readAhead       int
 	maxConns        int
 }
 
@@ -92,21 +97,26 @@ func WithServerCommand(cmd string) Option { return func(c *config) { c.server = 
 // certificates).
 func WithTLSConfig(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
 
-// WithRetries sets how often a call whose connection broke is sent again
-// (DefaultRetries) before it fails with kv.ErrConnection.
-func WithRetries(n int) Option { return func(c *config) { c.retries = n } }
-
-// WithRetryWait sets the wait before the first retry; it doubles with each
-// one (DefaultRetryWait).
-func WithRetryWait(d time.Duration) Option { return func(c *config) { c.retryWait = d } }
-
 // WithTimeout limits connecting (TCP and TLS) and the wait for a stdio
 // server to end (DefaultTimeout).
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
-// WithResponseTimeout limits the wait for the headers of an HTTP response
-// (DefaultResponseTimeout).
+// WithResponseTimeout limits the wait for the beginning of an answer once
+// the request is sent (DefaultResponseTimeout); past it, the call fails
+// with kv.ErrConnection.
 func WithResponseTimeout(d time.Duration) Option { return func(c *config) { c.responseTimeout = d } }
+
+// WithStallTimeout limits how long sending a request or receiving an
+// answer may make no progress, with or without a deadline on the call's
+// context (DefaultStallTimeout); past it, the call fails with
+// kv.ErrConnection.
+func WithStallTimeout(d time.Duration) Option { return func(c *config) { c.stallTimeout = d } }
+
+// WithReadAhead sets the most memory taken for the body of an answer
+// before its bytes arrive (DefaultReadAhead): a larger body grows the
+// buffer as it arrives, so that a server that announces more than it
+// sends costs no more than this.
+func WithReadAhead(n int) Option { return func(c *config) { c.readAhead = n } }
 
 // WithMaxConns sets the number of keep-alive HTTP connections kept
 // (DefaultMaxConns).
@@ -120,10 +130,16 @@ var restURL = regexp.MustCompile(`^rest://(?:(?:([^@:/]+)@)?([^:/\[\]]+|\[[0-9a-
 // package documentation). It does no I/O; a malformed URL is a
 // kv.ErrInvalidURL error that says what is wrong.
 func FromURL(raw string, opts ...Option) (*Driver, error) {
-	c := config{server: DefaultServerCommand, retries: DefaultRetries, retryWait: DefaultRetryWait,
-		timeout: DefaultTimeout, responseTimeout: DefaultResponseTimeout, maxConns: DefaultMaxConns}
+	c := config{server: DefaultServerCommand, timeout: DefaultTimeout, responseTimeout: DefaultResponseTimeout,
+		stallTimeout: DefaultStallTimeout, readAhead: DefaultReadAhead, maxConns: DefaultMaxConns}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.responseTimeout <= 0 {
+		c.responseTimeout = DefaultResponseTimeout
+	}
+	if c.stallTimeout <= 0 {
+		c.stallTimeout = DefaultStallTimeout
 	}
 	scheme, _, _ := strings.Cut(raw, ":")
 	switch strings.ToLower(scheme) {
@@ -161,7 +177,7 @@ func fromHTTPURL(raw string, c config) (*Driver, error) {
 	}
 	base := url.URL{Scheme: d.scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	d.base = strings.TrimRight(base.String(), "/")
-	d.tr = newHTTPTransport(&c)
+	d.tr = newHTTPTransport(&d.cfg)
 	return d, nil
 }
 
@@ -200,7 +216,7 @@ func fromRestURL(raw string, c config) (*Driver, error) {
 		d.argv = append(rsh, target)
 	}
 	d.argv = append(append(d.argv, server...), "--stdio", "--backend", "FILE:"+dir)
-	d.tr = newStdioTransport(d.argv, c.timeout)
+	d.tr = newStdioTransport(d.argv, &d.cfg)
 	return d, nil
 }
 
@@ -241,7 +257,7 @@ func (d *Driver) hostPort() string {
 func (d *Driver) Create(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
 		defer d.tr.release()
-		_, err := d.call(ctx, kv.OpCreate, "", post("", query("cmd", "create"), nil), 0)
+		_, err := d.call(ctx, kv.OpCreate, "", post("", query("cmd", "create"), nil))
 		return err
 	})
 }
@@ -251,7 +267,7 @@ func (d *Driver) Create(ctx context.Context) error {
 func (d *Driver) Destroy(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
 		defer d.tr.release()
-		_, err := d.call(ctx, kv.OpDestroy, "", del("", query("cmd", "destroy")), http.StatusGone)
+		_, err := d.call(ctx, kv.OpDestroy, "", del("", query("cmd", "destroy")))
 		return err
 	})
 }
@@ -261,9 +277,9 @@ func (d *Driver) Destroy(ctx context.Context) error {
 // kv.ErrNoStore.
 func (d *Driver) Open(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
-		resp, err := d.call(ctx, kv.OpOpen, "", head(""), 0)
+		resp, err := d.call(ctx, kv.OpOpen, "", head(""))
 		if err != nil && resp != nil && resp.status == http.StatusBadRequest {
-			_, err = d.call(ctx, kv.OpOpen, "", get("/", nil), 0)
+			_, err = d.call(ctx, kv.OpOpen, "", get("/", nil, -1))
 		}
 		if err != nil {
 			d.tr.release()
