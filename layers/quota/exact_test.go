@@ -236,7 +236,7 @@ func TestCrashRescan(t *testing.T) {
 		t.Error("a session that only read left a mark")
 	}
 	l = open(t, d, -1)
-	mustStore(t, l, "ns/b", 250) // not written to the record: below PersistDelta
+	mustStore(t, l, "ns/b", 250)         // not written to the record: below PersistDelta
 	if err := d.Close(ctx); err != nil { // a crash
 		t.Fatal(err)
 	}
@@ -299,7 +299,6 @@ func (b *blockingStore) Store(ctx context.Context, name string, value []byte, op
 	}
 	return b.Backend.Store(ctx, name, value, opts...)
 }
-
 
 // TestAliasesConcurrent stores one file of a posixfs store concurrently
 // under its name and under the spellings that a file system takes for it
