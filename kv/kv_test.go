@@ -42,6 +42,15 @@ func TestValidateName(t *testing.T) {
 		{"a..b", false, `".."`},
 		{"a.tmp", false, "ends in .tmp"},
 		{"a.hid", false, "ends in .hid"},
+		{".", false, `"." segment`},
+		{"./keys/repokey", false, `"." segment`},
+		{"keys/./x", false, `"." segment`},
+		{"keys/.", false, `"." segment`},
+		{"/.", false, "leading /"},
+		{"data//x", false, "empty path segment"},
+		{"a/.b", true, ""},
+		{"a./b", true, ""},
+		{".a/b.", true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := kv.ValidateName(tc.name)
@@ -56,6 +65,7 @@ func TestValidateName(t *testing.T) {
 	}
 	assert.NoError(t, kv.ValidateDirName(""), "the root is a valid directory")
 	assert.ErrorIs(t, kv.ValidateDirName("a/"), kv.ErrInvalidName)
+	assert.ErrorIs(t, kv.ValidateDirName("."), kv.ErrInvalidName, "the root has one name, \"\"")
 }
 
 func TestClampRange(t *testing.T) {

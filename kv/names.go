@@ -35,6 +35,10 @@ var allowed = func() (t [256]bool) {
 }()
 
 // ValidateName checks a driver-level name against the rules of docs/semantics.md.
+// The rules admit one spelling per item: no empty segment ("a//b", a leading
+// or trailing "/"), no "." segment ("./a", "a/./b", "a/.", "."), no ".."
+// anywhere, so that a layer that judges names (permissions, quota, cache)
+// can never be reached through an alias.
 // The empty name (the root) is invalid here; see ValidateDirName. The error
 // wraps ErrInvalidName and says what is wrong.
 func ValidateName(name string) error {
@@ -77,6 +81,8 @@ func validate(name string) error {
 		return invalid("empty path segment")
 	case strings.Contains(name, ".."):
 		return invalid(`contains ".."`)
+	case name == ".", strings.HasPrefix(name, "./"), strings.HasSuffix(name, "/."), strings.Contains(name, "/./"):
+		return invalid(`"." segment: a name has one spelling, without "." segments`)
 	case strings.HasSuffix(name, TempSuffix):
 		return invalid("ends in %s", TempSuffix)
 	case strings.HasSuffix(name, HiddenSuffix):
@@ -99,3 +105,34 @@ func invalid(format string, args ...any) error {
 // IsValidName reports whether name is a valid non-root name; drivers use it
 // to skip foreign entries while listing.
 func IsValidName(name string) bool { return name != "" && validate(name) == nil }
+
+// CheckName checks name as a call of op with opts takes it, as
+// Lifecycle.Begin does: the root is valid for Info, List and Mkdir, a
+// List takes one trailing "/", and Hidden admits a name ending in ".hid"
+// on Info, Load, Store and Delete. A layer that judges names (permissions)
+// calls it first, so that it never judges an alias. The error is a *Error
+// for op on name that wraps ErrInvalidName.
+func CheckName(op Op, name string, opts []Option) error {
+	check := name
+	if op == OpList {
+		check = ListDir(check)
+	}
+	if Has(opts, KindHidden) && hiddenOp(op) {
+		var ok bool
+		if check, ok = strings.CutSuffix(check, HiddenSuffix); !ok {
+			return NewError(op.String(), name, ErrInvalidName, fmt.Errorf("a hidden item's name ends in %s", HiddenSuffix))
+		}
+	}
+	if op == OpDefrag {
+		return validateOrWrap(op, name, ValidateName(check))
+	}
+	return validateOrWrap(op, name, validateFor(op, check))
+}
+
+// validateOrWrap returns err, if any, as a *Error of op on name.
+func validateOrWrap(op Op, name string, err error) error {
+	if err != nil {
+		return NewError(op.String(), name, nil, err)
+	}
+	return nil
+}

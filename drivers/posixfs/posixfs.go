@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
+	"github.com/kvcompose/compose/internal/tmpsweep"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -30,6 +32,8 @@ type Driver struct {
 	lc   kv.Lifecycle
 	root atomic.Pointer[os.Root]
 	dirs dirCache // handles of the directories items are in
+
+	sweep *tmpsweep.Sweeper // removes stale temporaries while open
 }
 
 var (
@@ -160,7 +164,8 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open opens the store; a missing base, or one that is not a directory, is
-// kv.ErrNoStore.
+// kv.ErrNoStore. It starts a sweep in the background that removes the
+// temporaries of killed writers once stale (see internal/tmpsweep).
 func (d *Driver) Open(ctx context.Context) error {
 	const op = kv.OpOpen
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
@@ -170,6 +175,7 @@ func (d *Driver) Open(ctx context.Context) error {
 		}
 		d.root.Store(r)
 		d.dirs.reset(r)
+		d.sweep = tmpsweep.Start(sweepFS{r}, time.Now())
 		return nil
 	})
 }
@@ -178,6 +184,7 @@ func (d *Driver) Open(ctx context.Context) error {
 func (d *Driver) Close(ctx context.Context) error {
 	const op = kv.OpClose
 	return d.lc.Transition(ctx, kv.OpClose, func() error {
+		d.sweep.Stop()
 		d.dirs.reset(nil)
 		if r := d.root.Swap(nil); r != nil {
 			if err := r.Close(); err != nil {

@@ -28,6 +28,12 @@ var invalidNames = []struct{ name, why string }{
 	{"ns/a..b", "dot-dot inside"},
 	{"..", "dot-dot alone"},
 	{"ns/" + strings.Repeat("a", kv.MaxNameLen), "longer than 100"},
+	{".", "dot alone"},
+	{"./ns/a", "leading dot segment"},
+	{"ns/./a", "dot segment"},
+	{"ns/a/.", "trailing dot segment"},
+	{"/.", "slash dot"},
+	{"ns/./", "dot segment and trailing slash"},
 	{"ns/a.tmp", ".tmp suffix"},
 	{"ns/a.hid", ".hid suffix"},
 }

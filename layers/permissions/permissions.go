@@ -37,8 +37,11 @@ import (
 //	Destroy                     D on the root
 //	Open, Close, Quota          nothing
 //
-// A denial comes before every other check, the store's state and the
-// validity of the name included. Telling w from W costs an Info of the
+// A denial comes before every other check, the store's state included. A
+// call with an invalid name (kv.CheckName) is not judged: it goes down, and
+// the store refuses it with kv.ErrInvalidName in the order of the checks,
+// so that no alias of a name ("./keys/x", "keys/./x", "data//x") is ever
+// judged as if it were another directory. Telling w from W costs an Info of the
 // target, made only when the entry grants w and not W; its errors are
 // returned as they are. As in borgstore, an item that appears between that
 // Info and the write is overwritten.
@@ -71,6 +74,17 @@ func (l *Layer) Unwrap() kv.Backend { return l.next }
 
 // Permissions returns a copy of the permission map of the layer.
 func (l *Layer) Permissions() map[string]string { return maps.Clone(l.perms) }
+
+// invalid reports whether one of names is not a valid name for a call of
+// op with opts: such a call is not judged, and goes down to be refused.
+func invalid(op kv.Op, opts []kv.Option, names ...string) bool {
+	for _, name := range names {
+		if kv.CheckName(op, name, opts) != nil {
+			return true
+		}
+	}
+	return false
+}
 
 // check returns nil if the entry that decides for name grants one of the
 // letters in want, else an ErrPermission error for op on name.
@@ -146,6 +160,9 @@ func (l *Layer) Close(ctx context.Context) error { return l.next.Close(ctx) }
 
 // Mkdir needs w.
 func (l *Layer) Mkdir(ctx context.Context, name string) error {
+	if invalid(kv.OpMkdir, nil, name) {
+		return l.next.Mkdir(ctx, name)
+	}
 	if err := l.check(kv.OpMkdir, name, letterW); err != nil {
 		return err
 	}
@@ -154,6 +171,9 @@ func (l *Layer) Mkdir(ctx context.Context, name string) error {
 
 // Rmdir needs w or D.
 func (l *Layer) Rmdir(ctx context.Context, name string) error {
+	if invalid(kv.OpRmdir, nil, name) {
+		return l.next.Rmdir(ctx, name)
+	}
 	if err := l.check(kv.OpRmdir, name, letterW|letterD); err != nil {
 		return err
 	}
@@ -162,6 +182,9 @@ func (l *Layer) Rmdir(ctx context.Context, name string) error {
 
 // Info needs l or r.
 func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
+	if invalid(kv.OpInfo, opts, name) {
+		return l.next.Info(ctx, name, opts...)
+	}
 	if err := l.check(kv.OpInfo, name, letterL|letterR); err != nil {
 		return kv.ItemInfo{}, err
 	}
@@ -170,6 +193,9 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 
 // Load needs r.
 func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
+	if invalid(kv.OpLoad, opts, name) {
+		return l.next.Load(ctx, name, opts...)
+	}
 	if err := l.check(kv.OpLoad, name, letterR); err != nil {
 		return nil, err
 	}
@@ -178,6 +204,9 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 
 // Store needs W, or w when name does not exist yet.
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
+	if invalid(kv.OpStore, opts, name) {
+		return l.next.Store(ctx, name, value, opts...)
+	}
 	if err := l.checkWrite(ctx, kv.OpStore, name); err != nil {
 		return err
 	}
@@ -186,6 +215,9 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 
 // Delete needs D.
 func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
+	if invalid(kv.OpDelete, opts, name) {
+		return l.next.Delete(ctx, name, opts...)
+	}
 	if err := l.check(kv.OpDelete, name, letterD); err != nil {
 		return err
 	}
@@ -194,6 +226,9 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 
 // Move needs D on from, and on to W, or w when to does not exist yet.
 func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
+	if invalid(kv.OpMove, nil, from, to) {
+		return l.next.Move(ctx, from, to, opts...)
+	}
 	if err := l.check(kv.OpMove, from, letterD); err != nil {
 		return err
 	}
@@ -206,7 +241,10 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 // List needs l on the directory; a denial is the one error the sequence
 // yields.
 func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	if err := l.check(kv.OpList, name, letterL); err != nil {
+	if invalid(kv.OpList, nil, name) {
+		return l.next.List(ctx, name, opts...)
+	}
+	if err := l.check(kv.OpList, kv.ListDir(name), letterL); err != nil {
 		return func(yield func(kv.ItemInfo, error) bool) { yield(kv.ItemInfo{}, err) }
 	}
 	return l.next.List(ctx, name, opts...)
@@ -214,6 +252,9 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 
 // Hash needs r.
 func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
+	if invalid(kv.OpHash, nil, name) {
+		return l.next.Hash(ctx, name, algorithm, opts...)
+	}
 	if err := l.check(kv.OpHash, name, letterR); err != nil {
 		return "", err
 	}
@@ -226,13 +267,19 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 	if len(sources) == 0 {
 		return l.next.Defrag(ctx, sources, opts...)
 	}
+	target, _ := kv.DefragTarget(opts)
+	for _, s := range sources {
+		if invalid(kv.OpDefrag, nil, s.Name) || target != "" && invalid(kv.OpDefrag, nil, target) {
+			return l.next.Defrag(ctx, sources, opts...)
+		}
+	}
 	for _, s := range sources {
 		if err := l.check(kv.OpDefrag, s.Name, letterR); err != nil {
 			return "", err
 		}
 	}
 	var err error
-	if target, _ := kv.DefragTarget(opts); target != "" {
+	if target != "" {
 		err = l.checkWrite(ctx, kv.OpDefrag, target)
 	} else {
 		dir := path.Dir(sources[0].Name)

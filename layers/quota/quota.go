@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvcompose/compose/kv"
@@ -17,40 +18,58 @@ import (
 // kv.ErrQuotaExceeded, a Store that would take the usage past the limit;
 // the refused Store changes nothing.
 //
-// The usage changes on Store (by the new size less the size it replaces,
-// which an Info before the Store reads), Delete (by the size removed, read
-// the same way), Move over an existing item (by the size of the item
-// replaced) and Defrag (a Store of the new item). Soft-deleted items are
-// items of the store and count, as the layer sits below soft delete. Calls
-// on the same name are serialized (on one of a fixed set of mutexes), so
-// that the usage is exact under concurrency; calls on other names run in
-// parallel. Defrag reads its blocks through the layer and stores the new
-// item through it, rather than calling the Defrag of the backend below.
+// The usage changes by what a call really changed, and only once it is
+// known: a Store by the new size less the size it replaces, a Delete by
+// the size removed, a Move over an existing item by the size of the item
+// replaced (sizes read with an Info before the call), a Defrag as the
+// Store of its new item. A call that failed for a reason about the store
+// (not found, permission, ...) changed nothing; a call whose outcome is
+// unknown (the link broke: kv.ErrConnection, kv.ErrTransient, or a done
+// context) is settled by an Info of its names afterwards, so a lost reply
+// whose work was done counts, and one whose work was not done does not. A
+// Move whose source was missing before it moved nothing, whatever a retry
+// layer below reports. Soft-deleted items are items of the store and
+// count, as the layer sits below soft delete. Calls on the same name are
+// serialized (on one of a fixed set of mutexes), so that the usage is
+// exact under concurrency; calls on other names run in parallel. The
+// growth of Stores in flight is reserved against the limit, apart from
+// the usage, and never reaches the record. The usage never goes below 0.
 //
 // The usage is kept inside the store, in a record at the root, as
 // borgstore's posixfs keeps its quota.hid: the usage as a decimal number.
 // The record is the hidden item "quota.hid" (kv.Hidden), which every
 // driver's List leaves out, so that a store shared with borgstore keeps one
 // count. It is read on Open, written when the usage moved PersistDelta
-// bytes or PersistInterval passed since the last write, and on Close. A
-// missing or invalid record is rebuilt from a scan of the whole store on
-// Open. Like borgstore, a write adds the layer's change since the last
-// write to what the record holds, so that two processes serving one store
-// both count; a crash loses the changes not yet written, at most
-// PersistDelta bytes or PersistInterval.
+// bytes or PersistInterval passed since the last write, and on Close. Like
+// borgstore, a write adds the layer's change since the last write to what
+// the record holds, so that two processes serving one store both count.
+//
+// Before its first change a session writes a dirty mark (the hidden item
+// "quota-dirty.hid"); a clean Close writes the record and removes the
+// mark. An Open that finds the mark (the last session did not end
+// cleanly: a crash, a kill) or no valid record scans the whole store and
+// writes the record anew, so the record converges to the true usage after
+// any unclean stop. A session that could not settle a call (the Info
+// after an unknown outcome failed as well) keeps the mark at Close, so
+// that the next Open scans. With several processes on one store, the
+// first clean Close removes the mark of all.
 type Layer struct {
 	next  kv.Backend
 	limit int64 // < 0: no limit
 
 	names stripes // serializes the calls on one name
 
-	mu      sync.Mutex
-	open    bool      // opened through the layer: usage is known
-	usage   int64     // the bytes stored, and the growth of Stores in flight
-	base    int64     // the usage last read from or written to the record
-	written time.Time // when the record was last read or written
+	mu       sync.Mutex
+	open     bool      // opened through the layer: usage is known
+	usage    int64     // the bytes stored, as far as the layer knows
+	reserved int64     // the growth of Stores in flight
+	base     int64     // the usage last read from or written to the record
+	written  time.Time // when the record was last read or written
+	unsure   bool      // a change could not be settled: keep the mark
 
-	persistMu sync.Mutex // one record write at a time
+	marked    atomic.Bool // the dirty mark is in the store
+	markMu    sync.Mutex  // one mark write at a time
+	persistMu sync.Mutex  // one record write at a time
 }
 
 var _ kv.Backend = (*Layer)(nil)
@@ -69,49 +88,99 @@ func (l *Layer) Limit() int64 { return l.limit }
 
 // reserved returns an ErrInvalidName error if name is the layer's record.
 func reserved(op kv.Op, name string) error {
-	if name == theRecord.name {
+	if name == theRecord.name || name == theMark.name {
 		return kv.NewError(op.String(), name, kv.ErrInvalidName, errors.New("reserved for the quota layer's record"))
 	}
 	return nil
 }
 
-// sizeOf returns the size of the item name, 0 for a missing one or a
-// directory, read with an Info with opts; op names the call that needs it,
-// for errors. frame is true when the Info failed in its frame (the store is
-// not open, the name or an option is invalid, the context is done; see
-// kv.Lifecycle.Begin): the caller then makes its own call, which fails in
-// its own frame with the error that the order of the checks gives.
-func (l *Layer) sizeOf(ctx context.Context, op kv.Op, name string, opts ...kv.Option) (size int64, frame bool, err error) {
-	info, err := l.next.Info(ctx, name, opts...)
-	if err != nil {
-		frame = errors.Is(err, kv.ErrNotOpen) || errors.Is(err, kv.ErrInvalidName) ||
-			errors.Is(err, kv.ErrUnsupported) || errors.Is(err, context.Canceled) ||
-			errors.Is(err, context.DeadlineExceeded)
-		return 0, frame, kv.NewError(op.String(), name, nil, err)
-	}
-	if !info.Exists || info.Directory {
-		return 0, false, nil
-	}
-	return info.Size, false, nil
+// frameError reports whether err is an error of a call's frame (see
+// kv.Lifecycle.Begin: the store is not open, the name or an option is
+// invalid, the context is done), given before any I/O.
+func frameError(err error) bool {
+	return errors.Is(err, kv.ErrNotOpen) || errors.Is(err, kv.ErrInvalidName) ||
+		errors.Is(err, kv.ErrUnsupported) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
-// grow adds delta to the usage; growth that would pass the limit is an
-// ErrQuotaExceeded error for op on name, and changes nothing.
-func (l *Layer) grow(op kv.Op, name string, delta int64) error {
+// unknown reports whether a mutating call that failed with err may have
+// done its work all the same: the link broke (kv.ErrConnection,
+// kv.ErrTransient) or the context ended while it ran, and no sentinel says
+// that the store refused it.
+func unknown(err error) bool {
+	for _, sure := range []error{
+		kv.ErrNotFound, kv.ErrExists, kv.ErrNoStore, kv.ErrNotOpen, kv.ErrAlreadyOpen,
+		kv.ErrInvalidName, kv.ErrUnsupported, kv.ErrReadRange, kv.ErrPermission, kv.ErrQuotaExceeded,
+	} {
+		if errors.Is(err, sure) {
+			return false
+		}
+	}
+	return errors.Is(err, kv.ErrConnection) || errors.Is(err, kv.ErrTransient) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// sizeOf returns the size of the item name, 0 for a missing one or a
+// directory, read with an Info with opts, and whether it exists; op names
+// the call that needs it, for errors. frame is true when the Info failed
+// in its frame (frameError): the caller then makes its own call, which
+// fails in its own frame with the error that the order of the checks
+// gives.
+func (l *Layer) sizeOf(ctx context.Context, op kv.Op, name string, opts ...kv.Option) (size int64, exists, frame bool, err error) {
+	info, err := l.next.Info(ctx, name, opts...)
+	if err != nil {
+		return 0, false, frameError(err), kv.NewError(op.String(), name, nil, err)
+	}
+	if !info.Exists || info.Directory {
+		return 0, info.Exists, false, nil
+	}
+	return info.Size, true, false, nil
+}
+
+// settle returns the bytes that the items names hold now, read with an
+// Info each after a call whose outcome is unknown; ok is false when an
+// Info failed too: the layer then cannot know and keeps its dirty mark.
+func (l *Layer) settle(ctx context.Context, op kv.Op, opts []kv.Option, names ...string) (held int64, ok bool) {
+	// The caller's context may be what ended the call.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	for _, name := range names {
+		size, _, _, err := l.sizeOf(ctx, op, name, opts...)
+		if err != nil {
+			l.mu.Lock()
+			l.unsure = true
+			l.mu.Unlock()
+			return 0, false
+		}
+		held += size
+	}
+	return held, true
+}
+
+// reserve reserves delta bytes for a Store in flight; growth that would
+// take the usage and the reservations past the limit is an
+// ErrQuotaExceeded error for op on name, and reserves nothing.
+func (l *Layer) reserve(op kv.Op, name string, delta int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if delta > 0 && l.limit >= 0 && l.usage+delta > l.limit {
+	if l.limit >= 0 && l.usage+l.reserved+delta > l.limit {
 		return kv.NewError(op.String(), name, kv.ErrQuotaExceeded,
-			fmt.Errorf("%d more bytes would take the usage from %d past the limit of %d", delta, l.usage, l.limit))
+			fmt.Errorf("%d more bytes would take the usage from %d past the limit of %d", delta, l.usage+l.reserved, l.limit))
 	}
-	l.usage += delta
+	l.reserved += delta
 	return nil
 }
 
-// add adds delta to the usage, without a limit.
-func (l *Layer) add(delta int64) {
+// commit releases a reservation of reserved bytes and adds delta, what a
+// call really changed, to the usage, which never goes below 0 (were it
+// to, the layer's count drifted: it keeps its dirty mark).
+func (l *Layer) commit(reserved, delta int64) {
 	l.mu.Lock()
+	l.reserved -= reserved
 	l.usage += delta
+	if l.usage < 0 {
+		l.usage, l.unsure = 0, true
+	}
 	l.mu.Unlock()
 }
 
@@ -122,7 +191,8 @@ func (l *Layer) Create(ctx context.Context) error { return l.next.Create(ctx) }
 func (l *Layer) Destroy(ctx context.Context) error { return l.next.Destroy(ctx) }
 
 // Open opens the store and reads the usage from the record, or scans the
-// store when the record is missing or invalid. If that fails, the store is
+// store when the record is missing or invalid, or the dirty mark says
+// that the last session did not end cleanly. If that fails, the store is
 // closed again and Open returns the error.
 func (l *Layer) Open(ctx context.Context) error {
 	if err := l.next.Open(ctx); err != nil {
@@ -133,18 +203,19 @@ func (l *Layer) Open(ctx context.Context) error {
 		return kv.NewError(kv.OpOpen.String(), "", nil, fmt.Errorf("reading the quota usage: %w", err))
 	}
 	l.mu.Lock()
-	l.open = true
+	l.open, l.reserved, l.unsure = true, 0, false
 	l.mu.Unlock()
 	return nil
 }
 
-// Close writes the usage to the record and closes the store. If the record
-// cannot be written, the layer deletes it, so that the next Open scans the
-// store rather than trusting a stale record, closes the store all the same
-// and returns the error.
+// Close writes the usage to the record, removes the dirty mark unless a
+// change could not be settled, and closes the store. If the record cannot
+// be written, the layer deletes it, so that the next Open scans the store
+// rather than trusting a stale record, closes the store all the same and
+// returns the error.
 func (l *Layer) Close(ctx context.Context) error {
 	l.mu.Lock()
-	open := l.open
+	open, unsure := l.open, l.unsure
 	l.open = false
 	l.mu.Unlock()
 	if !open {
@@ -154,12 +225,17 @@ func (l *Layer) Close(ctx context.Context) error {
 	if err != nil {
 		_ = l.next.Delete(context.WithoutCancel(ctx), theRecord.name, theRecord.opts...)
 		err = kv.NewError(kv.OpClose.String(), "", nil, fmt.Errorf("writing the quota usage: %w", err))
+	} else if !unsure && l.marked.Load() {
+		if derr := l.next.Delete(ctx, theMark.name, theMark.opts...); derr == nil || errors.Is(derr, kv.ErrNotFound) {
+			l.marked.Store(false)
+		}
 	}
 	return errors.Join(err, l.next.Close(ctx))
 }
 
 // Quota returns the limit (-1 for none) and the usage, after asking the
-// backend below, for its state checks.
+// backend below, for its state checks. The usage leaves out the growth of
+// Stores in flight.
 func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) {
 	if _, err := l.next.Quota(ctx); err != nil {
 		return kv.Quota{}, err
@@ -187,34 +263,48 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 
 // store is Store with the name locked.
 func (l *Layer) store(ctx context.Context, name string, value []byte, opts []kv.Option) error {
-	old, frame, err := l.sizeOf(ctx, kv.OpStore, name)
+	size := int64(len(value))
+	old, _, frame, err := l.sizeOf(ctx, kv.OpStore, name)
 	if frame {
-		// The Store fails as well; should it not, it counts as new.
+		// The Store fails as well, in its own frame; should it not, the
+		// size it replaced is not known: it counts as new, and the next
+		// Open scans.
 		if err := l.next.Store(ctx, name, value, opts...); err != nil {
 			return err
 		}
-		l.add(int64(len(value)))
+		l.mu.Lock()
+		l.unsure = true
+		l.mu.Unlock()
+		l.commit(0, size)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	delta := int64(len(value)) - old
-	if delta > 0 {
-		if err := l.grow(kv.OpStore, name, delta); err != nil {
+	delta := size - old
+	if err := l.mark(ctx, kv.OpStore, name); err != nil {
+		return err
+	}
+	growth := max(delta, 0)
+	if growth > 0 {
+		if err := l.reserve(kv.OpStore, name, growth); err != nil {
 			return err
 		}
 	}
-	if err := l.next.Store(ctx, name, value, opts...); err != nil {
-		if delta > 0 {
-			l.add(-delta)
+	err = l.next.Store(ctx, name, value, opts...)
+	switch {
+	case err == nil:
+		l.commit(growth, delta)
+	case unknown(err):
+		if now, ok := l.settle(ctx, kv.OpStore, nil, name); ok {
+			l.commit(growth, now-old)
+		} else {
+			l.commit(growth, growth) // the worst case, until the next Open scans
 		}
-		return err
+	default:
+		l.commit(growth, 0)
 	}
-	if delta < 0 {
-		l.add(delta)
-	}
-	return nil
+	return err
 }
 
 // Delete deletes name and takes its size off the usage.
@@ -223,15 +313,7 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 		return err
 	}
 	i := l.names.lock(name)
-	size, frame, err := l.sizeOf(ctx, kv.OpDelete, name, opts...) // kv.Deleted, if any
-	if frame {
-		size, err = 0, l.next.Delete(ctx, name, opts...) // fails in its frame as well
-	} else if err == nil {
-		err = l.next.Delete(ctx, name, opts...)
-	}
-	if err == nil {
-		l.add(-size)
-	}
+	err := l.delete(ctx, name, opts)
 	l.names[i].Unlock()
 	if err == nil {
 		l.maybePersist(ctx)
@@ -239,8 +321,33 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 	return err
 }
 
+// delete is Delete with the name locked.
+func (l *Layer) delete(ctx context.Context, name string, opts []kv.Option) error {
+	size, _, frame, err := l.sizeOf(ctx, kv.OpDelete, name, opts...) // kv.Deleted, if any
+	if frame {
+		return l.next.Delete(ctx, name, opts...) // fails in its frame as well
+	}
+	if err != nil {
+		return err
+	}
+	if err := l.mark(ctx, kv.OpDelete, name); err != nil {
+		return err
+	}
+	err = l.next.Delete(ctx, name, opts...)
+	switch {
+	case err == nil:
+		l.commit(0, -size)
+	case unknown(err):
+		if now, ok := l.settle(ctx, kv.OpDelete, opts, name); ok {
+			l.commit(0, now-size)
+		}
+	}
+	return err
+}
+
 // Move moves from to to and takes the size of the item it replaces at to,
-// if any, off the usage.
+// if any, off the usage; a Move whose source was missing changes nothing,
+// even when the backend below reports it done.
 func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
 	if err := reserved(kv.OpMove, from); err != nil {
 		return err
@@ -252,20 +359,48 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 		return l.next.Move(ctx, from, to, opts...)
 	}
 	i, j := l.names.lock2(from, to)
-	size, frame, err := l.sizeOf(ctx, kv.OpMove, to)
-	if frame {
-		size, err = 0, l.next.Move(ctx, from, to, opts...) // fails in its frame as well
-	} else if err == nil {
-		err = l.next.Move(ctx, from, to, opts...)
-	}
-	if err == nil {
-		l.add(-size)
-	}
+	changed, err := l.move(ctx, from, to, opts)
 	l.names.unlock2(i, j)
-	if err == nil && size > 0 {
+	if err == nil && changed {
 		l.maybePersist(ctx)
 	}
 	return err
+}
+
+// move is Move with both names locked; changed reports whether the usage
+// changed.
+func (l *Layer) move(ctx context.Context, from, to string, opts []kv.Option) (changed bool, err error) {
+	src, srcExists, frame, err := l.sizeOf(ctx, kv.OpMove, from)
+	var dst int64
+	if !frame && err == nil {
+		dst, _, frame, err = l.sizeOf(ctx, kv.OpMove, to)
+	}
+	if frame {
+		return false, l.next.Move(ctx, from, to, opts...) // fails in its frame as well
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := l.mark(ctx, kv.OpMove, from); err != nil {
+		return false, err
+	}
+	err = l.next.Move(ctx, from, to, opts...)
+	switch {
+	case err == nil && srcExists:
+		l.commit(0, -dst)
+		return dst != 0, nil
+	case err == nil:
+		// The source was missing before the call (the names are locked):
+		// nothing moved, whatever the backend below says (a retry that
+		// found nothing reports done).
+		return false, nil
+	case unknown(err):
+		if now, ok := l.settle(ctx, kv.OpMove, nil, from, to); ok {
+			l.commit(0, now-(src+dst))
+		}
+		return true, err
+	}
+	return false, err
 }
 
 // Defrag builds the new item from its blocks through the layer (see
@@ -324,7 +459,7 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
 		for it, err := range l.next.List(ctx, name, opts...) {
-			if err == nil && !it.Directory && it.Name == theRecord.name {
+			if err == nil && !it.Directory && (it.Name == theRecord.name || it.Name == theMark.name) {
 				continue
 			}
 			if !yield(it, err) {

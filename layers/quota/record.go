@@ -23,6 +23,14 @@ type record struct {
 // hidden item (kv.Hidden) that List never shows.
 var theRecord = record{name: "quota.hid", opts: []kv.Option{kv.Hidden()}}
 
+// theMark is the layer's dirty mark: a hidden item at the root that is
+// there while a session that changed the store has not closed cleanly.
+var theMark = record{name: "quota-dirty.hid", opts: []kv.Option{kv.Hidden()}}
+
+// settleTimeout bounds the Info calls that settle a call whose outcome is
+// unknown, made with a context that the caller can no longer cancel.
+const settleTimeout = time.Minute
+
 // When the record is written besides Close: once the usage moved
 // PersistDelta bytes since the last write, or PersistInterval passed since
 // then, as borgstore does.
@@ -78,7 +86,7 @@ func (l *Layer) scan(ctx context.Context) (int64, error) {
 			switch {
 			case it.Directory:
 				dirs = append(dirs, join(dir, it.Name))
-			case dir == "" && it.Name == theRecord.name:
+			case dir == "" && (it.Name == theRecord.name || it.Name == theMark.name):
 			default:
 				total += it.Size
 			}
@@ -95,19 +103,31 @@ func join(dir, base string) string {
 	return dir + "/" + base
 }
 
-// load sets the usage from the record, or, when it is missing or invalid,
-// from a scan of the store, which it then writes to the record.
+// load sets the usage from the record, or, when it is missing or invalid
+// or the dirty mark is there, from a scan of the store, which it then
+// writes to the record before it removes the mark.
 func (l *Layer) load(ctx context.Context) error {
 	usage, found, err := l.readRecord(ctx)
 	if err != nil {
 		return err
 	}
-	if !found {
+	dirty, err := l.next.Info(ctx, theMark.name, theMark.opts...)
+	if err != nil {
+		return err
+	}
+	l.marked.Store(dirty.Exists)
+	if !found || dirty.Exists {
 		if usage, err = l.scan(ctx); err != nil {
 			return err
 		}
 		if err := l.writeRecord(ctx, usage); err != nil {
 			return err
+		}
+		if dirty.Exists {
+			if err := l.next.Delete(ctx, theMark.name, theMark.opts...); err != nil && !errors.Is(err, kv.ErrNotFound) {
+				return err
+			}
+			l.marked.Store(false)
 		}
 	}
 	l.mu.Lock()
@@ -163,4 +183,25 @@ func (l *Layer) maybePersist(ctx context.Context) {
 	if due {
 		_ = l.persist(ctx, false)
 	}
+}
+
+// mark writes the dirty mark before the first change of a session, so
+// that a session that does not end with a clean Close leaves it behind
+// and the next Open scans the store. The change waits for it; if it cannot
+// be written, the change is not made and the error is returned for op on
+// name.
+func (l *Layer) mark(ctx context.Context, op kv.Op, name string) error {
+	if l.marked.Load() {
+		return nil
+	}
+	l.markMu.Lock()
+	defer l.markMu.Unlock()
+	if l.marked.Load() {
+		return nil
+	}
+	if err := l.next.Store(ctx, theMark.name, []byte("a session is open, or ended without closing"), theMark.opts...); err != nil {
+		return kv.NewError(op.String(), name, nil, fmt.Errorf("writing the quota layer's dirty mark: %w", err))
+	}
+	l.marked.Store(true)
+	return nil
 }

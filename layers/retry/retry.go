@@ -18,10 +18,14 @@
 //   - Delete, Move, Rmdir: retried; kv.ErrNotFound on a retry (never on
 //     the first try) means that an earlier try did the work and only its
 //     reply was lost, and the call succeeds. Destroy alike with
-//     kv.ErrNoStore. The price: when the item was missing all along and
-//     the first try failed on the link before reaching the store, the call
-//     succeeds instead of reporting kv.ErrNotFound; a caller cannot tell
-//     the two apart, nor can the layer.
+//     kv.ErrNoStore. A Move checks that with an Info of its destination:
+//     when that is missing too, nothing was moved, and the Move is
+//     kv.ErrNotFound. The price: when the item was missing all along and
+//     the first try failed on the link, a Delete, an Rmdir, or a Move over
+//     an existing destination succeeds instead of reporting
+//     kv.ErrNotFound; the layer cannot tell the two apart. A layer above
+//     that counts what changed (quota) looks at the source before the call
+//     rather than trusting the success.
 //   - Create: retried; a store that a lost try created is empty, which
 //     Create accepts.
 //   - List: retried only when it fails before its first entry; once an
@@ -243,15 +247,31 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 	return err
 }
 
-// Move forwards Move, retried; kv.ErrNotFound on a retry means that an
-// earlier try moved the item.
+// Move forwards Move, retried. kv.ErrNotFound on a retry means that an
+// earlier try moved the item when the destination exists now (an Info of
+// it tells, or cannot tell); when the destination is missing as well, no
+// try moved anything, and the Move is kv.ErrNotFound.
 func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
 	err := l.next.Move(ctx, from, to, opts...)
 	if !Retryable(err) {
 		return err
 	}
-	_, err = again(ctx, l, kv.OpMove, from, kv.ErrNotFound, err, errOnly(func() error { return l.next.Move(ctx, from, to, opts...) }))
+	_, err = again(ctx, l, kv.OpMove, from, nil, err, errOnly(func() error {
+		err := l.next.Move(ctx, from, to, opts...)
+		if errors.Is(err, kv.ErrNotFound) && l.arrived(ctx, to) {
+			return nil
+		}
+		return err
+	}))
 	return err
+}
+
+// arrived reports whether the destination to of a Move whose retry found
+// its source gone exists, or cannot be looked at: then an earlier try most
+// likely moved the item and only its reply was lost.
+func (l *Layer) arrived(ctx context.Context, to string) bool {
+	info, err := l.next.Info(ctx, to)
+	return err != nil || info.Exists
 }
 
 // Hash forwards Hash, retried.

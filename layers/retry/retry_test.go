@@ -223,6 +223,26 @@ func TestGoneOnRetry(t *testing.T) {
 	}
 }
 
+// TestMoveFoundNothing checks that a Move whose first try lost its reply
+// and whose retry finds the source gone is kv.ErrNotFound when the
+// destination is missing too (nothing was moved: the source was missing
+// all along), and done when the destination is there (the first try most
+// likely moved it).
+func TestMoveFoundNothing(t *testing.T) {
+	ctx := t.Context()
+	lost := faults.Rule{Ops: []kv.Op{kv.OpMove}, Times: 1, Err: kv.ErrConnection, Mode: faults.LoseReply}
+	l, f := setup(t, retry.Config{}, lost)
+	if err := l.Move(ctx, "ns/missing", "ns/nowhere"); !errors.Is(err, kv.ErrNotFound) {
+		t.Errorf("move of a missing item to a missing destination, reply lost: %v, want %v", err, kv.ErrNotFound)
+	}
+	if n := f.Calls(kv.OpMove); n != 2 {
+		t.Errorf("%d tries, want 2", n)
+	}
+	if info, _ := l.Info(ctx, "ns/nowhere"); info.Exists {
+		t.Error("ns/nowhere appeared")
+	}
+}
+
 // TestValuesWhole stores and loads values through faults that refuse,
 // lose the reply of, or cut short one call in three: every value arrives
 // whole.
