@@ -1,41 +1,45 @@
 package restserver
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"net"
+	"math"
 	"net/http"
-	"os"
-	"sync"
+	"strconv"
+	"sync/atomic"
 	"time"
 )
+
+// maxHeaderBytes limits the request line and headers, on stdio as on TCP.
+const maxHeaderBytes = 64 << 10
 
 // ServeStdio answers HTTP/1.1 requests read from r, one after the other,
 // writing the responses to w, until r ends (or ctx does), as
 // `borgstore-server-rest --stdio` does under ssh. When h is a *Handler, the
 // store is closed before ServeStdio returns. Nothing else may write to w.
+//
+// It reads the requests as borgstore's stdio client writes them: HTTP/1.1
+// without a Host header (which net/http's server refuses with 400, so
+// ServeStdio has its own loop over http.ReadRequest: one connection, one
+// request then one response, no pipelining to order, nothing to route by
+// host). Each response carries Content-Length and Date; a request asking
+// for Connection: close, or one whose body cannot be read to its end (the
+// stream is then out of step), ends the session.
 func ServeStdio(ctx context.Context, h http.Handler, r io.Reader, w io.Writer) error {
-	c := newPipeConn(r, w)
-	ln := &oneConnListener{conn: c}
-	// The end of r is a half close: the client still reads the answers to
-	// what it sent, so requests run with ctx, not with the connection's
-	// context, which the end of r cancels.
-	detached := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		h.ServeHTTP(w, req.WithContext(ctx))
-	})
-	srv := &http.Server{Handler: detached}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	var stopped atomic.Bool
+	done := make(chan error, 1)
+	go func() { done <- stdioLoop(ctx, h, r, w, &stopped) }()
 	var err error
 	select {
-	case err = <-errc:
+	case err = <-done:
 	case <-ctx.Done():
-		srv.Close()
-		<-errc
-	}
-	if errors.Is(err, net.ErrClosed) || errors.Is(err, http.ErrServerClosed) {
-		err = nil
+		// A blocked read of stdin cannot be interrupted: stop taking
+		// requests and close the store (Close waits for the request in
+		// flight).
+		stopped.Store(true)
 	}
 	if hh, ok := h.(*Handler); ok {
 		cctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
@@ -47,140 +51,178 @@ func ServeStdio(ctx context.Context, h http.Handler, r io.Reader, w io.Writer) e
 	return err
 }
 
-// oneConnListener hands out one connection, then waits until it is closed.
-type oneConnListener struct {
-	conn *pipeConn
-	once sync.Once
-}
-
-func (l *oneConnListener) Accept() (net.Conn, error) {
-	var c net.Conn
-	l.once.Do(func() { c = l.conn })
-	if c != nil {
-		return c, nil
-	}
-	<-l.conn.closed
-	return nil, net.ErrClosed
-}
-
-func (l *oneConnListener) Close() error   { return l.conn.Close() }
-func (l *oneConnListener) Addr() net.Addr { return stdioAddr{} }
-
-// stdioAddr is the address of both ends of a pipeConn.
-type stdioAddr struct{}
-
-func (stdioAddr) Network() string { return "stdio" }
-func (stdioAddr) String() string  { return "stdio" }
-
-// pipeConn is a net.Conn over a reader and a writer, with read deadlines
-// (the HTTP server needs them to cancel its background read) kept by a
-// goroutine that reads ahead.
-type pipeConn struct {
-	w      io.Writer
-	chunks chan []byte // from the reading goroutine; closed at the end of r
-	rerr   error       // why r ended, set before chunks is closed
-	buf    []byte      // the rest of the last chunk
-	closed chan struct{}
-	once   sync.Once
-
-	mu       sync.Mutex
-	deadline time.Time
-	wake     chan struct{} // closed when the deadline changes
-}
-
-func newPipeConn(r io.Reader, w io.Writer) *pipeConn {
-	c := &pipeConn{w: w, chunks: make(chan []byte), closed: make(chan struct{}), wake: make(chan struct{})}
-	go c.readAhead(r)
-	return c
-}
-
-func (c *pipeConn) readAhead(r io.Reader) {
-	for {
-		b := make([]byte, 64<<10)
-		n, err := r.Read(b)
-		if n > 0 {
-			select {
-			case c.chunks <- b[:n]:
-			case <-c.closed:
-				return
+// stdioLoop reads and answers requests until r ends, an answer cannot be
+// written, or stopped is set.
+func stdioLoop(ctx context.Context, h http.Handler, r io.Reader, w io.Writer, stopped *atomic.Bool) error {
+	lim := &headLimit{r: r}
+	br := bufio.NewReaderSize(lim, 64<<10)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for !stopped.Load() {
+		lim.n = maxHeaderBytes
+		if _, err := br.Peek(1); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
 			}
+			return err
 		}
+		req, err := http.ReadRequest(br)
+		lim.n = math.MaxInt64
 		if err != nil {
-			c.rerr = err
-			close(c.chunks)
-			return
-		}
-	}
-}
-
-// Read is called by one goroutine at a time (the HTTP server's).
-func (c *pipeConn) Read(p []byte) (int, error) {
-	if len(c.buf) > 0 {
-		n := copy(p, c.buf)
-		c.buf = c.buf[n:]
-		return n, nil
-	}
-	for {
-		c.mu.Lock()
-		deadline, wake := c.deadline, c.wake
-		c.mu.Unlock()
-		var expired <-chan time.Time
-		if !deadline.IsZero() {
-			d := time.Until(deadline)
-			if d <= 0 {
-				return 0, os.ErrDeadlineExceeded
+			// The stream cannot be followed any further: say why, then end.
+			status := http.StatusBadRequest
+			if lim.exhausted() {
+				status = http.StatusRequestHeaderFieldsTooLarge
 			}
-			t := time.NewTimer(d)
-			defer t.Stop()
-			expired = t.C
+			return writeStdioError(bw, status, "malformed request: "+err.Error())
 		}
-		select {
-		case b, ok := <-c.chunks:
-			if !ok {
-				if c.rerr == io.EOF {
-					return 0, io.EOF
-				}
-				return 0, c.rerr
-			}
-			n := copy(p, b)
-			c.buf = b[n:]
-			return n, nil
-		case <-expired:
-			return 0, os.ErrDeadlineExceeded
-		case <-wake:
-		case <-c.closed:
-			return 0, net.ErrClosed
+		if stopped.Load() {
+			return nil
+		}
+		req.RemoteAddr = "stdio"
+		req = req.WithContext(ctx)
+		resp := &stdioResponse{w: bw, req: req, header: http.Header{}, length: -1}
+		h.ServeHTTP(resp, req)
+		if err := resp.finish(); err != nil {
+			return err
+		}
+		// Skip what the handler left of the body, to reach the next
+		// request; a body that cannot be read to its end leaves the stream
+		// out of step.
+		if _, err := io.Copy(io.Discard, req.Body); err != nil {
+			return nil
+		}
+		req.Body.Close()
+		if req.Close || resp.header.Get("Connection") == "close" {
+			return nil
 		}
 	}
-}
-
-func (c *pipeConn) Write(p []byte) (int, error) {
-	select {
-	case <-c.closed:
-		return 0, net.ErrClosed
-	default:
-	}
-	return c.w.Write(p)
-}
-
-func (c *pipeConn) Close() error {
-	c.once.Do(func() { close(c.closed) })
 	return nil
 }
 
-func (c *pipeConn) LocalAddr() net.Addr  { return stdioAddr{} }
-func (c *pipeConn) RemoteAddr() net.Addr { return stdioAddr{} }
-
-func (c *pipeConn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
-
-func (c *pipeConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.deadline = t
-	close(c.wake)
-	c.wake = make(chan struct{})
-	return nil
+// writeStdioError writes a last answer with status and msg.
+func writeStdioError(bw *bufio.Writer, status int, msg string) error {
+	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nDate: %s\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s",
+		status, http.StatusText(status), time.Now().UTC().Format(http.TimeFormat), len(msg), msg)
+	return bw.Flush()
 }
 
-// SetWriteDeadline does nothing: a pipe write cannot be interrupted.
-func (c *pipeConn) SetWriteDeadline(time.Time) error { return nil }
+// headLimit is a reader that gives at most n bytes (while a request head
+// is read), then reports the end.
+type headLimit struct {
+	r io.Reader
+	n int64
+}
+
+func (l *headLimit) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+func (l *headLimit) exhausted() bool { return l.n <= 0 }
+
+// stdioResponse is the http.ResponseWriter of one request on stdio. With a
+// Content-Length set before the first write, the body streams out;
+// without, it is kept until the handler returns and then sent with its
+// length.
+type stdioResponse struct {
+	w       *bufio.Writer
+	req     *http.Request
+	header  http.Header
+	status  int   // 0 until WriteHeader
+	sent    bool  // the head is written
+	length  int64 // the Content-Length sent, -1 while unknown
+	written int64 // body bytes written
+	held    []byte
+	err     error
+}
+
+func (s *stdioResponse) Header() http.Header { return s.header }
+
+func (s *stdioResponse) WriteHeader(status int) {
+	if s.status != 0 || status < 200 {
+		return
+	}
+	s.status = status
+	if n, err := strconv.ParseInt(s.header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
+		s.length = n
+		s.sendHead()
+	}
+}
+
+func (s *stdioResponse) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.WriteHeader(http.StatusOK)
+	}
+	if s.req.Method == http.MethodHead {
+		return len(p), nil
+	}
+	if !s.sent {
+		s.held = append(s.held, p...)
+		return len(p), nil
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.written+int64(len(p)) > s.length {
+		return 0, http.ErrContentLength
+	}
+	n, err := s.w.Write(p)
+	s.written += int64(n)
+	s.err = err
+	return n, err
+}
+
+// Flush sends what is buffered (http.ResponseController finds it).
+func (s *stdioResponse) Flush() {
+	if s.sent && s.err == nil {
+		s.err = s.w.Flush()
+	}
+}
+
+// sendHead writes the status line and the headers.
+func (s *stdioResponse) sendHead() {
+	s.sent = true
+	if s.header.Get("Date") == "" {
+		s.header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	}
+	if _, err := fmt.Fprintf(s.w, "HTTP/1.1 %d %s\r\n", s.status, http.StatusText(s.status)); err != nil {
+		s.err = err
+		return
+	}
+	if err := s.header.Write(s.w); err != nil {
+		s.err = err
+		return
+	}
+	_, s.err = io.WriteString(s.w, "\r\n")
+}
+
+// finish completes the response after the handler returned; an error
+// means the stream is out of step and the session must end.
+func (s *stdioResponse) finish() error {
+	if s.status == 0 {
+		s.WriteHeader(http.StatusOK)
+	}
+	if !s.sent {
+		s.header.Set("Content-Length", strconv.Itoa(len(s.held)))
+		s.length = int64(len(s.held))
+		s.sendHead()
+		if s.req.Method != http.MethodHead && s.err == nil {
+			_, s.err = s.w.Write(s.held)
+			s.written = s.length
+		}
+	}
+	if s.err == nil && s.req.Method != http.MethodHead && s.written != s.length {
+		s.err = fmt.Errorf("restserver: handler wrote %d bytes of a %d-byte body", s.written, s.length)
+	}
+	if s.err == nil {
+		s.err = s.w.Flush()
+	}
+	return s.err
+}
