@@ -107,6 +107,10 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 // Base returns the base directory of the store.
 func (d *Driver) Base() string { return d.base }
 
+// Fsync reports whether Store, Move and Delete are durable when they
+// return (WithFsync, or sync=true in the URL).
+func (d *Driver) Fsync() bool { return d.fsync }
+
 // Properties describes the driver: scheme "file", local, and it benefits
 // from pre-created directories (they keep mkdir off the Store path).
 func (d *Driver) Properties() kv.Properties {
