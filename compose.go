@@ -51,16 +51,30 @@ var (
 
 // builtins open the drivers of this module, with what the options give
 // them (a logger for their own events).
+// A driver that cannot make its calls durable refuses WithSync(true)
+// (noSync); s3 and b2 take it as they are, since an acknowledged PUT is
+// durable there.
 var builtins = map[string]func(u string, c *config) (kv.Backend, error){
-	"file": func(u string, _ *config) (kv.Backend, error) { return posixfs.FromURL(u) },
-	"mem":  func(u string, _ *config) (kv.Backend, error) { return memory.FromURL(u) },
-	"sftp": func(u string, c *config) (kv.Backend, error) {
-		if c.logger != nil {
-			return sftp.FromURL(u, sftp.WithLogger(c.logger))
+	"file": func(u string, c *config) (kv.Backend, error) {
+		return posixfs.FromURL(u, posixfs.WithFsync(c.sync))
+	},
+	"mem": func(u string, c *config) (kv.Backend, error) {
+		if c.sync {
+			return nil, noSync(u, "a mem:// store lives in process memory and ends with the process")
 		}
-		return sftp.FromURL(u)
+		return memory.FromURL(u)
+	},
+	"sftp": func(u string, c *config) (kv.Backend, error) {
+		opts := []sftp.Option{sftp.WithSync(c.sync)}
+		if c.logger != nil {
+			opts = append(opts, sftp.WithLogger(c.logger))
+		}
+		return sftp.FromURL(u, opts...)
 	},
 	"rclone": func(u string, c *config) (kv.Backend, error) {
+		if c.sync {
+			return nil, noSync(u, "rclone offers no way to make a write durable")
+		}
 		if c.logger != nil {
 			return rclone.FromURL(u, rclone.WithLogger(c.logger))
 		}
@@ -68,9 +82,22 @@ var builtins = map[string]func(u string, c *config) (kv.Backend, error){
 	},
 	"s3":    func(u string, _ *config) (kv.Backend, error) { return s3.FromURL(u) },
 	"b2":    func(u string, _ *config) (kv.Backend, error) { return s3.FromURL(u) },
-	"http":  func(u string, _ *config) (kv.Backend, error) { return rest.FromURL(u) },
-	"https": func(u string, _ *config) (kv.Backend, error) { return rest.FromURL(u) },
-	"rest":  func(u string, _ *config) (kv.Backend, error) { return rest.FromURL(u) },
+	"http":  restDriver,
+	"https": restDriver,
+	"rest":  restDriver,
+}
+
+// restDriver opens the driver of a REST URL.
+func restDriver(u string, c *config) (kv.Backend, error) {
+	if c.sync {
+		return nil, noSync(u, "borgstore's REST protocol has no way to ask the server for a durable write")
+	}
+	return rest.FromURL(u)
+}
+
+// noSync is the error of WithSync(true) on a driver that cannot honour it.
+func noSync(rawURL, why string) error {
+	return kv.NewError("open url", rawURL, kv.ErrUnsupported, errors.New("WithSync: "+why))
 }
 
 // Register makes a driver available to Open under scheme (lowercase
@@ -142,6 +169,9 @@ func (c *config) driver(rawURL string) (kv.Backend, error) {
 	registryMu.RUnlock()
 	if open == nil {
 		return nil, invalidURL(rawURL, fmt.Sprintf("unknown scheme %q (registered: %s)", scheme, strings.Join(Schemes(), ", ")))
+	}
+	if c.sync {
+		return nil, noSync(rawURL, "a registered Opener takes no sync option; configure the driver and use Wrap")
 	}
 	return open(rawURL)
 }

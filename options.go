@@ -61,6 +61,7 @@ type config struct {
 	cacheOpts     []cache.Option
 	retry         *retry.Config
 	noRetry       bool
+	sync          bool
 
 	layers [numPositions][]func(kv.Backend) kv.Backend
 	errs   []error // options that contradict each other or are invalid
@@ -220,6 +221,16 @@ func WithRetry(cfg retry.Config) Option { return func(c *config) { c.retry = &cf
 // WithoutRetry leaves the retry layer out, also over a remote driver.
 func WithoutRetry() Option { return func(c *config) { c.noRetry = true } }
 
+// WithSync(true) makes every Store, Move and Delete of the store durable
+// when it returns, at a price per call: file and directory fsync over
+// file:// (posixfs.WithFsync), fsync@openssh.com over sftp://
+// (sftp.WithSync). s3: and b2: take it as they are (an acknowledged PUT is
+// durable). mem://, rclone:, REST URLs and schemes added with Register
+// cannot honour it: Open returns an error wrapping kv.ErrUnsupported. The
+// URL query sync=true of file:// and sftp:// URLs does the same for one
+// URL. The cache store of WithCache is not synced.
+func WithSync(on bool) Option { return func(c *config) { c.sync = on } }
+
 // WithLayer inserts the caller's own layer at pos. Several layers at one
 // position stack in the order given, the first one outermost. An unknown
 // position or a nil wrap is an error.
@@ -241,11 +252,16 @@ func WithLayer(pos Position, wrap func(next kv.Backend) kv.Backend) Option {
 // environment), the caller's AboveThrottle layers, retry, cache, quota,
 // permissions, nesting (with WithLevels), softdelete, stats, logging,
 // metrics, tracing. It does no I/O. Options that contradict each other,
-// an invalid configuration or throttle environment is an error.
+// an invalid configuration or throttle environment is an error, and so is
+// WithSync(true): drv syncs as it was configured (posixfs.WithFsync,
+// sftp.WithSync).
 func Wrap(drv kv.Backend, opts ...Option) (kv.Backend, error) {
 	c, err := newConfig(opts)
 	if err != nil {
 		return nil, err
+	}
+	if c.sync {
+		return nil, fmt.Errorf("compose: Wrap: WithSync(true) cannot reach a driver configured already; %w (use posixfs.WithFsync or sftp.WithSync)", kv.ErrUnsupported)
 	}
 	return c.wrap(drv)
 }

@@ -23,8 +23,11 @@
 //
 // # Durability
 //
-// WithFsync(true) syncs the file before the rename and the directory after
-// it. It is off by default: on the test machines' ext4 disk it raises the
-// cost of storing a new 4 KiB item from about 0.2 ms to about 1.1 ms
-// (BenchmarkStoreFsync).
+// WithFsync(true), or the URL query sync=true, makes every Store, Move and
+// Delete durable when it returns: Store syncs the temporary file before
+// the rename and the directory after it, Move and Delete sync the
+// directories whose entries they changed, and a directory made on the way
+// (or by Mkdir) is synced into its parent. It is off by default: on the
+// test machines' ext4 disk, under load, it raises the cost of storing a new
+// 4 KiB item from 0.27-0.36 ms to 4.3-7.0 ms (BenchmarkStoreFsync).
 package posixfs

@@ -22,17 +22,60 @@ import (
 const directReadMax = 1 << 20
 
 // Mkdir creates the directory name and its parents; an existing directory
-// is accepted, a file in the way is kv.ErrExists.
+// is accepted, a file in the way is kv.ErrExists. With WithFsync, the
+// directories are durable when it returns.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
 	const op = kv.OpMkdir
 	r, err := d.begin(ctx, op, name, nil)
 	if err != nil {
 		return err
 	}
-	if err := r.MkdirAll(dirPath(name), dirPerm); err != nil {
+	if err := d.mkdirAll(r, name); err != nil {
 		return wrapInTheWay(op, name, err)
 	}
 	return nil
+}
+
+// mkdirAll makes the directory dir and its missing parents. With fsync on
+// it then syncs every directory above dir, so that the entries of the new
+// ones are durable (also those that a concurrent call made: its MkdirAll
+// may not have synced them yet).
+func (d *Driver) mkdirAll(r *os.Root, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := r.MkdirAll(dir, dirPerm); err != nil || !d.fsync {
+		return err
+	}
+	for dir != "" {
+		dir, _ = split(dir)
+		if err := d.syncPath(r, dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncPath syncs the directory dir of the store ("" is the base).
+func (d *Driver) syncPath(r *os.Root, dir string) error {
+	f, err := r.Open(dirPath(dir))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return d.sync(f)
+}
+
+// syncDir syncs the directory of a handle, when fsync is on.
+func (d *Driver) syncDir(h *dirHandle) error {
+	if !d.fsync {
+		return nil
+	}
+	f, err := h.dir()
+	if err != nil {
+		return err
+	}
+	return d.sync(f)
 }
 
 // Rmdir removes the empty directory name; a missing one is kv.ErrNotFound,
@@ -128,7 +171,8 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 
 // Store writes value to a temporary file next to name and renames it over
 // name, so that readers see the old value or the new one. Missing parent
-// directories are created when the first attempt finds them missing.
+// directories are created when the first attempt finds them missing. With
+// WithFsync, the value and its name are durable when it returns.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
 	const op = kv.OpStore
 	r, err := d.begin(ctx, op, name, opts)
@@ -139,10 +183,9 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	err = d.dirs.do(name, write)
 	if err != nil && isMissing(err) {
 		// The directory is missing: create it, then try once more.
-		if dir, _ := split(name); dir != "" {
-			if err := r.MkdirAll(dir, dirPerm); err != nil {
-				return wrapInTheWay(op, name, err)
-			}
+		dir, _ := split(name)
+		if err := d.mkdirAll(r, dir); err != nil {
+			return wrapInTheWay(op, name, err)
 		}
 		err = d.dirs.do(name, write)
 	}
@@ -162,7 +205,7 @@ func (d *Driver) write(dir *dirHandle, file string, value []byte) error {
 	}
 	_, err = f.Write(value)
 	if err == nil && d.fsync {
-		err = f.Sync()
+		err = d.sync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -174,25 +217,24 @@ func (d *Driver) write(dir *dirHandle, file string, value []byte) error {
 		_ = dir.root.Remove(tmp)
 		return err
 	}
-	if d.fsync {
-		// Make the rename durable.
-		f, err := dir.dir()
-		if err != nil {
-			return err
-		}
-		return f.Sync()
-	}
-	return nil
+	// Make the rename durable.
+	return d.syncDir(dir)
 }
 
 // Delete removes the item name; a missing item is kv.ErrNotFound, and a
-// directory is refused (see Rmdir).
+// directory is refused (see Rmdir). With WithFsync, the removal is durable
+// when it returns.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
 	const op = kv.OpDelete
 	if _, err := d.begin(ctx, op, name, opts); err != nil {
 		return err
 	}
-	err := d.dirs.do(name, removeFile)
+	err := d.dirs.do(name, func(dir *dirHandle, file string) error {
+		if err := removeFile(dir, file); err != nil {
+			return err
+		}
+		return d.syncDir(dir)
+	})
 	if err == errIsDir {
 		return kv.NewError(op.String(), name, nil, err)
 	}
@@ -206,7 +248,8 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 var errIsDir = errors.New("is a directory, not an item")
 
 // Move renames from to to, overwriting to and creating its missing parent
-// directories; a missing from is kv.ErrNotFound.
+// directories; a missing from is kv.ErrNotFound. With WithFsync, the
+// directories of both names are synced before it returns.
 func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
 	const op = kv.OpMove
 	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
@@ -218,9 +261,15 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	}
 	defer d.dirs.forget(from) // in case from is a directory
 	fromDir, fromFile := split(from)
-	if toDir, toFile := split(to); toDir == fromDir {
+	toDir, toFile := split(to)
+	if toDir == fromDir {
 		// In one directory, as a soft delete is: rename there.
-		err := d.dirs.do(from, func(dir *dirHandle, _ string) error { return dir.root.Rename(fromFile, toFile) })
+		err := d.dirs.do(from, func(dir *dirHandle, _ string) error {
+			if err := dir.root.Rename(fromFile, toFile); err != nil {
+				return err
+			}
+			return d.syncDir(dir)
+		})
 		if err != nil {
 			return wrap(op, from, err)
 		}
@@ -232,15 +281,20 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 		if _, serr := r.Lstat(from); serr != nil {
 			return wrap(op, from, serr)
 		}
-		if dir := path.Dir(to); dir != "." {
-			if err := r.MkdirAll(dir, dirPerm); err != nil {
-				return wrapInTheWay(op, to, err)
-			}
+		if err := d.mkdirAll(r, toDir); err != nil {
+			return wrapInTheWay(op, to, err)
 		}
 		err = r.Rename(from, to)
 	}
 	if err != nil {
 		return wrap(op, from, err)
+	}
+	if d.fsync {
+		for _, dir := range []string{toDir, fromDir} {
+			if err := d.syncPath(r, dir); err != nil {
+				return wrap(op, from, err)
+			}
+		}
 	}
 	return nil
 }

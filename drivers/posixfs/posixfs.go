@@ -28,6 +28,9 @@ const (
 type Driver struct {
 	base  string
 	fsync bool
+	// sync makes a file or directory durable: (*os.File).Sync, replaced
+	// by tests that watch what is synced.
+	sync func(*os.File) error
 
 	lc   kv.Lifecycle
 	root atomic.Pointer[os.Root]
@@ -44,9 +47,13 @@ var (
 // Option configures a Driver in New.
 type Option func(*Driver)
 
-// WithFsync makes Store sync the file before renaming it over the target,
-// and the directory after; it is off by default. Move and Mkdir are not
-// synced.
+// WithFsync makes every Store, Move and Delete durable when it returns,
+// at the cost of an fsync or two per call (see the package documentation):
+// Store syncs the temporary file before renaming it over the target and
+// the directory after; Move and Delete sync the directories whose entries
+// they changed; a directory that a Store or Move made on the way is synced
+// into its parent. It is off by default; the URL query sync=true turns it
+// on.
 func WithFsync(on bool) Option { return func(d *Driver) { d.fsync = on } }
 
 // New returns a closed driver for the store in the directory base, which
@@ -60,7 +67,7 @@ func New(base string, opts ...Option) (*Driver, error) {
 	if base == string(filepath.Separator) {
 		return nil, kv.NewError("new", base, kv.ErrInvalidURL, errors.New("base directory must not be the file system root"))
 	}
-	d := &Driver{base: base}
+	d := &Driver{base: base, sync: (*os.File).Sync}
 	for _, o := range opts {
 		o(d)
 	}
@@ -68,9 +75,10 @@ func New(base string, opts ...Option) (*Driver, error) {
 }
 
 // FromURL returns a closed driver for a URL of the form file:///abs/path
-// (percent-decoded). A relative path, a host part, a query or fragment, or
+// (percent-decoded), with opts; the query sync=true adds WithFsync(true).
+// A relative path, a host part, another query parameter, a fragment, or
 // another scheme is a kv.ErrInvalidURL error that says which.
-func FromURL(raw string) (*Driver, error) {
+func FromURL(raw string, opts ...Option) (*Driver, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
@@ -81,8 +89,8 @@ func FromURL(raw string) (*Driver, error) {
 		return nil, kv.InvalidURL(raw, "relative path %q, want file:///abs/path", u.Opaque)
 	case u.User != nil || u.Host != "":
 		return nil, kv.InvalidURL(raw, "host part %q (a relative path?), want file:///abs/path with three slashes", u.Host)
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, kv.InvalidURL(raw, "query part %q, want file:///abs/path without ?", u.RawQuery)
+	case u.ForceQuery && u.RawQuery == "":
+		return nil, kv.InvalidURL(raw, "empty query part, want file:///abs/path or file:///abs/path?sync=true")
 	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
 		return nil, kv.InvalidURL(raw, "fragment part %q, want file:///abs/path without #", u.Fragment)
 	case u.Path == "":
@@ -90,11 +98,22 @@ func FromURL(raw string) (*Driver, error) {
 	case !strings.HasPrefix(u.Path, "/"):
 		return nil, kv.InvalidURL(raw, "relative path %q, want file:///abs/path", u.Path)
 	}
-	return New(u.Path)
+	sync, err := kv.SyncQuery(raw, u.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	if sync {
+		opts = append(opts[:len(opts):len(opts)], WithFsync(true))
+	}
+	return New(u.Path, opts...)
 }
 
 // Base returns the base directory of the store.
 func (d *Driver) Base() string { return d.base }
+
+// Fsync reports whether Store, Move and Delete are durable when they
+// return (WithFsync, or sync=true in the URL).
+func (d *Driver) Fsync() bool { return d.fsync }
 
 // Properties describes the driver: scheme "file", local, and it benefits
 // from pre-created directories (they keep mkdir off the Store path).

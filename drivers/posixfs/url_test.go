@@ -26,19 +26,32 @@ func TestFromURL(t *testing.T) {
 		{"file:rel/x", "", "relative path"},
 		{"file://", "", "no path"},
 		{"file:///", "", "file system root"},
-		{"file:///srv?x=1", "", "query"},
-		{"file:///srv?", "", "query"},
+		{"file:///srv?x=1", "", `unknown query parameter "x"`},
+		{"file:///srv?sync=true&x=1", "", `unknown query parameter "x"`},
+		{"file:///srv?sync=yes", "", "want sync=true or sync=false"},
+		{"file:///srv?sync=true&sync=false", "", "given 2 times"},
+		{"file:///srv?sync=%zz", "", "invalid URL escape"},
+		{"file:///srv?", "", "empty query"},
 		{"file:///srv#frag", "", "fragment"},
 		{"file:///srv#", "", "fragment"},
 		{"sftp:///srv", "", `scheme "sftp"`},
 		{"/srv/store", "", `scheme ""`},
 		{"FILE:///srv", "/srv", ""},
+		{"file:///srv/store?sync=true", "/srv/store", ""},
+		{"file:///srv/store?sync=TRUE", "/srv/store", ""},
+		{"file:///srv/store?sync=false", "/srv/store", ""},
 		{"file:///srv/%zz", "", "invalid URL escape"},
 	} {
 		d, err := FromURL(tc.url)
+		if tc.base != "" && strings.Contains(tc.url, "?") {
+			if err != nil || d.Base() != tc.base || d.fsync != strings.HasSuffix(strings.ToLower(tc.url), "sync=true") {
+				t.Errorf("FromURL(%q) = %+v, %v; want base %q, fsync as the query says", tc.url, d, err, tc.base)
+			}
+			continue
+		}
 		if tc.base != "" {
-			if err != nil || d.Base() != tc.base {
-				t.Errorf("FromURL(%q) = %v, %v; want base %q", tc.url, d, err, tc.base)
+			if err != nil || d.Base() != tc.base || d.fsync {
+				t.Errorf("FromURL(%q) = %v, %v; want base %q without fsync", tc.url, d, err, tc.base)
 			}
 			continue
 		}

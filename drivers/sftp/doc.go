@@ -34,4 +34,18 @@
 // try most likely succeeded. Cancelling a call's context ends it at once by
 // closing the connection it waits on; other calls on that connection are
 // retried on a new one.
+//
+// # Durability
+//
+// WithSync(true), or the URL query sync=true, makes every Store, Move and
+// Delete durable on the server when it returns, as far as SFTP can: the
+// value is synced with OpenSSH's fsync@openssh.com extension before the
+// rename, and every directory whose entries the call changed or made is
+// opened and synced after it (SFTP has no directory sync; OpenSSH's server
+// opens a directory as a file and fsyncs it, which is what POSIX asks for a
+// rename to be durable). Open checks both once and refuses a server that
+// cannot, with kv.ErrUnsupported. What the server's disk does with an
+// fsync (a write cache that lies, a network file system below) is beyond
+// the protocol. On the local sshd a 4 KiB Store costs 1.3-1.9 ms without
+// and 10.6-18.4 ms with sync (BenchmarkStoreSync).
 package sftp

@@ -130,6 +130,8 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 // Store writes value to a temporary file beside name and renames it over
 // name with posix-rename, so that readers see the old value or the new one.
 // The parent directories are made only when the create finds them missing.
+// With WithSync, the file is synced before the rename and its directory
+// after it.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
 	const op = kv.OpStore
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
@@ -141,7 +143,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 		const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
 		f, err := c.OpenFile(tmp, flags)
 		if err != nil && isNotExist(err) {
-			if err := c.MkdirAll(path.Dir(target)); err != nil {
+			if err := d.mkdirAll(c, path.Dir(target)); err != nil {
 				return inTheWay(err)
 			}
 			f, err = c.OpenFile(tmp, flags)
@@ -150,6 +152,9 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 			return inTheWay(err)
 		}
 		_, err = f.ReadFrom(bytes.NewReader(value))
+		if err == nil && d.cfg.sync {
+			err = d.syncFile(f)
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -158,8 +163,9 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 		}
 		if err != nil {
 			c.Remove(tmp)
+			return err
 		}
-		return err
+		return d.syncDirs(c, path.Dir(target))
 	})
 }
 
@@ -184,9 +190,12 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 		}
 		err = c.Remove(p)
 		if retried && isNotExist(err) {
-			return nil
+			err = nil
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return d.syncDirs(c, path.Dir(p))
 	})
 }
 
@@ -202,21 +211,24 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	src, dst := d.path(from), d.path(to)
 	return d.doRetried(ctx, op, from, func(c *client, retried bool) error {
 		err := c.PosixRename(src, dst)
-		if err == nil || !isNotExist(err) {
+		if err != nil && isNotExist(err) {
+			if _, serr := c.Lstat(src); serr != nil {
+				if retried && isNotExist(serr) {
+					if _, terr := c.Lstat(dst); terr == nil {
+						return d.syncDirs(c, path.Dir(dst), path.Dir(src))
+					}
+				}
+				return serr
+			}
+			if err := d.mkdirAll(c, path.Dir(dst)); err != nil {
+				return inTheWay(err)
+			}
+			err = c.PosixRename(src, dst)
+		}
+		if err != nil {
 			return err
 		}
-		if _, serr := c.Lstat(src); serr != nil {
-			if retried && isNotExist(serr) {
-				if _, terr := c.Lstat(dst); terr == nil {
-					return nil
-				}
-			}
-			return serr
-		}
-		if err := c.MkdirAll(path.Dir(dst)); err != nil {
-			return inTheWay(err)
-		}
-		return c.PosixRename(src, dst)
+		return d.syncDirs(c, path.Dir(dst), path.Dir(src))
 	})
 }
 

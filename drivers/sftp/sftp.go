@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -36,6 +37,8 @@ type Driver struct {
 
 	lc   kv.Lifecycle
 	link link
+	// syncs counts the fsync requests sent, for tests.
+	syncs atomic.Int64
 }
 
 var (
@@ -53,6 +56,7 @@ type config struct {
 	keepAlive  time.Duration
 	retries    int
 	logger     *slog.Logger
+	sync       bool
 }
 
 // Option configures a Driver.
@@ -125,7 +129,8 @@ func newDriver(host, port, user, dir string, opts []Option) (*Driver, string) {
 // FromURL returns a closed driver for a URL of the form
 // sftp://[user@]host[:port]/relative/path (relative to the login directory)
 // or sftp://[user@]host[:port]//absolute/path; user and path are
-// percent-decoded. A malformed URL is a kv.ErrInvalidURL error that says
+// percent-decoded, and the query sync=true adds WithSync(true). A malformed
+// URL, or another query parameter, is a kv.ErrInvalidURL error that says
 // what is wrong.
 func FromURL(raw string, opts ...Option) (*Driver, error) {
 	u, err := url.Parse(raw)
@@ -136,8 +141,8 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 		return nil, kv.InvalidURL(raw, "scheme %q, want sftp://[user@]host[:port]/path", u.Scheme)
 	case u.Opaque != "" || u.Host == "":
 		return nil, kv.InvalidURL(raw, "no host, want sftp://[user@]host[:port]/path")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, kv.InvalidURL(raw, "query or fragment, want sftp://[user@]host[:port]/path")
+	case u.ForceQuery && u.RawQuery == "" || u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return nil, kv.InvalidURL(raw, "empty query or a fragment, want sftp://[user@]host[:port]/path[?sync=true]")
 	case u.Path == "" || u.Path == "/" || u.Path == "//":
 		return nil, kv.InvalidURL(raw, "no path, want sftp://host/relative/path or sftp://host//absolute/path")
 	}
@@ -149,6 +154,13 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 		if n, err := net.LookupPort("tcp", port); err != nil || n < 1 || n > 65535 {
 			return nil, kv.InvalidURL(raw, "invalid port %q", port)
 		}
+	}
+	sync, err := kv.SyncQuery(raw, u.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	if sync {
+		opts = append(opts[:len(opts):len(opts)], WithSync(true))
 	}
 	dir := strings.TrimPrefix(u.Path, "/") // "//abs" -> "/abs", "/rel" -> "rel"
 	d, why := newDriver(u.Hostname(), port, u.User.Username(), dir, opts)
@@ -176,7 +188,11 @@ func (d *Driver) String() string {
 	if d.user != "" {
 		host = url.User(d.user).String() + "@" + host
 	}
-	return "sftp://" + host + "/" + d.base
+	s := "sftp://" + host + "/" + d.base
+	if d.cfg.sync {
+		s += "?sync=true"
+	}
+	return s
 }
 
 // path returns the remote path of the item name ("" is the base).
@@ -225,11 +241,17 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open connects and opens the store; a missing base, or one that is not a
-// directory, is kv.ErrNoStore.
+// directory, is kv.ErrNoStore. With WithSync, a server that cannot sync
+// files and directories is kv.ErrUnsupported.
 func (d *Driver) Open(ctx context.Context) error {
 	const op = kv.OpOpen
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
-		err := d.do(ctx, op, "", func(c *client) error { return d.checkBase(c, op) })
+		err := d.do(ctx, op, "", func(c *client) error {
+			if err := d.checkBase(c, op); err != nil {
+				return err
+			}
+			return d.checkSync(c, op)
+		})
 		if err != nil {
 			d.link.release()
 		}

@@ -27,8 +27,12 @@ func TestFromURL(t *testing.T) {
 		{url: "sftp://host:99999/p", err: "invalid port"},
 		{url: "sftp://host:port/p", err: "invalid port"},
 		{url: "sftp://u:secret@host/p", err: "password"},
-		{url: "sftp://host/p?x=1", err: "query"},
+		{url: "sftp://host/p?x=1", err: `unknown query parameter "x"`},
+		{url: "sftp://host/p?sync=maybe", err: "want sync=true or sync=false"},
+		{url: "sftp://host/p?", err: "empty query"},
 		{url: "sftp://host/p#f", err: "fragment"},
+		{url: "sftp://host/p?sync=true", want: "sftp://host/p?sync=true"},
+		{url: "sftp://host/p?sync=false", want: "sftp://host/p"},
 		{url: "sftp://host/%zz", err: "invalid URL escape"},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
