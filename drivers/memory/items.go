@@ -208,7 +208,9 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 	}
 	items := make([]kv.ItemInfo, 0, len(n.children))
 	for base, c := range n.children {
-		items = append(items, c.info(base))
+		if kv.IsValidName(base) { // not the hidden records
+			items = append(items, c.info(base))
+		}
 	}
 	slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
 	return kv.SliceSeq(ctx, op, name, items)

@@ -63,45 +63,65 @@ func (d *Driver) Properties() kv.Properties { return kv.Properties{Scheme: "mem"
 // String describes the driver as its URL.
 func (d *Driver) String() string { return "mem://" + d.name }
 
-// Create makes the store. An existing empty store is accepted; one with
-// items is kv.ErrExists.
+// Create makes the store and its kv.StoreRecord. An existing empty store
+// is accepted; one with items is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
 		d.s.mu.Lock()
 		defer d.s.mu.Unlock()
-		if d.s.root != nil && len(d.s.root.children) > 0 {
-			return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
-		}
 		if d.s.root == nil {
 			d.s.root = newDir()
 		}
+		for name := range d.s.root.children {
+			if name != kv.StoreRecord {
+				return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
+			}
+		}
+		d.s.root.children[kv.StoreRecord] = &node{value: kv.StoreRecordValue} // not in the usage
 		return nil
 	})
 }
 
 // Destroy removes the store and its items; a missing store is
-// kv.ErrNoStore.
+// kv.ErrNoStore, one that is not a store (kv.Recognize) kv.ErrNotAStore.
 func (d *Driver) Destroy(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
 		d.s.mu.Lock()
 		defer d.s.mu.Unlock()
-		if d.s.root == nil {
-			return kv.NewError(kv.OpDestroy.String(), "", kv.ErrNoStore, nil)
+		if err := d.check(ctx, kv.OpDestroy); err != nil {
+			return err
 		}
 		d.s.root, d.s.usage = nil, 0
 		return nil
 	})
 }
 
-// Open opens the store; a missing one is kv.ErrNoStore.
+// Open opens the store; a missing one is kv.ErrNoStore, one that is not a
+// store (kv.Recognize) kv.ErrNotAStore.
 func (d *Driver) Open(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
 		d.s.mu.RLock()
 		defer d.s.mu.RUnlock()
-		if d.s.root == nil {
-			return kv.NewError(kv.OpOpen.String(), "", kv.ErrNoStore, nil)
+		return d.check(ctx, kv.OpOpen)
+	})
+}
+
+// check returns kv.ErrNoStore for a missing store and the error of
+// kv.Recognize. The caller holds d.s.mu.
+func (d *Driver) check(ctx context.Context, op kv.Op) error {
+	if d.s.root == nil {
+		return kv.NewError(op.String(), "", kv.ErrNoStore, nil)
+	}
+	return kv.Recognize(ctx, op, d.String(), func(_ context.Context, dir string) ([]kv.DirEntry, error) {
+		n := d.s.lookup(dir)
+		if n == nil || !n.isDir() {
+			return nil, kv.NewError(op.String(), dir, kv.ErrNotFound, nil)
 		}
-		return nil
+		out := make([]kv.DirEntry, 0, len(n.children))
+		for name, c := range n.children {
+			out = append(out, kv.DirEntry{Name: name, Dir: c.isDir()})
+		}
+		return out, nil
 	})
 }
 

@@ -121,9 +121,10 @@ func (d *Driver) Properties() kv.Properties {
 	return kv.Properties{Scheme: "file", Precreate: true}
 }
 
-// Create makes the base directory and its missing parents. An existing
-// empty directory is accepted; a non-empty one (hidden and temporary files
-// count) is kv.ErrExists.
+// Create makes the base directory and its missing parents and writes
+// kv.StoreRecord in it. An existing empty directory (or empty store) is
+// accepted; a non-empty one (hidden and temporary files count) is
+// kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
 	const op = kv.OpCreate
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
@@ -138,25 +139,29 @@ func (d *Driver) Create(ctx context.Context) error {
 			return wrap(op, "", err)
 		}
 		defer f.Close()
-		names, err := f.Readdirnames(1)
-		if len(names) > 0 {
+		names, err := f.Readdirnames(2)
+		if len(names) > 1 || len(names) == 1 && names[0] != kv.StoreRecord {
 			return kv.NewError(op.String(), "", kv.ErrExists, errors.New(d.base+" is not empty"))
 		}
 		if err != nil && err != io.EOF {
 			return wrap(op, "", err)
+		}
+		if err := os.WriteFile(filepath.Join(d.base, kv.StoreRecord), kv.StoreRecordValue, filePerm); err != nil {
+			return wrap(op, kv.StoreRecord, err)
 		}
 		return nil
 	})
 }
 
 // Destroy removes the store and everything in it; a missing store is
-// kv.ErrNoStore. Symbolic links are removed, never followed. When the base
+// kv.ErrNoStore, a directory that is not a store (kv.Recognize)
+// kv.ErrNotAStore, and nothing is removed then. Symbolic links are removed, never followed. When the base
 // directory itself cannot be removed but everything in it could, Destroy
 // succeeds and leaves it empty.
 func (d *Driver) Destroy(ctx context.Context) error {
 	const op = kv.OpDestroy
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
-		r, err := d.openBase(op)
+		r, err := d.openStore(ctx, op)
 		if err != nil {
 			return err
 		}
@@ -183,12 +188,13 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open opens the store; a missing base, or one that is not a directory, is
-// kv.ErrNoStore. It starts a sweep in the background that removes the
+// kv.ErrNoStore, a directory that is not a store (kv.Recognize)
+// kv.ErrNotAStore. It starts a sweep in the background that removes the
 // temporaries of killed writers once stale (see internal/tmpsweep).
 func (d *Driver) Open(ctx context.Context) error {
 	const op = kv.OpOpen
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
-		r, err := d.openBase(op)
+		r, err := d.openStore(ctx, op)
 		if err != nil {
 			return err
 		}
@@ -229,6 +235,35 @@ func (d *Driver) openBase(op kv.Op) (*os.Root, error) {
 	r, err := os.OpenRoot(d.base)
 	if err != nil {
 		return nil, wrap(op, "", err)
+	}
+	return r, nil
+}
+
+// openStore is openBase that also checks that the base is a store.
+func (d *Driver) openStore(ctx context.Context, op kv.Op) (*os.Root, error) {
+	r, err := d.openBase(op)
+	if err != nil {
+		return nil, err
+	}
+	readDir := func(_ context.Context, dir string) ([]kv.DirEntry, error) {
+		f, err := r.Open(dirPath(dir))
+		if err != nil {
+			return nil, wrap(op, dir, err)
+		}
+		defer f.Close()
+		entries, err := f.ReadDir(-1)
+		if err != nil {
+			return nil, wrap(op, dir, err)
+		}
+		out := make([]kv.DirEntry, len(entries))
+		for i, e := range entries {
+			out[i] = kv.DirEntry{Name: e.Name(), Dir: e.IsDir()}
+		}
+		return out, nil
+	}
+	if err := kv.Recognize(ctx, op, d.base, readDir); err != nil {
+		r.Close()
+		return nil, err
 	}
 	return r, nil
 }

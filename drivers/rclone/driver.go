@@ -29,7 +29,6 @@ package rclone
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -213,16 +212,20 @@ func (d *Driver) create(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.releaseServer(d.keepAlive())) }()
-	n, err := d.rootEntries(ctx, s, kv.OpCreate)
-	switch {
-	case errors.Is(err, kv.ErrNoStore):
-	case err != nil:
+	root, err := d.rootEntries(ctx, s, kv.OpCreate)
+	if err != nil && !errors.Is(err, kv.ErrNoStore) {
 		return err
-	case n > 0:
-		return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, errors.New(d.remote+" is not empty"))
+	}
+	for _, e := range root {
+		if e.Name != kv.StoreRecord {
+			return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, errors.New(d.remote+" is not empty"))
+		}
 	}
 	if err := s.call(ctx, d.cfg, "operations/mkdir", params{"fs": d.remote, "remote": ""}, nil); err != nil {
 		return s.kvError(kv.OpCreate, "", err)
+	}
+	if err := s.upload(ctx, d.cfg, d.remote, "", kv.StoreRecord, kv.StoreRecordValue); err != nil {
+		return s.kvError(kv.OpCreate, kv.StoreRecord, err)
 	}
 	return nil
 }
@@ -241,7 +244,7 @@ func (d *Driver) destroy(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.releaseServer(false)) }()
-	if _, err := d.rootEntries(ctx, s, kv.OpDestroy); err != nil {
+	if err := d.checkStore(ctx, s, kv.OpDestroy); err != nil {
 		return err
 	}
 	err = s.call(ctx, d.cfg, "operations/purge", params{"fs": d.remote, "remote": ""}, nil)
@@ -270,7 +273,7 @@ func (d *Driver) open(ctx context.Context) (err error) {
 			err = errors.Join(err, d.releaseServer(d.keepAlive() && !s.exited()))
 		}
 	}()
-	if _, err := d.rootEntries(ctx, s, kv.OpOpen); err != nil {
+	if err := d.checkStore(ctx, s, kv.OpOpen); err != nil {
 		return err
 	}
 	if err := s.loadFeatures(ctx, d.cfg, d.remote); err != nil {
@@ -304,11 +307,11 @@ func (d *Driver) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// rootEntries counts the entries of the base directory (all of them, valid
+// rootEntries returns the entries of the base directory (all of them, valid
 // names or not). A missing base, or one that is a file, is kv.ErrNoStore.
-func (d *Driver) rootEntries(ctx context.Context, s *server, op kv.Op) (int, error) {
+func (d *Driver) rootEntries(ctx context.Context, s *server, op kv.Op) ([]entry, error) {
 	var out struct {
-		List []json.RawMessage `json:"list"`
+		List []entry `json:"list"`
 	}
 	err := s.call(ctx, d.cfg, "operations/list", params{"fs": d.remote, "remote": "", "opt": listOpt}, &out)
 	if err != nil {
@@ -316,18 +319,40 @@ func (d *Driver) rootEntries(ctx context.Context, s *server, op kv.Op) (int, err
 		var re *rcError
 		if errors.As(err, &re) && strings.Contains(re.Msg, "didn't find section in config file") {
 			remote, _, _ := strings.Cut(d.remote, ":")
-			return 0, kv.NewError(op.String(), "", nil,
+			return nil, kv.NewError(op.String(), "", nil,
 				fmt.Errorf("unknown rclone remote %q: it is not in rclone's config (rclone listremotes shows the configured ones)", remote))
 		}
 		if errors.Is(kerr, kv.ErrNotFound) || errors.As(err, &re) && strings.Contains(re.Msg, "is a file not a directory") {
 			if strings.HasPrefix(d.remote, ":memory:") && !d.keepAlive() {
 				err = fmt.Errorf("%w (a :memory: remote keeps its items only while its rcd runs: use rclone.WithKeepAlive(true))", err)
 			}
-			return 0, kv.NewError(op.String(), "", kv.ErrNoStore, err)
+			return nil, kv.NewError(op.String(), "", kv.ErrNoStore, err)
 		}
-		return 0, kerr
+		return nil, kerr
 	}
-	return len(out.List), nil
+	return out.List, nil
+}
+
+// checkStore returns kv.ErrNoStore for a missing store and kv.ErrNotAStore
+// for a directory that is not a store (kv.Recognize).
+func (d *Driver) checkStore(ctx context.Context, s *server, op kv.Op) error {
+	root, err := d.rootEntries(ctx, s, op)
+	if err != nil {
+		return err
+	}
+	return kv.Recognize(ctx, op, d.remote, func(ctx context.Context, dir string) ([]kv.DirEntry, error) {
+		es := root
+		if dir != "" {
+			if es, err = d.list(ctx, s, op, dir); err != nil {
+				return nil, err
+			}
+		}
+		out := make([]kv.DirEntry, len(es))
+		for i, e := range es {
+			out[i] = kv.DirEntry{Name: e.Name, Dir: e.IsDir}
+		}
+		return out, nil
+	})
 }
 
 // server returns the rcd of the open store, or an ErrNotOpen error.

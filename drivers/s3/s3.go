@@ -252,34 +252,67 @@ func (d *Driver) Create(ctx context.Context) error {
 			if err != nil {
 				return d.fail(ctx, kv.OpCreate, "", err)
 			}
-			if obj.Key != d.prefix {
+			if obj.Key != d.prefix && obj.Key != d.prefix+kv.StoreRecord {
 				return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists,
 					fmt.Errorf("s3:%s/%s holds objects", d.bucket, d.prefix))
 			}
 		}
-		return d.fail(ctx, kv.OpCreate, "", d.putEmpty(ctx, d.prefix))
+		if err := d.putEmpty(ctx, d.prefix); err != nil {
+			return d.fail(ctx, kv.OpCreate, "", err)
+		}
+		return d.fail(ctx, kv.OpCreate, kv.StoreRecord, d.put(ctx, d.prefix+kv.StoreRecord, kv.StoreRecordValue))
 	})
 }
 
 // Destroy deletes every object under PATH/, in batches of up to 1000 per
-// request; a prefix without objects is kv.ErrNoStore.
+// request; a prefix without objects is kv.ErrNoStore, one that is not a
+// store (kv.Recognize) kv.ErrNotAStore, and nothing is deleted then.
 func (d *Driver) Destroy(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
+		if err := d.checkStore(ctx, kv.OpDestroy); err != nil {
+			return err
+		}
 		return d.fail(ctx, kv.OpDestroy, "", d.destroy(ctx))
 	})
 }
 
 // Open opens the store; a prefix without objects, or a missing bucket, is
-// kv.ErrNoStore. It costs one request.
+// kv.ErrNoStore, one that is not a store (kv.Recognize) kv.ErrNotAStore. It
+// costs one request for a store that Create made.
 func (d *Driver) Open(ctx context.Context) error {
-	return d.lc.Transition(ctx, kv.OpOpen, func() error {
-		for _, err := range d.listing(ctx, d.prefix, false, 1) {
-			return d.fail(ctx, kv.OpOpen, "", err)
+	return d.lc.Transition(ctx, kv.OpOpen, func() error { return d.checkStore(ctx, kv.OpOpen) })
+}
+
+// checkStore returns kv.ErrNoStore for a prefix without objects and
+// kv.ErrNotAStore for one that is not a store (kv.Recognize).
+func (d *Driver) checkStore(ctx context.Context, op kv.Op) error {
+	found := false
+	readDir := func(ctx context.Context, dir string) ([]kv.DirEntry, error) {
+		key := d.dirKey(dir)
+		var out []kv.DirEntry
+		for obj, err := range d.listing(ctx, key, false, 0) {
+			if err != nil {
+				return nil, d.fail(ctx, op, dir, err)
+			}
+			found = true
+			if base, isDir := strings.CutSuffix(obj.Key[len(key):], "/"); base != "" { // not the marker
+				out = append(out, kv.DirEntry{Name: base, Dir: isDir})
+			}
 		}
-		if err := ctx.Err(); err != nil {
-			return d.fail(ctx, kv.OpOpen, "", err)
+		return out, d.fail(ctx, op, dir, ctx.Err())
+	}
+	root, err := readDir(ctx, "")
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return kv.NewError(op.String(), "", kv.ErrNoStore, fmt.Errorf("no objects under s3:%s/%s", d.bucket, d.prefix))
+	}
+	return kv.Recognize(ctx, op, "s3:"+d.bucket+"/"+d.prefix, func(ctx context.Context, dir string) ([]kv.DirEntry, error) {
+		if dir == "" {
+			return root, nil
 		}
-		return kv.NewError(kv.OpOpen.String(), "", kv.ErrNoStore, fmt.Errorf("no objects under s3:%s/%s", d.bucket, d.prefix))
+		return readDir(ctx, dir)
 	})
 }
 

@@ -217,10 +217,17 @@ func (d *Driver) Create(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if len(entries) > 0 {
-				return kv.NewError(op.String(), "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
+			for _, e := range entries {
+				if e.Name() != kv.StoreRecord {
+					return kv.NewError(op.String(), "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
+				}
 			}
-			return nil
+			f, err := c.Create(d.path(kv.StoreRecord))
+			if err != nil {
+				return err
+			}
+			_, err = f.Write(kv.StoreRecordValue)
+			return errors.Join(err, f.Close())
 		})
 	})
 }
@@ -232,7 +239,7 @@ func (d *Driver) Destroy(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
 		defer d.link.release()
 		return d.do(ctx, op, "", func(c *client) error {
-			if err := d.checkBase(c, op); err != nil {
+			if err := d.checkStore(ctx, c, op); err != nil {
 				return err
 			}
 			return c.RemoveAll(d.base)
@@ -247,7 +254,7 @@ func (d *Driver) Open(ctx context.Context) error {
 	const op = kv.OpOpen
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
 		err := d.do(ctx, op, "", func(c *client) error {
-			if err := d.checkBase(c, op); err != nil {
+			if err := d.checkStore(ctx, c, op); err != nil {
 				return err
 			}
 			return d.checkSync(c, op)
@@ -264,6 +271,25 @@ func (d *Driver) Close(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpClose, func() error {
 		d.link.release()
 		return nil
+	})
+}
+
+// checkStore returns kv.ErrNoStore unless the base is a directory, and
+// kv.ErrNotAStore unless it is a store (kv.Recognize).
+func (d *Driver) checkStore(ctx context.Context, c *client, op kv.Op) error {
+	if err := d.checkBase(c, op); err != nil {
+		return err
+	}
+	return kv.Recognize(ctx, op, d.String(), func(_ context.Context, dir string) ([]kv.DirEntry, error) {
+		entries, err := c.ReadDir(d.path(dir))
+		if err != nil {
+			return nil, kv.FSError(op, dir, err)
+		}
+		out := make([]kv.DirEntry, len(entries))
+		for i, e := range entries {
+			out[i] = kv.DirEntry{Name: e.Name(), Dir: e.IsDir()}
+		}
+		return out, nil
 	})
 }
 

@@ -231,6 +231,10 @@ func Error(op, name string, status int, body string) error {
 		case strings.Contains(body, kv.ErrUnsupported.Error()):
 			kind = kv.ErrUnsupported
 		}
+	case http.StatusInternalServerError:
+		if strings.Contains(body, kv.ErrNotAStore.Error()) {
+			kind = kv.ErrNotAStore // the status of an unknown error, as borgstore's server gives it
+		}
 	default:
 		if Retryable(status) {
 			kind = kv.ErrConnection

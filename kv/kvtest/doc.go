@@ -21,6 +21,10 @@
 //   - Lifecycle: Create, Open, Close and Destroy in every state, with
 //     kv.ErrNoStore, kv.ErrExists, kv.ErrAlreadyOpen and kv.ErrNotOpen, and
 //     the state check before name validation;
+//   - Recognize: Open and Destroy of a directory holding what no store
+//     would hold are kv.ErrNotAStore, name the entry and remove nothing; a
+//     store in borgstore's shape without kv.StoreRecord opens and is
+//     destroyed; Create writes the record and accepts an empty store;
 //   - Names: every invalid name on every item call is kv.ErrInvalidName,
 //     the root "" is valid for List, Mkdir and Info, ".del" is a valid suffix;
 //   - Items: Info, Load, Store, Delete, Move, Mkdir, Rmdir and List, with

@@ -18,6 +18,7 @@ type NewFunc func(t *testing.T) kv.Backend
 // made by newBackend; see the package documentation for the list.
 func TestBackend(t *testing.T, newBackend NewFunc) {
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newBackend) })
+	t.Run("Recognize", func(t *testing.T) { testRecognize(t, newBackend) })
 	t.Run("CheckOrder", func(t *testing.T) { testCheckOrder(t, newBackend) })
 	t.Run("Names", func(t *testing.T) { testNames(t, OpenStore(t, newBackend(t))) })
 	t.Run("Items", func(t *testing.T) { testItems(t, newBackend) })

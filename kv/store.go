@@ -1,0 +1,138 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// StoreRecord is the hidden item that Create writes at the root of every
+// store it makes, holding StoreRecordValue: it marks the directory as a
+// store (see Recognize). Like every ".hid" name it is invisible to List, to
+// borgstore's listing and to Borg 2.
+const StoreRecord = "store.hid"
+
+// StoreRecordValue is the content of StoreRecord as Create writes it.
+// Recognize only asks whether the record exists, so an empty file of that
+// name adopts a directory the check refuses.
+var StoreRecordValue = []byte("kvcompose store\n")
+
+// ErrNotAStore is the error of Open and Destroy on a directory that no store
+// made: the message names the first entry a store would not hold.
+var ErrNotAStore = errors.New("not a store")
+
+// DirEntry is one name in a directory of a store as the driver finds it,
+// valid or not.
+type DirEntry struct {
+	Name string
+	Dir  bool
+}
+
+// ReadDirFunc lists the directory dir of a store ("" is the base) with every
+// name it holds, valid or not, hidden and temporary files included. The
+// entries need not be sorted.
+type ReadDirFunc func(ctx context.Context, dir string) ([]DirEntry, error)
+
+// Recognize is the check that drivers make in Open and Destroy: it returns
+// nil if the directory that readDir lists (where describes it in messages)
+// is a store, and otherwise an *Error for op wrapping ErrNotAStore that
+// names the first entry, in sorted order, that no store would hold.
+//
+// A directory is a store when it holds StoreRecord (one listing of the
+// base: what every store that Create made holds), when it is empty, or
+// when it has the shape of a store that borgstore or Borg 2 made (no
+// record): at the base only namespace directories with valid names and
+// hidden (".hid") or temporary (".tmp") files, and in each namespace only
+// items with valid names (soft-deleted ones included), hidden and
+// temporary files, and nesting directories of two lowercase hex digits.
+// Checking that shape costs one listing per namespace.
+func Recognize(ctx context.Context, op Op, where string, readDir ReadDirFunc) error {
+	root, err := readDir(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, e := range root {
+		if e.Name == StoreRecord && !e.Dir {
+			return nil
+		}
+	}
+	sortEntries(root)
+	for _, e := range root {
+		if why := foreignAtRoot(e); why != "" {
+			return notAStore(op, where, e.Name, why)
+		}
+	}
+	for _, e := range root {
+		if !e.Dir {
+			continue
+		}
+		inner, err := readDir(ctx, e.Name)
+		if err != nil {
+			return err
+		}
+		sortEntries(inner)
+		for _, f := range inner {
+			if why := foreignInNamespace(f); why != "" {
+				return notAStore(op, where, e.Name+"/"+f.Name, why)
+			}
+		}
+	}
+	return nil
+}
+
+// foreignAtRoot says why no store holds e at its base, or "".
+func foreignAtRoot(e DirEntry) string {
+	switch {
+	case internalFile(e):
+		return ""
+	case !e.Dir:
+		return "a file at the base of a directory without " + StoreRecord
+	case !IsValidName(e.Name) || strings.Contains(e.Name, "/"):
+		return "a directory whose name is not a valid namespace"
+	}
+	return ""
+}
+
+// foreignInNamespace says why no store holds e in a namespace, or "".
+func foreignInNamespace(e DirEntry) string {
+	switch {
+	case internalFile(e):
+		return ""
+	case e.Dir && !isNestingDir(e.Name):
+		return "a directory in a namespace that is not a nesting directory"
+	case !e.Dir && !IsValidName(e.Name):
+		return "a file whose name is not a valid item name"
+	}
+	return ""
+}
+
+// internalFile reports whether e is a hidden or temporary file of a store.
+func internalFile(e DirEntry) bool {
+	if e.Dir {
+		return false
+	}
+	for _, suffix := range []string{HiddenSuffix, TempSuffix} {
+		if base, ok := strings.CutSuffix(e.Name, suffix); ok && base != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// isNestingDir reports whether name is two lowercase hex digits.
+func isNestingDir(name string) bool {
+	return len(name) == 2 && isHex(name[0]) && isHex(name[1])
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+func sortEntries(es []DirEntry) {
+	slices.SortFunc(es, func(a, b DirEntry) int { return strings.Compare(a.Name, b.Name) })
+}
+
+func notAStore(op Op, where, entry, why string) error {
+	return NewError(op.String(), "", ErrNotAStore,
+		fmt.Errorf("%s holds %q (%s), which no store would hold; nothing was changed", where, entry, why))
+}
