@@ -230,7 +230,9 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 		for it, err := range l.next.List(ctx, name, opts...) {
 			if !paid {
 				paid = true
-				if perr := l.pay(ctx, kv.OpList, name, start, nil, 0, nil); perr != nil {
+				// A failing first entry keeps its own error: the sleep's
+				// error never replaces it.
+				if perr := l.pay(ctx, kv.OpList, name, start, nil, 0, err); perr != nil {
 					yield(kv.ItemInfo{}, perr)
 					return
 				}
