@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/kvcompose/compose/internal/tmpsweep"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -36,6 +37,8 @@ type Driver struct {
 
 	lc   kv.Lifecycle
 	link link
+
+	sweep *tmpsweep.Sweeper // removes stale temporaries while open
 }
 
 var (
@@ -225,21 +228,26 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open connects and opens the store; a missing base, or one that is not a
-// directory, is kv.ErrNoStore.
+// directory, is kv.ErrNoStore. It starts a sweep in the background that
+// removes the temporaries of killed writers once stale (see
+// internal/tmpsweep); Close stops it.
 func (d *Driver) Open(ctx context.Context) error {
 	const op = kv.OpOpen
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
 		err := d.do(ctx, op, "", func(c *client) error { return d.checkBase(c, op) })
 		if err != nil {
 			d.link.release()
+			return err
 		}
-		return err
+		d.sweep = tmpsweep.Start(sweepFS{d}, time.Now())
+		return nil
 	})
 }
 
 // Close closes the store and its connection.
 func (d *Driver) Close(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpClose, func() error {
+		d.sweep.Stop()
 		d.link.release()
 		return nil
 	})
