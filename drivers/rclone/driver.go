@@ -37,6 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kvcompose/compose/internal/tmpsweep"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -63,6 +64,8 @@ type Driver struct {
 	versionS string // the version of the binary, once checked
 
 	names *nameLocks // see nameLocks
+
+	sweep *tmpsweep.Sweeper // removes stale temporaries while open; under mu
 }
 
 // config is what the Options set.
@@ -256,7 +259,9 @@ func (d *Driver) destroy(ctx context.Context) (err error) {
 
 // Open starts the rcd (or reuses a kept-alive one) and checks that the
 // store exists; a missing base, or a file, is kv.ErrNoStore. If anything
-// fails, no rcd is left running.
+// fails, no rcd is left running. On a remote with directories it starts a
+// sweep in the background that removes the temporaries of killed writers
+// once stale (see internal/tmpsweep); Close stops it.
 func (d *Driver) Open(ctx context.Context) error {
 	return d.life.Transition(ctx, kv.OpOpen, func() error { return d.open(ctx) })
 }
@@ -279,6 +284,7 @@ func (d *Driver) open(ctx context.Context) (err error) {
 	if err := s.loadFeatures(ctx, d.cfg, d.remote); err != nil {
 		return s.kvError(kv.OpOpen, "", err)
 	}
+	d.sweep = d.startSweep(s)
 	return nil
 }
 
@@ -291,6 +297,8 @@ func (d *Driver) Close(ctx context.Context) error {
 func (d *Driver) stop(op kv.Op, keep bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.sweep.Stop()
+	d.sweep = nil
 	if err := d.releaseServer(keep); err != nil {
 		return kv.NewError(op.String(), "", nil, err)
 	}

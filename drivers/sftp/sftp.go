@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/kvcompose/compose/internal/tmpsweep"
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -39,6 +40,8 @@ type Driver struct {
 	link link
 	// syncs counts the fsync requests sent, for tests.
 	syncs atomic.Int64
+
+	sweep *tmpsweep.Sweeper // removes stale temporaries while open
 }
 
 var (
@@ -248,8 +251,11 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open connects and opens the store; a missing base, or one that is not a
-// directory, is kv.ErrNoStore. With WithSync, a server that cannot sync
-// files and directories is kv.ErrUnsupported.
+// directory, is kv.ErrNoStore, a directory that is not a store (kv.Recognize)
+// kv.ErrNotAStore. With WithSync, a server that cannot sync files and
+// directories is kv.ErrUnsupported. It starts a sweep in the background that
+// removes the temporaries of killed writers once stale (see
+// internal/tmpsweep); Close stops it.
 func (d *Driver) Open(ctx context.Context) error {
 	const op = kv.OpOpen
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
@@ -261,14 +267,17 @@ func (d *Driver) Open(ctx context.Context) error {
 		})
 		if err != nil {
 			d.link.release()
+			return err
 		}
-		return err
+		d.sweep = tmpsweep.Start(sweepFS{d}, time.Now())
+		return nil
 	})
 }
 
 // Close closes the store and its connection.
 func (d *Driver) Close(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpClose, func() error {
+		d.sweep.Stop()
 		d.link.release()
 		return nil
 	})

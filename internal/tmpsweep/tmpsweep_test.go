@@ -146,4 +146,3 @@ func (b *blockingFS) ReadDir(ctx context.Context, dir string) ([]tmpsweep.Entry,
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
-

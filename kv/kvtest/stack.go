@@ -29,6 +29,7 @@ func TestStack(t *testing.T, newStack StackFunc) {
 		t.Run("Levels", func(t *testing.T) { stackLevels(t, b) })
 		t.Run("ListKeys", func(t *testing.T) { stackListKeys(t, b) })
 		t.Run("NoNamespace", func(t *testing.T) { stackNoNamespace(t, b) })
+		t.Run("Aliases", func(t *testing.T) { stackAliases(t, b) })
 		t.Run("SoftDelete", func(t *testing.T) { stackSoftDelete(t, b) })
 		t.Run("DeletedView", func(t *testing.T) { stackDeletedView(t, b) })
 		t.Run("Defrag", func(t *testing.T) { stackDefrag(t, b) })
@@ -150,6 +151,29 @@ func stackNoNamespace(t *testing.T, b kv.Backend) {
 			t.Errorf("info %q = %+v, %v; want a directory", dir, info, err)
 		}
 	}
+}
+
+// stackAliases checks that the spellings a file system takes for another
+// name ("." and empty segments) are kv.ErrInvalidName through the whole
+// stack, soft delete and nesting included, and change nothing.
+func stackAliases(t *testing.T, b kv.Backend) {
+	ctx := t.Context()
+	store(t, b, "config/abcdef0123", "v")
+	for _, name := range []string{
+		"./config/abcdef0123", "config/./abcdef0123", "config//abcdef0123", "config/abcdef0123/.",
+		"./data/abcdef0123", "data/./abcdef0123", "data//abcdef0123", ".", "/.",
+	} {
+		isErr(t, b.Store(ctx, name, []byte("alias")), kv.ErrInvalidName, "store "+name)
+		isErr(t, b.Delete(ctx, name), kv.ErrInvalidName, "delete "+name)
+		isErr(t, b.Move(ctx, name, "", kv.SoftDelete()), kv.ErrInvalidName, "soft delete "+name)
+		isErr(t, b.Move(ctx, name, "", kv.Undelete()), kv.ErrInvalidName, "undelete "+name)
+		isErr(t, b.Move(ctx, "config/abcdef0123", name), kv.ErrInvalidName, "move to "+name)
+		_, err := b.Load(ctx, name)
+		isErr(t, err, kv.ErrInvalidName, "load "+name)
+		isErr(t, Drain(b.List(ctx, name)), kv.ErrInvalidName, "list "+name)
+	}
+	load(t, b, "config/abcdef0123", "v")
+	noErr(t, b.Delete(ctx, "config/abcdef0123"), "delete config/abcdef0123")
 }
 
 func stackSoftDelete(t *testing.T, b kv.Backend) {

@@ -336,3 +336,31 @@ func TestAliasesConcurrent(t *testing.T) {
 	}
 	mustClose(t, l)
 }
+
+// TestHiddenNotCounted checks that a hidden item (kv.Hidden) stored
+// through the layer is no value: it does not count, as no scan sees it,
+// and it leaves the session clean.
+func TestHiddenNotCounted(t *testing.T) {
+	d := newStore(t)
+	ctx := t.Context()
+	l := open(t, d, 100)
+	mustStore(t, l, "ns/a", 10)
+	if err := l.Store(ctx, "layout.hid", make([]byte, 500), kv.Hidden()); err != nil {
+		t.Fatal(err)
+	}
+	if got := usage(t, l); got != 10 {
+		t.Errorf("usage with a hidden item: %d, want 10", got)
+	}
+	if err := l.Delete(ctx, "layout.hid", kv.Hidden()); err != nil {
+		t.Fatal(err)
+	}
+	if got := usage(t, l); got != 10 {
+		t.Errorf("usage after deleting a hidden item: %d, want 10", got)
+	}
+	mustClose(t, l)
+	withDriver(t, d, func() {
+		if info, _ := d.Info(ctx, "quota-dirty.hid", kv.Hidden()); info.Exists {
+			t.Error("the session left its dirty mark")
+		}
+	})
+}

@@ -29,7 +29,8 @@ import (
 // whose work was done counts, and one whose work was not done does not. A
 // Move whose source was missing before it moved nothing, whatever a retry
 // layer below reports. Soft-deleted items are items of the store and
-// count, as the layer sits below soft delete. Calls on the same name are
+// count, as the layer sits below soft delete; hidden items (kv.Hidden) are
+// no values and do not count, as no scan sees them. Calls on the same name are
 // serialized (on one of a fixed set of mutexes), so that the usage is
 // exact under concurrency; calls on other names run in parallel. The
 // growth of Stores in flight is reserved against the limit, apart from
@@ -147,14 +148,21 @@ func (l *Layer) settle(ctx context.Context, op kv.Op, opts []kv.Option, names ..
 	for _, name := range names {
 		size, _, _, err := l.sizeOf(ctx, op, name, opts...)
 		if err != nil {
-			l.mu.Lock()
-			l.unsure = true
-			l.mu.Unlock()
+			l.lost(ctx)
 			return 0, false
 		}
 		held += size
 	}
 	return held, true
+}
+
+// lost notes a change whose size the layer could not know: the session
+// keeps its dirty mark (written now if need be), and the next Open scans.
+func (l *Layer) lost(ctx context.Context) {
+	l.mu.Lock()
+	l.unsure = true
+	l.mu.Unlock()
+	_ = l.mark(ctx, kv.OpStore, "")
 }
 
 // reserve reserves delta bytes for a Store in flight; growth that would
@@ -252,6 +260,9 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 	if err := reserved(kv.OpStore, name); err != nil {
 		return err
 	}
+	if kv.Has(opts, kv.KindHidden) {
+		return l.next.Store(ctx, name, value, opts...) // not a value: no scan counts it
+	}
 	i := l.names.lock(name)
 	err := l.store(ctx, name, value, opts)
 	l.names[i].Unlock()
@@ -272,9 +283,7 @@ func (l *Layer) store(ctx context.Context, name string, value []byte, opts []kv.
 		if err := l.next.Store(ctx, name, value, opts...); err != nil {
 			return err
 		}
-		l.mu.Lock()
-		l.unsure = true
-		l.mu.Unlock()
+		l.lost(ctx)
 		l.commit(0, size)
 		return nil
 	}
@@ -312,6 +321,9 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 	if err := reserved(kv.OpDelete, name); err != nil {
 		return err
 	}
+	if kv.Has(opts, kv.KindHidden) {
+		return l.next.Delete(ctx, name, opts...) // not a value: no scan counts it
+	}
 	i := l.names.lock(name)
 	err := l.delete(ctx, name, opts)
 	l.names[i].Unlock()
@@ -325,7 +337,13 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 func (l *Layer) delete(ctx context.Context, name string, opts []kv.Option) error {
 	size, _, frame, err := l.sizeOf(ctx, kv.OpDelete, name, opts...) // kv.Deleted, if any
 	if frame {
-		return l.next.Delete(ctx, name, opts...) // fails in its frame as well
+		// Fails in its frame as well; should it not, the size it freed
+		// is not known.
+		if err := l.next.Delete(ctx, name, opts...); err != nil {
+			return err
+		}
+		l.lost(ctx)
+		return nil
 	}
 	if err != nil {
 		return err
@@ -376,7 +394,13 @@ func (l *Layer) move(ctx context.Context, from, to string, opts []kv.Option) (ch
 		dst, _, frame, err = l.sizeOf(ctx, kv.OpMove, to)
 	}
 	if frame {
-		return false, l.next.Move(ctx, from, to, opts...) // fails in its frame as well
+		// Fails in its frame as well; should it not, what it replaced
+		// is not known.
+		if err := l.next.Move(ctx, from, to, opts...); err != nil {
+			return false, err
+		}
+		l.lost(ctx)
+		return false, nil
 	}
 	if err != nil {
 		return false, err
