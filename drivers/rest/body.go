@@ -91,10 +91,11 @@ func (w *watchdog) arm(d time.Duration) {
 }
 
 // end stops the watchdog; err is what the call failed with, replaced by the
-// watchdog's own error when it fired.
+// watchdog's own error when it fired. A call that succeeded before the
+// watchdog's stop took effect keeps its success.
 func (w *watchdog) end(err error) error {
 	w.timer.Stop()
-	if w.fired.Load() {
+	if err != nil && w.fired.Load() {
 		return fmt.Errorf("%w: no progress for %v", errStalled, time.Duration(w.wait.Load()))
 	}
 	return err

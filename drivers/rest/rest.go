@@ -15,6 +15,21 @@
 // absolute when it starts with another slash; BORGSTORE_RSH replaces
 // "ssh -o ServerAliveInterval=30 -o ServerAliveCountMax=3 [-p PORT]", and
 // SERVER is borgstore-server-rest unless WithServerCommand says otherwise.
+//
+// The driver trusts the server no further than it must. It follows no
+// redirect: a 3xx is kv.ErrProtocol, naming the status and the Location.
+// Every exchange runs under a watchdog, whatever the context's deadline:
+// sending the request and receiving the answer may stall for at most
+// WithStallTimeout, and the server has WithResponseTimeout to begin its
+// answer; past either, the call is kv.ErrConnection. A body is read as it
+// arrives, with no more allocated ahead than WithReadAhead, the range
+// asked or the announced length; more bytes than the range asked, and
+// answers that do not parse, are kv.ErrProtocol.
+//
+// The driver sends each call once and reports a failed connection as
+// kv.ErrConnection: retrying is the retry layer's (layers/retry), which
+// compose.Open puts above every remote driver. Over stdio, a server
+// process that ended or was stopped is replaced at the next call.
 package rest
 
 import (

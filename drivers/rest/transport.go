@@ -261,7 +261,7 @@ func (t *stdioTransport) roundTrip(ctx context.Context, req *http.Request, limit
 	resp, drop, err := t.exchange(p, w, req, limit, starting)
 	err = w.end(err)
 	stopped := !stop()
-	if err != nil || drop || stopped || resp.header.Get("Connection") == "close" {
+	if err != nil || drop || stopped || w.fired.Load() || resp.header.Get("Connection") == "close" {
 		t.p = nil
 		go p.stop(t.cfg.timeout)
 	}
