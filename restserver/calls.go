@@ -130,13 +130,18 @@ func (q *request) store() {
 	q.done(q.h.item(ctx, func() error { return q.h.b.Store(ctx, q.name, value) }))
 }
 
+// quotaCheckSize is the smallest Content-Length fitsQuota checks: a
+// smaller body costs less than the check, and the quota layer refuses it
+// anyway once read.
+const quotaCheckSize = 64 << 10
+
 // fitsQuota refuses a store whose Content-Length alone cannot fit the
 // quota, before its body is read: more than the limit, or more than the
 // free space plus what the item it replaces holds. Where the store does
 // not know its quota, the quota layer decides as the value is stored.
 func (q *request) fitsQuota() error {
 	n := q.r.ContentLength
-	if n <= 0 {
+	if n < quotaCheckSize {
 		return nil
 	}
 	ctx, b := q.r.Context(), q.h.b

@@ -6,7 +6,9 @@
 // The Handler serves a driver-level store: nesting and soft delete stay on
 // the client's side, as in borgstore. It opens the store on the first item
 // request and keeps it open; item requests run concurrently, only create
-// and destroy wait for the requests in flight.
+// and destroy wait for the requests in flight. Request bodies are bounded
+// per request (WithMaxBody) and together (WithMemoryBudget), and refused
+// before they are read when their Content-Length cannot fit.
 package restserver
 
 import (

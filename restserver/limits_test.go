@@ -209,8 +209,9 @@ func TestMemoryBudget(t *testing.T) {
 // the quota with 507 before the body is read: the client sends only the
 // head and still gets its answer.
 func TestQuotaBeforeBody(t *testing.T) {
-	f := newFixtureFor(t, func(drv kv.Backend) *restserver.Handler { return restserver.New(quota.New(drv, 100)) })
-	if resp, body := f.raw(t, "POST /a HTTP/1.1\n"+accept+"Content-Length: 60\n", strings.Repeat("a", 60)); resp.StatusCode != 200 {
+	const k = 100 << 10 // over the size below which the quota layer alone decides
+	f := newFixtureFor(t, func(drv kv.Backend) *restserver.Handler { return restserver.New(quota.New(drv, 2*k)) })
+	if resp, body := f.raw(t, "POST /a HTTP/1.1\n"+accept+"Content-Length: 120000\n", strings.Repeat("a", 120000)); resp.StatusCode != 200 {
 		t.Fatalf("store a: %d %q", resp.StatusCode, body)
 	}
 	for _, c := range []struct {
@@ -218,9 +219,9 @@ func TestQuotaBeforeBody(t *testing.T) {
 		length int
 		status int
 	}{
-		{"b", 1 << 30, http.StatusInsufficientStorage}, // more than the whole quota
-		{"b", 41, http.StatusInsufficientStorage},      // more than is free
-		{"a", 100, 0}, // replaces a: fits, so the body is awaited
+		{"b", 1 << 30, http.StatusInsufficientStorage},      // more than the whole quota
+		{"b", 2*k - 119999, http.StatusInsufficientStorage}, // more than is free
+		{"a", 2 * k, 0}, // replaces a: fits, so the body is awaited
 	} {
 		conn := f.dial(t)
 		fmt.Fprintf(conn, "POST /%s HTTP/1.1\r\nHost: t\r\n%sContent-Length: %d\r\n\r\n", c.name,
