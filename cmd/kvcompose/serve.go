@@ -125,10 +125,13 @@ before it is read.`,
 	fl.Int64Var(&f.memoryBudget, "memory-budget", restserver.DefaultMemoryBudget, "request-body memory shared by all connections, in bytes")
 	fl.Int64Var(&f.maxBody, "max-body", restserver.DefaultMaxBody, "largest request body, in bytes (bounded by --memory-budget too)")
 	for _, s := range []string{"info", "warning", "error", "critical", "verbose", "log-json"} {
-		fl.Bool(s, false, "log option, as borg serve takes it")
+		short := ""
+		if s == "verbose" {
+			short = "v"
+		}
+		fl.BoolP(s, short, false, "log option, as borg serve takes it")
 		_ = fl.MarkHidden(s)
 	}
-	fl.Lookup("verbose").Shorthand = "v"
 	return cmd
 }
 
