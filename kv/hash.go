@@ -21,7 +21,8 @@ const DefaultHash = "sha256"
 var HashAlgorithms = []string{"sha256", "sha512", "sha1", "md5", "blake2b-256", "blake3"}
 
 // NewHash returns a new hash.Hash for algorithm ("" means DefaultHash). An
-// unknown algorithm is an ErrUnsupported error that lists the known ones.
+// unknown algorithm is an ErrUnsupported error that says "Unsupported hash
+// algorithm" (the text borgstore's clients look for) and lists the known ones.
 func NewHash(algorithm string) (hash.Hash, error) {
 	switch algorithm {
 	case "", "sha256":
@@ -37,7 +38,7 @@ func NewHash(algorithm string) (hash.Hash, error) {
 	case "blake3":
 		return blake3.New(), nil
 	}
-	return nil, fmt.Errorf("%w: hash algorithm %q (known: %v)", ErrUnsupported, algorithm, HashAlgorithms)
+	return nil, fmt.Errorf("%w: Unsupported hash algorithm %q (known: %v)", ErrUnsupported, algorithm, HashAlgorithms)
 }
 
 // HashBytes returns the hex digest of data with algorithm.

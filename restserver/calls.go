@@ -1,7 +1,6 @@
 package restserver
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -110,10 +109,16 @@ func (q *request) store() {
 		return
 	}
 	want := q.r.Header.Get(restproto.HeaderContentHash)
-	value, ok := q.readBody()
+	if err := q.fitsQuota(); err != nil {
+		q.unread()
+		q.fail(err)
+		return
+	}
+	value, release, ok := q.readBody()
 	if !ok {
 		return
 	}
+	defer release()
 	if want != "" {
 		sum := sha256.Sum256(value)
 		if !strings.EqualFold(hex.EncodeToString(sum[:]), want) {
@@ -123,6 +128,45 @@ func (q *request) store() {
 	}
 	ctx := q.r.Context()
 	q.done(q.h.item(ctx, func() error { return q.h.b.Store(ctx, q.name, value) }))
+}
+
+// quotaCheckSize is the smallest Content-Length fitsQuota checks: a
+// smaller body costs less than the check, and the quota layer refuses it
+// anyway once read.
+const quotaCheckSize = 64 << 10
+
+// fitsQuota refuses a store whose Content-Length alone cannot fit the
+// quota, before its body is read: more than the limit, or more than the
+// free space plus what the item it replaces holds. Where the store does
+// not know its quota, the quota layer decides as the value is stored.
+func (q *request) fitsQuota() error {
+	n := q.r.ContentLength
+	if n < quotaCheckSize {
+		return nil
+	}
+	ctx, b := q.r.Context(), q.h.b
+	var quota kv.Quota
+	if err := q.h.item(ctx, func() (err error) {
+		quota, err = b.Quota(ctx)
+		return err
+	}); err != nil || quota.Limit < 0 || quota.Usage < 0 || n <= quota.Limit-quota.Usage {
+		return nil
+	}
+	free := quota.Limit - quota.Usage
+	if n <= quota.Limit {
+		var info kv.ItemInfo
+		if err := q.h.item(ctx, func() (err error) {
+			info, err = b.Info(ctx, q.name)
+			return err
+		}); err != nil {
+			return nil
+		}
+		if info.Exists && !info.Directory && n <= free+info.Size {
+			return nil
+		}
+	}
+	return kv.NewError(kv.OpStore.String(), q.name, kv.ErrQuotaExceeded,
+		fmt.Errorf("a %d-byte value does not fit: the quota is %d bytes, %d in use", n, quota.Limit, quota.Usage))
 }
 
 // delete answers DELETE: rmdir, destroy, or a delete.
@@ -207,8 +251,11 @@ func (q *request) get() {
 	var opts []kv.Option
 	status := http.StatusOK
 	if rh := q.r.Header.Get("Range"); rh != "" {
-		status = http.StatusPartialContent
+		// A Range that does not parse (another unit, several ranges, no
+		// numbers, an end before its start) is ignored: 200 with the
+		// whole value, never a 206 that is not the range asked for.
 		if offset, size, ok := restproto.ParseRange(rh); ok {
+			status = http.StatusPartialContent
 			opts = append(opts, kv.Range(offset, size))
 		}
 	}
@@ -242,21 +289,39 @@ func (q *request) defrag() {
 		q.badRequest("Missing target or algorithm for defrag")
 		return
 	}
-	body, ok := q.readBody()
+	body, release, ok := q.readBody()
 	if !ok {
 		return
 	}
 	sources, err := parseSources(body)
+	release()
 	if err != nil {
 		q.badRequest("Bad Request: defrag sources: " + err.Error())
 		return
 	}
-	for _, s := range sources {
-		if !q.checkName(kv.OpDefrag, s.Name, false) {
-			return
-		}
-	}
+	// The blocks must lie inside their items, fit the body limit, and
+	// their memory (the value, and the largest block while it is
+	// appended) the budget before anything is read.
 	ctx, b := q.r.Context(), q.h.b
+	var total, largest int64
+	if err := q.h.item(ctx, func() (err error) {
+		total, err = kv.CheckBlocks(ctx, b, sources)
+		return err
+	}); err != nil {
+		q.fail(err)
+		return
+	}
+	if total > q.h.bodyLimit() {
+		q.tooLarge(total, q.h.bodyLimit())
+		return
+	}
+	for _, s := range sources {
+		largest = max(largest, s.Size)
+	}
+	if !q.reserve(total + largest) {
+		return
+	}
+	defer q.h.mem.release(total + largest)
 	var name string
 	err = q.h.item(ctx, func() (err error) {
 		namespace = strings.TrimRight(namespace, "/")
@@ -286,19 +351,11 @@ func dirOf(name string) string {
 func defragNamed(q *request, sources []kv.Block, algorithm, namespace string, levels int) (string, error) {
 	ctx, b := q.r.Context(), q.h.b
 	const op = "defrag"
-	var value bytes.Buffer
-	for _, s := range sources {
-		part, err := b.Load(ctx, s.Name, kv.Range(s.Offset, s.Size))
-		if err != nil {
-			return "", err
-		}
-		if int64(len(part)) != s.Size {
-			return "", kv.NewError(op, s.Name, kv.ErrReadRange,
-				fmt.Errorf("block at offset %d: wanted %d bytes, got %d", s.Offset, s.Size, len(part)))
-		}
-		value.Write(part)
+	value, err := kv.ReadBlocks(ctx, b, sources)
+	if err != nil {
+		return "", err
 	}
-	sum, err := kv.HashBytes(algorithm, value.Bytes())
+	sum, err := kv.HashBytes(algorithm, value)
 	if err != nil {
 		return "", kv.NewError(op, "", nil, err)
 	}
@@ -309,7 +366,7 @@ func defragNamed(q *request, sources []kv.Block, algorithm, namespace string, le
 	if name, err = nesting.Nest(name, levels, ""); err != nil {
 		return "", err
 	}
-	return name, b.Store(ctx, name, value.Bytes())
+	return name, b.Store(ctx, name, value)
 }
 
 // parseSources reads the JSON body of a defrag: [[NAME, OFFSET, SIZE], ...].

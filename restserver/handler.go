@@ -6,7 +6,9 @@
 // The Handler serves a driver-level store: nesting and soft delete stay on
 // the client's side, as in borgstore. It opens the store on the first item
 // request and keeps it open; item requests run concurrently, only create
-// and destroy wait for the requests in flight.
+// and destroy wait for the requests in flight. Request bodies are bounded
+// per request (WithMaxBody) and together (WithMemoryBudget), and refused
+// before they are read when their Content-Length cannot fit.
 package restserver
 
 import (
@@ -16,7 +18,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +38,14 @@ const (
 	// DefaultStallTimeout is how long a request body or a response may
 	// make no progress before the connection is dropped.
 	DefaultStallTimeout = 60 * time.Second
+	// DefaultMemoryBudget is the request-body memory all requests share:
+	// 256 MiB, many times Borg 2's largest objects (chunks of at most
+	// 8 MiB by default, 16 MiB at the chunker's largest setting).
+	DefaultMemoryBudget = 256 << 20
+	// DefaultMemoryWait is how long a request waits for its share of the
+	// memory budget before it is refused with 503: shorter than the 30 s
+	// borgstore's clients wait for an answer.
+	DefaultMemoryWait = 10 * time.Second
 )
 
 // Handler is an http.Handler that serves a kv.Backend over borgstore's REST
@@ -46,6 +58,8 @@ type Handler struct {
 	maxBody int64
 	stall   time.Duration
 	log     *slog.Logger
+	mem     *budget
+	memWait time.Duration
 
 	// mu is held shared by item requests and alone by create, destroy and
 	// the opening and closing of the store; open says whether the store
@@ -70,8 +84,22 @@ func WithCredentials(user, pass string) Option {
 }
 
 // WithMaxBody sets the largest request body accepted (DefaultMaxBody);
-// a bigger one is refused with 413.
+// a bigger one is refused with 413 before it is read. The memory budget
+// bounds it too: a body larger than the whole budget is refused the same
+// way.
 func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
+
+// WithMemoryBudget sets how much request-body memory all requests share
+// (DefaultMemoryBudget): a store reserves its Content-Length (a chunked
+// body, what it has grown to; a defrag, the blocks it asks for) before it
+// allocates, and gives it back once answered. A request that finds the
+// budget in use waits for it (see WithMemoryWait), then is refused with
+// 503 Service Unavailable and a Retry-After header.
+func WithMemoryBudget(n int64) Option { return func(h *Handler) { h.mem = newBudget(n) } }
+
+// WithMemoryWait sets how long a request waits for its share of the
+// memory budget before it is refused with 503 (DefaultMemoryWait).
+func WithMemoryWait(d time.Duration) Option { return func(h *Handler) { h.memWait = d } }
 
 // WithStallTimeout sets how long reading a request body, or writing a
 // response, may make no progress before the connection is dropped
@@ -86,7 +114,7 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 // open: the Handler opens it on the first item request.
 func New(b kv.Backend, opts ...Option) *Handler {
 	h := &Handler{b: b, maxBody: DefaultMaxBody, stall: DefaultStallTimeout,
-		log: slog.New(slog.DiscardHandler)}
+		log: slog.New(slog.DiscardHandler), mem: newBudget(DefaultMemoryBudget), memWait: DefaultMemoryWait}
 	for _, o := range opts {
 		o(h)
 	}
@@ -262,58 +290,147 @@ func (q *request) fail(err error) {
 // badRequest sends 400 with msg.
 func (q *request) badRequest(msg string) { q.text(http.StatusBadRequest, msg) }
 
-// errShortBody and errTooLarge are the failures of readBody.
-var (
-	errShortBody = errors.New("request body shorter than its Content-Length")
-	errTooLarge  = errors.New("request body too large")
-)
+// bodyLimit is the largest body a request may bring: the body limit, or
+// the whole memory budget when that is smaller.
+func (h *Handler) bodyLimit() int64 { return min(h.maxBody, h.mem.limit) }
+
+// unread marks the answer to a request whose body is refused unread: the
+// connection closes after it (net/http would otherwise wait for the body
+// before it answers). On stdio the body is skipped and the session goes on.
+func (q *request) unread() { q.w.Header().Set("Connection", "close") }
+
+// tooLarge answers 413 for a body of n bytes (-1: unknown) over limit.
+func (q *request) tooLarge(n, limit int64) {
+	q.unread()
+	msg := "Request Entity Too Large: the limit is " + strconv.FormatInt(limit, 10) + " bytes"
+	if n >= 0 {
+		msg = "Request Entity Too Large: " + strconv.FormatInt(n, 10) + " bytes, the limit is " +
+			strconv.FormatInt(limit, 10) + " bytes"
+	}
+	q.text(http.StatusRequestEntityTooLarge, msg)
+}
+
+// reserve takes n bytes of the memory budget, or answers 503 and reports
+// false when they did not come free in time.
+func (q *request) reserve(n int64) bool {
+	if q.h.mem.acquire(q.r.Context(), n, q.h.memWait) {
+		return true
+	}
+	q.unread()
+	q.w.Header().Set("Retry-After", strconv.Itoa(max(1, int(q.h.memWait/time.Second))))
+	q.text(http.StatusServiceUnavailable, "Service Unavailable: the server's request memory ("+
+		strconv.FormatInt(q.h.mem.limit, 10)+" bytes) is in use; retry later")
+	return false
+}
 
 // readBody reads the request body to exactly its Content-Length (or to
-// its end when chunked), at most maxBody bytes, dropping the connection
-// when the client sends nothing for the stall timeout. On an error it has
-// sent the answer.
-func (q *request) readBody() ([]byte, bool) {
-	n := q.r.ContentLength
-	if n > q.h.maxBody {
-		q.text(http.StatusRequestEntityTooLarge, errTooLarge.Error())
-		return nil, false
+// its end when chunked), at most bodyLimit bytes, dropping the connection
+// when the client sends nothing for the stall timeout. It takes the memory
+// from the budget before it allocates: a Content-Length whole, a chunked
+// body as it grows. On success the caller calls release once done with
+// the body; on an error readBody has sent the answer and released.
+func (q *request) readBody() (body []byte, release func(), ok bool) {
+	limit, n := q.h.bodyLimit(), q.r.ContentLength
+	if n > limit {
+		q.tooLarge(n, limit)
+		return nil, nil, false
 	}
 	if n == 0 {
-		return []byte{}, true
+		return []byte{}, func() {}, true
 	}
-	body := http.MaxBytesReader(q.w, q.r.Body, q.h.maxBody)
-	size := n
-	if size < 0 {
-		size = 64 << 10
+	var reserved int64
+	free := func() { q.h.mem.release(reserved); reserved = 0 }
+	src := http.MaxBytesReader(q.w, q.r.Body, limit)
+	var buf []byte
+	if n > 0 {
+		if !q.reserve(n) {
+			return nil, nil, false
+		}
+		reserved = n
+		buf = make([]byte, 0, n)
+	} else {
+		size := min(64<<10, limit)
+		if !q.reserve(size) {
+			return nil, nil, false
+		}
+		reserved = size
+		buf = make([]byte, 0, size)
 	}
-	buf := make([]byte, 0, min(size, 4<<20)) // grow as data comes, not as claimed
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			if n >= 0 || int64(cap(buf)) >= limit {
+				// Read on only to see the end, or the excess.
+				var probe [1]byte
+				m, err := q.readSome(src, probe[:])
+				if m > 0 {
+					err = &http.MaxBytesError{Limit: limit}
+				}
+				if m == 0 && err == io.EOF {
+					break
+				}
+				if err == nil {
+					continue
+				}
+				free()
+				q.readFailed(err, limit)
+				return nil, nil, false
+			}
+			grown := min(2*int64(cap(buf)), limit)
+			if !q.reserve(grown) {
+				free()
+				return nil, nil, false
+			}
+			nb := make([]byte, len(buf), grown)
+			copy(nb, buf)
+			q.h.mem.release(int64(cap(buf)))
+			reserved += grown - int64(cap(buf))
+			buf = nb
 		}
-		_ = q.rc.SetReadDeadline(time.Now().Add(q.h.stall))
-		m, err := body.Read(buf[len(buf):cap(buf)])
+		m, err := q.readSome(src, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+m]
 		if err == io.EOF {
 			break
 		}
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			q.text(http.StatusRequestEntityTooLarge, errTooLarge.Error())
-			return nil, false
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			q.badRequest(errShortBody.Error())
-			return nil, false
-		case err != nil:
-			q.text(http.StatusRequestTimeout, "reading the request body: "+err.Error())
-			return nil, false
+		if err != nil {
+			free()
+			q.readFailed(err, limit)
+			return nil, nil, false
 		}
 	}
+	// The deadline stays after a failure: the server then drops a
+	// connection whose client stalled instead of waiting on it.
 	_ = q.rc.SetReadDeadline(time.Time{})
 	if n >= 0 && int64(len(buf)) != n {
+		free()
 		q.badRequest(errShortBody.Error())
-		return nil, false
+		return nil, nil, false
 	}
-	return buf, true
+	return buf, free, true
+}
+
+// readSome reads into p with the stall timeout as deadline.
+func (q *request) readSome(r io.Reader, p []byte) (int, error) {
+	_ = q.rc.SetReadDeadline(time.Now().Add(q.h.stall))
+	return r.Read(p)
+}
+
+// errShortBody is the failure of a body shorter than its Content-Length.
+var errShortBody = errors.New("request body shorter than its Content-Length")
+
+// readFailed answers a request whose body could not be read: 413 over the
+// limit, 408 when the client stalled, else 400 (short or malformed, such
+// as bad chunked encoding).
+func (q *request) readFailed(err error, limit int64) {
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		q.tooLarge(-1, limit)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		q.badRequest(errShortBody.Error())
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		q.text(http.StatusRequestTimeout, "Request Timeout: reading the request body: "+err.Error())
+	default:
+		q.badRequest("Bad Request: reading the request body: " + err.Error())
+	}
 }

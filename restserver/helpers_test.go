@@ -16,6 +16,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/posixfs"
 	"github.com/kvcompose/compose/internal/restproto"
+	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/restserver"
 )
 
@@ -30,6 +31,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...restserver.Option) *fixture {
 	t.Helper()
+	return newFixtureFor(t, func(drv kv.Backend) *restserver.Handler { return restserver.New(drv, opts...) })
+}
+
+// newFixtureFor is newFixture with the Handler that newHandler makes over
+// the created driver.
+func newFixtureFor(t *testing.T, newHandler func(drv kv.Backend) *restserver.Handler) *fixture {
+	t.Helper()
 	f := &fixture{dir: t.TempDir(), done: make(chan string, 100)}
 	f.store = filepath.Join(f.dir, "store")
 	if err := os.WriteFile(filepath.Join(f.dir, "outside.txt"), []byte("keep"), 0o644); err != nil {
@@ -42,7 +50,7 @@ func newFixture(t *testing.T, opts ...restserver.Option) *fixture {
 	if err := drv.Create(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h := restserver.New(drv, opts...)
+	h := newHandler(drv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

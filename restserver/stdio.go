@@ -92,7 +92,7 @@ func stdioLoop(ctx context.Context, h http.Handler, r io.Reader, w io.Writer, st
 			return nil
 		}
 		req.Body.Close()
-		if req.Close || resp.header.Get("Connection") == "close" {
+		if req.Close {
 			return nil
 		}
 	}
@@ -189,6 +189,9 @@ func (s *stdioResponse) Flush() {
 // sendHead writes the status line and the headers.
 func (s *stdioResponse) sendHead() {
 	s.sent = true
+	// The session goes on after an answer given before its body was
+	// read: the loop skips the body.
+	s.header.Del("Connection")
 	if s.header.Get("Date") == "" {
 		s.header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	}

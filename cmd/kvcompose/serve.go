@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,39 @@ type serveFlags struct {
 	stdio            bool
 	tlsCert, tlsKey  string
 	debug            bool
+	logLevel         string // "info", "warning", "error", "critical" ("" : info)
+	logJSON          bool
+	restrictPath     []string
+	restrictRepo     []string
+	memoryBudget     int64
+	maxBody          int64
+}
+
+// switchLog applies a log switch (--debug, --info, ...).
+func (f *serveFlags) switchLog(s string) {
+	switch s {
+	case "--debug":
+		f.debug = true
+	case "--info", "--verbose", "-v":
+		f.logLevel = "info"
+	case "--warning", "--error", "--critical":
+		f.logLevel = s[2:]
+	case "--log-json":
+		f.logJSON = true
+	}
+}
+
+// slogLevel is the log level the flags ask for.
+func (f *serveFlags) slogLevel() slog.Level {
+	switch {
+	case f.debug:
+		return slog.LevelDebug
+	case f.logLevel == "warning":
+		return slog.LevelWarn
+	case f.logLevel == "error", f.logLevel == "critical":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
 }
 
 // newServeCmd returns `kvcompose serve`.
@@ -54,7 +88,21 @@ directory or starting with ~. The store is served at the driver level:
 nesting and soft delete are the client's business.
 
 The credentials may come from KVCOMPOSE_REST_USERNAME and
-KVCOMPOSE_REST_PASSWORD instead of the command line.`,
+KVCOMPOSE_REST_PASSWORD instead of the command line; the permissions from
+BORG_REPO_PERMISSIONS when --permissions is not given.
+
+As an ssh forced command (command="kvcompose serve --rest ..." in
+authorized_keys), serve takes only --backend and the log options from the
+client's own command (SSH_ORIGINAL_COMMAND); permissions, quota, limits and
+restrictions come from the forced command alone, a client that passes them
+is refused. --restrict-to-path PATH allows PATH and anything under it,
+--restrict-to-repository PATH exactly PATH (both repeatable); the backend
+must then be a local path, checked with symlinks and ".." resolved.
+
+Request bodies share --memory-budget bytes of memory across all
+connections: a request waits for its share up to 10 s, then is refused with
+503 and Retry-After; a body over --max-body or the budget is refused (413)
+before it is read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
@@ -72,11 +120,44 @@ KVCOMPOSE_REST_PASSWORD instead of the command line.`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM key file of --tls-cert")
 	fl.BoolVar(&f.debug, "debug", false, "log every failed request")
-	_ = cmd.MarkFlagRequired("backend")
+	fl.StringArrayVar(&f.restrictPath, "restrict-to-path", nil, "allow only repositories at or under PATH (repeatable)")
+	fl.StringArrayVar(&f.restrictRepo, "restrict-to-repository", nil, "allow only the repository at exactly PATH (repeatable)")
+	fl.Int64Var(&f.memoryBudget, "memory-budget", restserver.DefaultMemoryBudget, "request-body memory shared by all connections, in bytes")
+	fl.Int64Var(&f.maxBody, "max-body", restserver.DefaultMaxBody, "largest request body, in bytes (bounded by --memory-budget too)")
+	for _, s := range []string{"info", "warning", "error", "critical", "verbose", "log-json"} {
+		short := ""
+		if s == "verbose" {
+			short = "v"
+		}
+		fl.BoolP(s, short, false, "log option, as borg serve takes it")
+		_ = fl.MarkHidden(s)
+	}
 	return cmd
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
+	for _, s := range []string{"info", "warning", "error", "critical", "verbose", "log-json"} {
+		if on, _ := cmd.Flags().GetBool(s); on {
+			f.switchLog("--" + s)
+		}
+	}
+	if orig, ok := os.LookupEnv("SSH_ORIGINAL_COMMAND"); ok && f.stdio {
+		if err := applyForced(&f, orig); err != nil {
+			return err
+		}
+	}
+	if f.backend == "" {
+		return errors.New(`serve: required flag "backend" not set (under a forced command: the client's --backend)`)
+	}
+	if err := checkRestrictions(&f); err != nil {
+		return err
+	}
+	if f.permissions == "" {
+		f.permissions = os.Getenv("BORG_REPO_PERMISSIONS")
+	}
+	if f.memoryBudget <= 0 || f.maxBody <= 0 {
+		return errors.New("serve: --memory-budget and --max-body must be positive")
+	}
 	if f.username == "" {
 		f.username = os.Getenv("KVCOMPOSE_REST_USERNAME")
 	}
@@ -109,12 +190,19 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	level := slog.LevelInfo
-	if f.debug {
-		level = slog.LevelDebug
+	hopts := &slog.HandlerOptions{Level: f.slogLevel()}
+	var lh slog.Handler = slog.NewTextHandler(cmd.ErrOrStderr(), hopts)
+	if f.logJSON {
+		lh = slog.NewJSONHandler(cmd.ErrOrStderr(), hopts)
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-	h := restserver.New(store, restserver.WithCredentials(f.username, f.password), restserver.WithLogger(log))
+	log := slog.New(lh)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Collect garbage before the heap outgrows the bodies it may
+		// hold: the budget plus what the server needs besides.
+		debug.SetMemoryLimit(f.memoryBudget + memoryOverhead)
+	}
+	h := restserver.New(store, restserver.WithCredentials(f.username, f.password), restserver.WithLogger(log),
+		restserver.WithMemoryBudget(f.memoryBudget), restserver.WithMaxBody(f.maxBody))
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -139,6 +227,23 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	return restserver.Serve(ctx, ln, h, f.tlsCert, f.tlsKey)
 }
 
+// homeDir returns the home directory of the user name, or of the current
+// user when name is "".
+func homeDir(name string) (string, error) {
+	if name == "" {
+		return os.UserHomeDir()
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return "", err
+	}
+	return u.HomeDir, nil
+}
+
+// memoryOverhead is what the server needs beside the request bodies (the
+// runtime, buffers, responses of small items), for the Go memory limit.
+const memoryOverhead = 48 << 20
+
 // backendURL turns borgstore's FILE:PATH (relative, absolute, ~ or ~user)
 // into a file:// URL of the absolute path; other URLs pass as they are.
 func backendURL(raw string) (string, error) {
@@ -151,19 +256,9 @@ func backendURL(raw string) (string, error) {
 	}
 	if rest, ok := strings.CutPrefix(p, "~"); ok {
 		name, tail, _ := strings.Cut(rest, "/")
-		var home string
-		if name == "" {
-			h, err := os.UserHomeDir()
-			if err != nil {
-				return "", fmt.Errorf("serve: %s: %w", raw, err)
-			}
-			home = h
-		} else {
-			u, err := user.Lookup(name)
-			if err != nil {
-				return "", fmt.Errorf("serve: %s: %w", raw, err)
-			}
-			home = u.HomeDir
+		home, err := homeDir(name)
+		if err != nil {
+			return "", fmt.Errorf("serve: %s: %w", raw, err)
 		}
 		p = filepath.Join(home, tail)
 	}

@@ -45,6 +45,9 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--backend", "mem://x", "--stdio", "--socket-activation"}, "exclude"},
 		{[]string{"serve", "--backend", "nope://x", "--port", "0"}, "unknown scheme"},
 		{[]string{"serve", "--backend", "mem://x", "--socket-activation"}, "LISTEN_FDS"},
+		{[]string{"serve", "--backend", "mem://x", "--memory-budget", "0"}, "must be positive"},
+		{[]string{"serve", "--backend", "mem://x", "--restrict-to-path", "/srv"}, "only a local path"},
+		{[]string{"serve", "--backend", "FILE:/etc", "--restrict-to-repository", "/srv/a", "-v"}, "not allowed"},
 	}
 	for _, c := range cases {
 		root := newRootCmd()

@@ -65,6 +65,12 @@ func testDefrag(t *testing.T, b kv.Backend) {
 	for _, short := range [][]kv.Block{
 		{{Name: "defrag/a", Offset: 8, Size: 5}},
 		{{Name: "defrag/a", Offset: 0, Size: 1}, {Name: "defrag/b", Offset: 20, Size: 1}},
+		// Claims far past the end are checked against the item before
+		// anything is allocated (once an out-of-memory crash), and sums
+		// that overflow are refused (once a panic).
+		{{Name: "defrag/a", Offset: 0, Size: 99999999999}},
+		{{Name: "defrag/a", Offset: 0, Size: 1 << 62}, {Name: "defrag/a", Offset: 0, Size: 1 << 62}},
+		{{Name: "defrag/a", Offset: 1 << 62, Size: 1 << 62}},
 	} {
 		_, err := b.Defrag(c, short, kv.Target("defrag/short"))
 		isErr(t, err, kv.ErrReadRange, "defrag with a short block %v", short)
