@@ -69,6 +69,7 @@ func addSnapshots(a, b stats.Snapshot) stats.Snapshot {
 			Errors:   o.Errors + p.Errors,
 			Expected: o.Expected + p.Expected,
 			Time:     o.Time + p.Time,
+			Wall:     o.Wall + p.Wall,
 			Bytes:    o.Bytes + p.Bytes,
 		}
 	}
