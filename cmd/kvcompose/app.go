@@ -69,6 +69,7 @@ func addSnapshots(a, b stats.Snapshot) stats.Snapshot {
 			Errors:   o.Errors + p.Errors,
 			Expected: o.Expected + p.Expected,
 			Time:     o.Time + p.Time,
+			Wall:     o.Wall + p.Wall,
 			Bytes:    o.Bytes + p.Bytes,
 		}
 	}
@@ -79,6 +80,7 @@ func addSnapshots(a, b stats.Snapshot) stats.Snapshot {
 type app struct {
 	*session
 	quiet  bool
+	sync   bool             // --sync
 	levels map[string][]int // nil: no nesting layer
 }
 
@@ -94,6 +96,7 @@ func appFor(cmd *cobra.Command) (*app, error) {
 	specs, _ := f.GetStringArray("levels")
 	layout, _ := f.GetString("layout")
 	quiet, _ := f.GetBool("quiet")
+	sync, _ := f.GetBool("sync")
 	showStats, _ := f.GetBool("stats")
 	s.mu.Lock()
 	s.showStats = showStats
@@ -102,7 +105,7 @@ func appFor(cmd *cobra.Command) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{session: s, quiet: quiet, levels: levels}, nil
+	return &app{session: s, quiet: quiet, sync: sync, levels: levels}, nil
 }
 
 // layouts are the known --layout values.
@@ -162,6 +165,9 @@ func (a *app) compose(rawURL string, extra ...compose.Option) (kv.Backend, error
 	if a.levels != nil {
 		opts = append(opts, compose.WithLevels(a.levels))
 	}
+	if a.sync {
+		opts = append(opts, compose.WithSync(true))
+	}
 	var st *stats.Layer
 	opts = append(opts, compose.WithStats(&st))
 	opts = append(opts, extra...)
@@ -180,6 +186,9 @@ func (a *app) compose(rawURL string, extra ...compose.Option) (kv.Backend, error
 // withStore opens the store at rawURL, runs f on it and closes it. Errors
 // name the store.
 func (a *app) withStore(ctx context.Context, rawURL string, f func(s kv.Backend) error) error {
+	if err := refuseMem(rawURL); err != nil {
+		return err
+	}
 	s, err := a.compose(rawURL)
 	if err != nil {
 		return err
@@ -189,6 +198,18 @@ func (a *app) withStore(ctx context.Context, rawURL string, f func(s kv.Backend)
 	}
 	err = f(s)
 	return inStore(rawURL, errors.Join(err, s.Close(context.WithoutCancel(ctx))))
+}
+
+// refuseMem refuses a mem:// URL, with a usage error that says why: every
+// run of the command would get a new, empty store in its own memory. bench
+// and serve take mem:// (a store that lives as long as the command).
+func refuseMem(rawURL string) error {
+	scheme, _, _ := strings.Cut(rawURL, ":")
+	if !strings.EqualFold(scheme, "mem") {
+		return nil
+	}
+	return usageErrorf("%s: a mem:// store lives in the memory of one kvcompose process, so every command would get a new, empty one; "+
+		"mem:// works with bench and serve (and in Go programs and tests); use file:///path for a store that lasts", rawURL)
 }
 
 // inStore prefixes err with the store's URL (its password, if any,

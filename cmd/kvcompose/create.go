@@ -27,6 +27,9 @@ progress on a terminal.`,
 			if err != nil {
 				return err
 			}
+			if err := refuseMem(args[0]); err != nil {
+				return err
+			}
 			p := a.startProgress("pre-creating directories", -1, progressOpts{count: true})
 			defer p.Done()
 			s, err := a.compose(args[0], nestingProgress(p))

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kvcompose/compose"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -250,5 +252,62 @@ func TestLayoutBorg2(t *testing.T) {
 	ok(t, "p2", "put", "--layout", "borg2", "--levels", "packs/=2", u, "packs/ff"+key[2:])
 	if _, err := os.Stat(filepath.Join(dir, "packs", "ff", "23", "ff"+key[2:])); err != nil {
 		t.Errorf("--levels packs/=2 over borg2: %v", err)
+	}
+}
+
+// TestQuota reads the usage a store records in quota.hid (as the quota
+// layer and borgstore's server keep it), and says "not tracked" only
+// when there is no record.
+func TestQuota(t *testing.T) {
+	u, dir := newStore(t, "--levels", "data/=1")
+	if got := ok(t, "", "quota", u); !strings.Contains(got, "usage: not tracked") {
+		t.Errorf("quota without a record: %q", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "quota.hid"), []byte("12345"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, flags := range [][]string{nil, {"--levels", "data/=1"}} {
+		args := append(append([]string{"quota"}, flags...), u)
+		if got := ok(t, "", args...); !strings.Contains(got, "usage: 12345 (recorded in quota.hid)") || !strings.Contains(got, "limit: not recorded") {
+			t.Errorf("quota %v: %q", flags, got)
+		}
+	}
+	if got := ok(t, "", "quota", "--json", u); got != `{"limit":-1,"usage":12345}`+"\n" {
+		t.Errorf("quota --json: %q", got)
+	}
+	// A store written through the quota layer (kvcompose serve --quota
+	// does the same) records its usage on Close.
+	st, err := compose.Open(u, compose.WithQuota(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := os.Remove(filepath.Join(dir, "quota.hid")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Store(ctx, "config/x", []byte("1234567")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := ok(t, "", "quota", u); !strings.Contains(got, "usage: 7 (recorded in quota.hid)") {
+		t.Errorf("quota after the quota layer wrote its record: %q", got)
+	}
+}
+
+// TestSync runs commands with --sync and with ?sync=true in the URL: they
+// work as without (the durability itself is tested in drivers/posixfs).
+func TestSync(t *testing.T) {
+	u, _ := newStore(t)
+	ok(t, "v", "--sync", "put", u, "data/aa")
+	ok(t, "w", "put", u+"?sync=true", "data/bb")
+	ok(t, "", "mv", "--sync", u, "data/aa", "data/cc")
+	ok(t, "", "rm", u+"?sync=true", "data/bb")
+	if got := ok(t, "", "ls", "--sync", u, "data"); got != "cc\n" {
+		t.Errorf("ls = %q", got)
 	}
 }

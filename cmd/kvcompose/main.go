@@ -76,14 +76,27 @@ func newRootCmd() *cobra.Command {
 		Short: "Work on kvcompose key/value stores",
 		Long: `kvcompose works on kvcompose key/value stores, given by their URL:
 
-  file:///absolute/path          a directory on this machine
-  sftp://[user@]host[:port]/path an SFTP server (~/.ssh/config applies)
-  rclone:remote:path             any rclone remote
-  mem://name                     in memory (gone when the command ends)
+  file:///absolute/path[?sync=true]          a directory on this machine
+  sftp://[user@]host[:port]/relative/path    an SFTP server, relative to the
+  sftp://[user@]host[:port]//absolute/path     login directory or absolute
+                                             (~/.ssh/config applies; ?sync=true)
+  rclone:remote:path                         any rclone remote (rclone::local:/tmp/x)
+  s3:[PROFILE@|KEY:SECRET@][SCHEME://HOST[:PORT]]/BUCKET/PATH
+                                             S3 or a compatible server (AWS_* variables)
+  b2:[PROFILE@|KEY:SECRET@][SCHEME://HOST[:PORT]]/BUCKET/PATH
+                                             Backblaze B2's S3 endpoint
+  http[s]://[USER:PASS@]HOST[:PORT][/PATH]   a borgstore REST server (kvcompose serve)
+  rest://[USER@]HOST[:PORT]/PATH             the same protocol over ssh
+  rest:///PATH                               the same, run on this machine
+  mem://name                                 in this process's memory: bench and
+                                             serve only, since every kvcompose
+                                             run would get a new, empty store
 
 Names are namespace/key, lowercase ASCII ("data/0123abcd"). With --levels
 or --layout the names are nested as a program using those levels sees them;
-without, every command works on the names as stored.
+without, every command works on the names as stored. --sync (or ?sync=true
+in a file:// or sftp:// URL) makes every store, move and delete durable
+before the command goes on: slower, and safe against a power cut.
 
 Exit status: 0 success, 1 the operation failed, 2 usage error.`,
 		SilenceErrors: true,
@@ -94,6 +107,7 @@ Exit status: 0 success, 1 the operation failed, 2 usage error.`,
 	pf.String("layout", "", "a known layout of levels: borg2 (archives/ cache/ config/ index/ keys/ locks/ at level 0, packs/ at level 1)")
 	pf.Bool("stats", false, "print the table of calls, errors, time and bytes per operation on exit (to stderr)")
 	pf.BoolP("quiet", "q", false, "no progress bars and no messages, only results and errors")
+	pf.Bool("sync", false, "make every store, move and delete durable when it returns (fsync; file:// and sftp://, s3: always is)")
 	_ = root.RegisterFlagCompletionFunc("layout", cobra.FixedCompletions([]string{"borg2"}, cobra.ShellCompDirectiveNoFileComp))
 	// The last check of the command line: what fails before this is a
 	// usage error, what fails after it an operation (exit status 1).

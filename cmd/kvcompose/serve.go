@@ -186,6 +186,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.quota >= 0 {
 		opts = append(opts, compose.WithQuota(f.quota))
 	}
+	if sync, _ := cmd.Flags().GetBool("sync"); sync {
+		opts = append(opts, compose.WithSync(true))
+	}
 	store, err := compose.Open(rawURL, opts...)
 	if err != nil {
 		return err

@@ -19,9 +19,14 @@
 // The layout of borgstore's s3 backend, so that either reads a store the
 // other wrote: the item NAME is the object PATH/NAME; the store is marked by
 // the empty object PATH/, a directory made by Mkdir by the empty object
-// PATH/DIR/. Any other directory exists while an object is under it, so
-// deleting the last item of a directory also removes the directory (List
-// of it is then kv.ErrNotFound). Nothing is pre-created.
+// PATH/DIR/.dir, as borgstore marks it (the empty object PATH/DIR/ that
+// earlier versions wrote counts too). A directory with a marker lists
+// empty once its last item is gone; the nesting layer's Create makes one
+// for every namespace, so a namespace lists empty on S3 as on a disk. Any
+// other directory exists while an object is under it, so deleting its last
+// item also removes it (List of it is then kv.ErrNotFound). ".dir" is
+// therefore no item name on S3 (kv.ErrInvalidName). Nothing else is
+// pre-created.
 //
 // # Requests
 //

@@ -39,37 +39,62 @@ func (d *Driver) dirKey(name string) string {
 	return d.prefix + name + "/"
 }
 
-// Mkdir writes the directory marker PATH/NAME/, an empty object, as
+// dirMarker is the base name of the empty object that marks a directory
+// made by Mkdir, PATH/DIR/.dir, as borgstore's s3 backend writes it. The
+// empty object PATH/DIR/ that earlier versions of this driver wrote marks
+// a directory too.
+const dirMarker = ".dir"
+
+// markerName refuses an item named as a directory marker, which List
+// would never show, with kv.ErrInvalidName.
+func markerName(op kv.Op, name string) error {
+	if name == dirMarker || strings.HasSuffix(name, "/"+dirMarker) {
+		return kv.NewError(op.String(), name, kv.ErrInvalidName,
+			errors.New(`".dir" is the name of a directory marker on S3 (borgstore's layout), not of an item`))
+	}
+	return nil
+}
+
+// isMarker reports whether key is a marker of the directory whose prefix
+// (dirKey) is dir.
+func isMarker(key, dir string) bool { return key == dir || key == dir+dirMarker }
+
+// Mkdir writes the directory marker PATH/NAME/.dir, an empty object, as
 // borgstore does; the parents need none (a prefix exists as long as an
 // object is under it). One PUT.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
 	if err := d.lc.Begin(ctx, kv.OpMkdir, name, nil); err != nil {
 		return err
 	}
-	return d.fail(ctx, kv.OpMkdir, name, d.putEmpty(ctx, d.dirKey(name)))
+	return d.fail(ctx, kv.OpMkdir, name, d.putEmpty(ctx, d.dirKey(name)+dirMarker))
 }
 
-// Rmdir deletes the marker of the directory name if nothing else is in
-// it: a listing of up to two keys, then a DELETE.
+// Rmdir deletes the markers of the directory name if nothing else is in
+// it: a listing of up to three keys, then a DELETE per marker.
 func (d *Driver) Rmdir(ctx context.Context, name string) error {
 	if err := d.lc.Begin(ctx, kv.OpRmdir, name, nil); err != nil {
 		return err
 	}
 	dir := d.dirKey(name)
-	found := false
-	for obj, err := range d.listing(ctx, dir, false, 2) {
+	var markers []string
+	for obj, err := range d.listing(ctx, dir, false, 3) {
 		if err != nil {
 			return d.fail(ctx, kv.OpRmdir, name, err)
 		}
-		if obj.Key != dir {
+		if !isMarker(obj.Key, dir) {
 			return kv.NewError(kv.OpRmdir.String(), name, nil, errors.New("directory not empty"))
 		}
-		found = true
+		markers = append(markers, obj.Key)
 	}
-	if !found {
+	if len(markers) == 0 {
 		return d.fail(ctx, kv.OpRmdir, name, notFound(ctx, kv.OpRmdir, name))
 	}
-	return d.fail(ctx, kv.OpRmdir, name, d.client.RemoveObject(ctx, d.bucket, dir, minio.RemoveObjectOptions{}))
+	for _, key := range markers {
+		if err := d.client.RemoveObject(ctx, d.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+			return d.fail(ctx, kv.OpRmdir, name, err)
+		}
+	}
+	return nil
 }
 
 // Info describes name with a HEAD of its object; when there is none, a
@@ -184,6 +209,9 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err := d.lc.Begin(ctx, kv.OpStore, name, opts); err != nil {
 		return err
 	}
+	if err := markerName(kv.OpStore, name); err != nil {
+		return err
+	}
 	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value))
 }
 
@@ -233,6 +261,9 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	if err := d.lc.BeginMove(ctx, from, to, opts); err != nil {
 		return err
 	}
+	if err := markerName(kv.OpMove, to); err != nil {
+		return err
+	}
 	src, dst := d.key(from), d.key(to)
 	if from == to {
 		// S3 refuses to copy an object onto itself; the move is a no-op
@@ -252,7 +283,8 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // List yields the entries of the directory name, sorted by name: the
 // objects and common prefixes of a ListObjectsV2 with delimiter "/", every
 // page of it, less the invalid names (temporary, hidden, foreign ones) and
-// the directory's marker. A directory without any object is kv.ErrNotFound.
+// the directory's markers. A directory without any object is
+// kv.ErrNotFound; one that holds only its marker lists empty.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	name = kv.ListDir(name)
 	if err := d.lc.Begin(ctx, kv.OpList, name, opts); err != nil {
@@ -269,7 +301,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 			}
 			found = true
 			base, isDir := strings.CutSuffix(obj.Key[len(dir):], "/")
-			if !kv.IsValidName(base) {
+			if !kv.IsValidName(base) || isMarker(obj.Key, dir) {
 				continue
 			}
 			items = append(items, kv.ItemInfo{Name: base, Exists: true, Directory: isDir, Size: obj.Size})

@@ -1,6 +1,7 @@
 package s3_test
 
 import (
+	"errors"
 	"io"
 	"slices"
 	"testing"
@@ -8,12 +9,13 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/kvcompose/compose/internal/s3test"
+	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
 )
 
 // TestLayout checks the objects the driver writes, those of borgstore's s3
-// backend: PATH/ marks the store, PATH/DIR/ a directory, PATH/NAME holds
-// an item.
+// backend: PATH/ marks the store, PATH/DIR/.dir a directory, PATH/NAME
+// holds an item.
 func TestLayout(t *testing.T) {
 	s := s3test.Shared(t)
 	bucket := s.NewBucket(t)
@@ -25,7 +27,7 @@ func TestLayout(t *testing.T) {
 	if err := d.Store(ctx, "config/settings", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"borg/repo/": "", "borg/repo/data/": "", "borg/repo/config/settings": "v"}
+	want := map[string]string{"borg/repo/": "", "borg/repo/data/.dir": "", "borg/repo/config/settings": "v"}
 	got := map[string]string{}
 	for obj := range s.Client().ListObjectsIter(ctx, bucket, minio.ListObjectsOptions{Prefix: "borg/", Recursive: true}) {
 		if obj.Err != nil {
@@ -61,6 +63,7 @@ func TestForeignStore(t *testing.T) {
 	for key, v := range map[string]string{
 		"repo/": "", "repo/config/settings": "s", "repo/data/00aa": "a", "repo/data/UPPER": "u",
 		"repo/data/x.tmp": "t", "repo/data/q.hid": "h", "repo/data/sp ace": "s", "repo/data/00/": "",
+		"repo/.dir": "", "repo/data/.dir": "", "repo/data/00/.dir": "", "repo/empty/.dir": "", "repo/old/": "",
 	} {
 		if err := putObject(t, s, bucket, key, v); err != nil {
 			t.Fatal(err)
@@ -83,5 +86,39 @@ func TestForeignStore(t *testing.T) {
 	}
 	if want := []string{"00", "00aa"}; !slices.Equal(names, want) {
 		t.Errorf("list data: %q, want %q", names, want)
+	}
+	// Directories that hold only their marker (borgstore's .dir, or the
+	// PATH/DIR/ object of earlier versions of this driver) list empty.
+	for _, dir := range []string{"empty", "old", "data/00"} {
+		for it, err := range d.List(ctx, dir) {
+			if err != nil {
+				t.Fatalf("list %s: %v", dir, err)
+			}
+			t.Errorf("list %s: %q, want nothing", dir, it.Name)
+		}
+		if info, err := d.Info(ctx, dir); err != nil || !info.Directory {
+			t.Errorf("info %s: %+v, %v; want a directory", dir, info, err)
+		}
+	}
+	root := map[string]bool{}
+	for it, err := range d.List(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		root[it.Name] = true
+	}
+	if len(root) != 4 || !root["config"] || !root["data"] || !root["empty"] || !root["old"] {
+		t.Errorf("list of the root: %v, want config, data, empty, old", root)
+	}
+	if err := d.Rmdir(ctx, "old"); err != nil {
+		t.Errorf("rmdir old: %v", err)
+	}
+	for _, name := range []string{".dir", "data/.dir"} {
+		if err := d.Store(ctx, name, nil); !errors.Is(err, kv.ErrInvalidName) {
+			t.Errorf("store %s: %v, want kv.ErrInvalidName (a directory marker)", name, err)
+		}
+		if err := d.Move(ctx, "config/settings", name); !errors.Is(err, kv.ErrInvalidName) {
+			t.Errorf("move to %s: %v, want kv.ErrInvalidName (a directory marker)", name, err)
+		}
 	}
 }

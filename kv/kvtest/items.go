@@ -16,6 +16,7 @@ func testItems(t *testing.T, newBackend NewFunc) {
 	t.Run("Delete", func(t *testing.T) { testDelete(t, b) })
 	t.Run("Move", func(t *testing.T) { testMove(t, b) })
 	t.Run("Dirs", func(t *testing.T) { testDirs(t, b) })
+	t.Run("EmptyDir", func(t *testing.T) { testEmptyDir(t, b) })
 	t.Run("List", func(t *testing.T) { testList(t, OpenStore(t, newBackend(t))) })
 }
 
@@ -140,6 +141,34 @@ func testDirs(t *testing.T, b kv.Backend) {
 		t.Errorf("rmdir of a directory with an item succeeded, want an error")
 	}
 	load(t, b, "dirs/a/b/item", "kept")
+}
+
+// testEmptyDir checks that a directory made by Mkdir lists empty, without
+// an error, once its last item is deleted or moved away: on every driver,
+// object stores included, a namespace that Create made stays.
+func testEmptyDir(t *testing.T, b kv.Backend) {
+	c := ctx(t)
+	for _, dir := range []string{"emptied", "emptied/sub"} {
+		noErr(t, b.Mkdir(c, dir), "mkdir %q", dir)
+		if got := list(t, b, dir); len(got) != 0 {
+			t.Errorf("list %q after mkdir: %q, want nothing", dir, got)
+		}
+		store(t, b, dir+"/item", "x")
+		noErr(t, b.Delete(c, dir+"/item"), "delete %s/item", dir)
+		if got := list(t, b, dir); len(got) != 0 {
+			t.Errorf("list %q after its last item was deleted: %q, want nothing", dir, got)
+		}
+		store(t, b, dir+"/item", "x")
+		noErr(t, b.Move(c, dir+"/item", "elsewhere/"+dir+"-item"), "move %s/item away", dir)
+		if got := list(t, b, dir); len(got) != 0 {
+			t.Errorf("list %q after its last item was moved away: %q, want nothing", dir, got)
+		}
+		info, err := b.Info(c, dir)
+		noErr(t, err, "info %q", dir)
+		if !info.Exists || !info.Directory {
+			t.Errorf("info %q of an emptied directory: %+v, want an existing directory", dir, info)
+		}
+	}
 }
 
 func testList(t *testing.T, b kv.Backend) {

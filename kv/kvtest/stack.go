@@ -25,6 +25,7 @@ type StackFunc func(t *testing.T, levels map[string][]int) kv.Backend
 func TestStack(t *testing.T, newStack StackFunc) {
 	t.Run("Nested", func(t *testing.T) {
 		b := stackSetup(t, newStack, map[string][]int{"config/": {0}, "data/": {2}})
+		t.Run("EmptyNamespace", func(t *testing.T) { stackEmptyNamespace(t, b) })
 		t.Run("RoundTrip", func(t *testing.T) { stackRoundTrip(t, b) })
 		t.Run("Levels", func(t *testing.T) { stackLevels(t, b) })
 		t.Run("ListKeys", func(t *testing.T) { stackListKeys(t, b) })
@@ -71,6 +72,26 @@ func stackListed(t *testing.T, b kv.Backend, dir, name string, want bool, opts .
 	t.Helper()
 	if got := stackList(t, b, dir, true, opts...); slices.Contains(got, name) != want {
 		t.Errorf("list %s %v = %q: contains %q should be %v", dir, opts, got, name, want)
+	}
+}
+
+// stackEmptyNamespace checks that the namespaces of a store made by Create
+// list empty, without an error, before their first item and after their
+// last one is deleted, on every driver (object stores too).
+func stackEmptyNamespace(t *testing.T, b kv.Backend) {
+	c := ctx(t)
+	for _, tc := range []struct{ ns, name string }{
+		{"data", "data/ee0123456789abcdef"},
+		{"config", "config/emptied"},
+	} {
+		if got := list(t, b, tc.ns); len(got) != 0 {
+			t.Errorf("list %s of a new store: %q, want nothing", tc.ns, got)
+		}
+		store(t, b, tc.name, "x")
+		noErr(t, b.Delete(c, tc.name), "delete %s", tc.name)
+		if got := list(t, b, tc.ns); len(got) != 0 {
+			t.Errorf("list %s after its last item was deleted: %q, want nothing", tc.ns, got)
+		}
 	}
 }
 

@@ -20,13 +20,16 @@ const hexDigits = "0123456789abcdef"
 // "data/00/00".."data/ff/ff" for level 2, the namespace directory itself
 // for level 0), and closes it again, so that the store is left closed as
 // Create promises. The Mkdir calls run WithConcurrency at a time and are
-// reported WithProgress; the first error stops them.
+// reported WithProgress; the first error stops them. A backend that does
+// not benefit from pre-creation (an object store) gets the directory of
+// each namespace alone, one Mkdir per namespace, so that a namespace lists
+// empty rather than missing on every driver.
 func (l *Layer) Create(ctx context.Context) error {
 	if err := l.next.Create(ctx); err != nil {
 		return err
 	}
 	if !kv.PropertiesOf(l.next).Precreate {
-		return nil
+		return l.makeNamespaces(ctx)
 	}
 	return l.whileOpen(ctx, kv.OpCreate, func() error {
 		var phases []phase
@@ -40,6 +43,29 @@ func (l *Layer) Create(ctx context.Context) error {
 		})
 		if err != nil {
 			return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("pre-creating nesting directories: %w", err))
+		}
+		return nil
+	})
+}
+
+// makeNamespaces makes the directory of every namespace but the root, one
+// Mkdir each (on an object store, a marker), so that a namespace lists
+// empty, not missing, before its first item and after its last.
+func (l *Layer) makeNamespaces(ctx context.Context) error {
+	var dirs []string
+	for _, ns := range l.spaces {
+		if ns.prefix != "" {
+			dirs = append(dirs, strings.TrimSuffix(ns.prefix, "/"))
+		}
+	}
+	if len(dirs) == 0 {
+		return nil
+	}
+	return l.whileOpen(ctx, kv.OpCreate, func() error {
+		for _, dir := range dirs {
+			if err := l.next.Mkdir(ctx, dir); err != nil {
+				return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("making namespace %s: %w", dir, err))
+			}
 		}
 		return nil
 	})

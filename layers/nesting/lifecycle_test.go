@@ -22,7 +22,9 @@ func TestCreatePrecreates(t *testing.T) {
 		{map[string][]int{"data/": {1, 2}, "config/": {0}}, true, 65537, "config", "data/ff/ff"},
 		{map[string][]int{"a/b/": {1}, "": {0}}, true, 256, "a/b/00", "a/b/ff"},
 		{map[string][]int{"": {0}}, true, 0, "", ""},
-		{map[string][]int{"data/": {2}}, false, 0, "", ""},
+		// Without pre-creation, the namespaces alone.
+		{map[string][]int{"data/": {2}, "config/": {0}, "": {0}}, false, 2, "config", "data"},
+		{map[string][]int{"": {1}}, false, 0, "", ""},
 	}
 	for _, tt := range tests {
 		p := newProbe(memory.New(""))

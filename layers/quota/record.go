@@ -52,14 +52,23 @@ func parseRecord(b []byte) (int64, error) {
 // readRecord returns the usage the record holds; found is false when the
 // record is missing or invalid (then the store must be scanned).
 func (l *Layer) readRecord(ctx context.Context) (usage int64, found bool, err error) {
-	b, err := l.next.Load(ctx, theRecord.name, theRecord.opts...)
+	return Recorded(ctx, l.next)
+}
+
+// Recorded returns the usage that the quota record of the open store b
+// holds (borgstore's quota.hid at the root, as the layer and borgstore's
+// server keep it), without a quota layer and without writing anything;
+// found is false when the store holds no valid record. Give it a store
+// without nesting, or one whose nesting configures the root namespace.
+func Recorded(ctx context.Context, b kv.Backend) (usage int64, found bool, err error) {
+	raw, err := b.Load(ctx, theRecord.name, theRecord.opts...)
 	if errors.Is(err, kv.ErrNotFound) {
 		return 0, false, nil
 	}
 	if err != nil {
 		return 0, false, err
 	}
-	usage, err = parseRecord(b)
+	usage, err = parseRecord(raw)
 	return usage, err == nil, nil
 }
 

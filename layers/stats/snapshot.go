@@ -22,19 +22,30 @@ type OpStats struct {
 	// missing item), context.Canceled, context.DeadlineExceeded. They are
 	// not in Errors.
 	Expected int64
-	// Time is the total time spent below the layer.
+	// Time is the total time spent below the layer, summed over the
+	// calls: 8 calls in parallel for a second count 8 seconds.
 	Time time.Duration
+	// Wall is the wall-clock time during which at least one call was in
+	// progress: 8 calls in parallel for a second count 1 second. List is
+	// not tracked (0).
+	Wall time.Duration
 	// Bytes is the number of bytes moved by the calls that succeeded:
 	// returned by load, given to store, read by defrag.
 	Bytes int64
 }
 
-// Throughput returns Bytes per second of Time, 0 when no time was spent.
+// Throughput returns Bytes per second of Wall, the rate the callers saw
+// however many calls ran at once (per second of Time when Wall is 0), and
+// 0 when no time was spent.
 func (o OpStats) Throughput() float64 {
-	if o.Time <= 0 {
+	d := o.Wall
+	if d <= 0 {
+		d = o.Time
+	}
+	if d <= 0 {
 		return 0
 	}
-	return float64(o.Bytes) / o.Time.Seconds()
+	return float64(o.Bytes) / d.Seconds()
 }
 
 // Mean returns the mean time of a call, 0 when there was none.
@@ -64,6 +75,7 @@ func (s Snapshot) Sub(prev Snapshot) Snapshot {
 			Errors:   o.Errors - p.Errors,
 			Expected: o.Expected - p.Expected,
 			Time:     o.Time - p.Time,
+			Wall:     o.Wall - p.Wall,
 			Bytes:    o.Bytes - p.Bytes,
 		}
 	}
@@ -78,6 +90,7 @@ func (s Snapshot) Total() OpStats {
 		t.Errors += o.Errors
 		t.Expected += o.Expected
 		t.Time += o.Time
+		t.Wall += o.Wall
 		t.Bytes += o.Bytes
 	}
 	return t
@@ -86,7 +99,9 @@ func (s Snapshot) Total() OpStats {
 // String formats the snapshot as an aligned table with one row per
 // operation that was called (operations never called are left out, so the
 // table stays short): calls, errors (failures), expected errors, total
-// time, mean time per call, bytes and throughput. A snapshot without any call gives "no calls".
+// time, mean time per call, bytes and throughput (bytes per second of wall
+// time, see OpStats.Throughput). A snapshot without any call gives "no
+// calls".
 func (s Snapshot) String() string {
 	rows := [][]string{{"op", "calls", "errors", "expected", "time", "mean", "bytes", "throughput"}}
 	for op := range kv.NumOps {

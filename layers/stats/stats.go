@@ -27,8 +27,76 @@ func OpNames() []string {
 // counters are the atomic counters of one operation, padded to a cache
 // line so that goroutines busy with different operations do not contend.
 type counters struct {
-	calls, errors, expected, nanos, bytes atomic.Int64
-	_                                     [24]byte
+	calls, errors, expected, nanos, bytes, wall atomic.Int64
+	// busy is the number of calls in flight (the top 16 bits) and the
+	// start of the current busy period, in nanoseconds since the layer's
+	// epoch modulo 2^48 (the rest): wall adds up the busy periods.
+	busy atomic.Uint64
+	_    [8]byte
+}
+
+// The packing of counters.busy. A busy period that lasts longer than
+// busyCheckpoint is added to wall and restarted at each call that ends, so
+// that its length never wraps around 2^48 ns (78 hours).
+const (
+	busyShift      = 48
+	busyTimeMask   = 1<<busyShift - 1
+	busyMaxCalls   = 1<<(64-busyShift) - 1
+	busyCheckpoint = uint64(time.Hour)
+)
+
+// started is the start of a call: its time, and whether it is counted in
+// flight (not when busyMaxCalls are in flight already).
+type started struct {
+	at      time.Time
+	tracked bool
+}
+
+// begin counts a call of o in flight and returns its start.
+func (l *Layer) begin(o kv.Op) started {
+	now := l.clock()
+	t := uint64(now.Sub(l.epoch)) & busyTimeMask
+	c := &l.ops[o]
+	for {
+		old := c.busy.Load()
+		n := old >> busyShift
+		next := old + 1<<busyShift
+		switch n {
+		case 0:
+			next = 1<<busyShift | t
+		case busyMaxCalls:
+			return started{at: now}
+		}
+		if c.busy.CompareAndSwap(old, next) {
+			return started{at: now, tracked: true}
+		}
+	}
+}
+
+// leave counts a call of c out of flight at t (ns since the epoch); the
+// last one ends the busy period and adds it to wall.
+func (c *counters) leave(t uint64) {
+	t &= busyTimeMask
+	for {
+		old := c.busy.Load()
+		n, start := old>>busyShift, old&busyTimeMask
+		elapsed := (t - start) & busyTimeMask
+		var next uint64
+		switch {
+		case n <= 1:
+			next = 0
+		case elapsed >= busyCheckpoint:
+			next = (n-1)<<busyShift | t
+		default:
+			next, elapsed = old-1<<busyShift, 0
+		}
+		if c.busy.CompareAndSwap(old, next) {
+			if elapsed > 0 {
+				c.wall.Add(int64(elapsed))
+			}
+			return
+		}
+	}
 }
 
 // Layer counts the calls that pass through it. It is safe for concurrent
@@ -47,6 +115,7 @@ type counters struct {
 type Layer struct {
 	next  kv.Backend
 	clock func() time.Time
+	epoch time.Time // the clock when the layer was made
 	ops   [kv.NumOps]counters
 }
 
@@ -67,6 +136,7 @@ func New(next kv.Backend, opts ...Option) *Layer {
 	for _, o := range opts {
 		o(l)
 	}
+	l.epoch = l.clock()
 	return l
 }
 
@@ -83,6 +153,7 @@ func (l *Layer) Reset() {
 		c.expected.Store(0)
 		c.nanos.Store(0)
 		c.bytes.Store(0)
+		c.wall.Store(0)
 	}
 }
 
@@ -98,6 +169,7 @@ func (l *Layer) Snapshot() Snapshot {
 			Errors:   c.errors.Load(),
 			Expected: c.expected.Load(),
 			Time:     time.Duration(c.nanos.Load()),
+			Wall:     time.Duration(c.wall.Load()),
 			Bytes:    c.bytes.Load(),
 		}
 	}
@@ -105,8 +177,12 @@ func (l *Layer) Snapshot() Snapshot {
 }
 
 // done records one call of o that started at start.
-func (l *Layer) done(o kv.Op, start time.Time, bytes int64, err error) {
-	l.count(o, l.clock().Sub(start), bytes, err)
+func (l *Layer) done(o kv.Op, start started, bytes int64, err error) {
+	now := l.clock()
+	if start.tracked {
+		l.ops[o].leave(uint64(now.Sub(l.epoch)))
+	}
+	l.count(o, now.Sub(start.at), bytes, err)
 }
 
 // count records one call of o that took d.
@@ -128,7 +204,7 @@ func (l *Layer) count(o kv.Op, d time.Duration, bytes int64, err error) {
 
 // Create counts and forwards Create.
 func (l *Layer) Create(ctx context.Context) error {
-	start := l.clock()
+	start := l.begin(kv.OpCreate)
 	err := l.next.Create(ctx)
 	l.done(kv.OpCreate, start, 0, err)
 	return err
@@ -136,7 +212,7 @@ func (l *Layer) Create(ctx context.Context) error {
 
 // Destroy counts and forwards Destroy.
 func (l *Layer) Destroy(ctx context.Context) error {
-	start := l.clock()
+	start := l.begin(kv.OpDestroy)
 	err := l.next.Destroy(ctx)
 	l.done(kv.OpDestroy, start, 0, err)
 	return err
@@ -144,7 +220,7 @@ func (l *Layer) Destroy(ctx context.Context) error {
 
 // Open counts and forwards Open.
 func (l *Layer) Open(ctx context.Context) error {
-	start := l.clock()
+	start := l.begin(kv.OpOpen)
 	err := l.next.Open(ctx)
 	l.done(kv.OpOpen, start, 0, err)
 	return err
@@ -152,7 +228,7 @@ func (l *Layer) Open(ctx context.Context) error {
 
 // Close counts and forwards Close.
 func (l *Layer) Close(ctx context.Context) error {
-	start := l.clock()
+	start := l.begin(kv.OpClose)
 	err := l.next.Close(ctx)
 	l.done(kv.OpClose, start, 0, err)
 	return err
@@ -160,7 +236,7 @@ func (l *Layer) Close(ctx context.Context) error {
 
 // Mkdir counts and forwards Mkdir.
 func (l *Layer) Mkdir(ctx context.Context, name string) error {
-	start := l.clock()
+	start := l.begin(kv.OpMkdir)
 	err := l.next.Mkdir(ctx, name)
 	l.done(kv.OpMkdir, start, 0, err)
 	return err
@@ -168,7 +244,7 @@ func (l *Layer) Mkdir(ctx context.Context, name string) error {
 
 // Rmdir counts and forwards Rmdir.
 func (l *Layer) Rmdir(ctx context.Context, name string) error {
-	start := l.clock()
+	start := l.begin(kv.OpRmdir)
 	err := l.next.Rmdir(ctx, name)
 	l.done(kv.OpRmdir, start, 0, err)
 	return err
@@ -176,7 +252,7 @@ func (l *Layer) Rmdir(ctx context.Context, name string) error {
 
 // Info counts and forwards Info. A missing item is not an error.
 func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	start := l.clock()
+	start := l.begin(kv.OpInfo)
 	info, err := l.next.Info(ctx, name, opts...)
 	l.done(kv.OpInfo, start, 0, err)
 	return info, err
@@ -184,7 +260,7 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 
 // Load counts and forwards Load; its bytes are the bytes returned.
 func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	start := l.clock()
+	start := l.begin(kv.OpLoad)
 	value, err := l.next.Load(ctx, name, opts...)
 	l.done(kv.OpLoad, start, int64(len(value)), err)
 	return value, err
@@ -192,7 +268,7 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 
 // Store counts and forwards Store; its bytes are the bytes given.
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	start := l.clock()
+	start := l.begin(kv.OpStore)
 	err := l.next.Store(ctx, name, value, opts...)
 	l.done(kv.OpStore, start, int64(len(value)), err)
 	return err
@@ -200,7 +276,7 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 
 // Delete counts and forwards Delete.
 func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	start := l.clock()
+	start := l.begin(kv.OpDelete)
 	err := l.next.Delete(ctx, name, opts...)
 	l.done(kv.OpDelete, start, 0, err)
 	return err
@@ -208,7 +284,7 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 
 // Move counts and forwards Move.
 func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	start := l.clock()
+	start := l.begin(kv.OpMove)
 	err := l.next.Move(ctx, from, to, opts...)
 	l.done(kv.OpMove, start, 0, err)
 	return err
@@ -216,7 +292,7 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 
 // Hash counts and forwards Hash.
 func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	start := l.clock()
+	start := l.begin(kv.OpHash)
 	sum, err := l.next.Hash(ctx, name, algorithm, opts...)
 	l.done(kv.OpHash, start, 0, err)
 	return sum, err
@@ -225,7 +301,7 @@ func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Opt
 // Defrag counts and forwards Defrag; its bytes are the sizes of the source
 // blocks.
 func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	start := l.clock()
+	start := l.begin(kv.OpDefrag)
 	name, err := l.next.Defrag(ctx, sources, opts...)
 	var n int64
 	for _, b := range sources {
@@ -237,7 +313,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 
 // Quota counts and forwards Quota.
 func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) {
-	start := l.clock()
+	start := l.begin(kv.OpQuota)
 	q, err := l.next.Quota(ctx)
 	l.done(kv.OpQuota, start, 0, err)
 	return q, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,16 +121,18 @@ func TestScripted(t *testing.T) {
 	// items (c, e) and after it: 1 ms per gap inside the backend = 3 ms;
 	// list missing: up to the error, where drain stops = 1 ms.
 	// Not found and a cancelled context are expected errors, not failures.
+	// One call at a time: the wall time is the summed time (List's is
+	// not tracked).
 	want := map[string]stats.OpStats{
-		"store":  {Calls: 3, Errors: 1, Time: 3 * ms, Bytes: 15},
-		"load":   {Calls: 4, Expected: 2, Time: 4 * ms, Bytes: 7},
-		"info":   {Calls: 2, Time: 2 * ms},
-		"delete": {Calls: 2, Expected: 1, Time: 2 * ms},
-		"move":   {Calls: 2, Expected: 1, Time: 2 * ms},
-		"hash":   {Calls: 2, Errors: 1, Time: 2 * ms},
-		"defrag": {Calls: 1, Time: ms, Bytes: 4},
-		"mkdir":  {Calls: 1, Time: ms},
-		"rmdir":  {Calls: 2, Expected: 1, Time: 2 * ms},
+		"store":  {Calls: 3, Errors: 1, Time: 3 * ms, Wall: 3 * ms, Bytes: 15},
+		"load":   {Calls: 4, Expected: 2, Time: 4 * ms, Wall: 4 * ms, Bytes: 7},
+		"info":   {Calls: 2, Time: 2 * ms, Wall: 2 * ms},
+		"delete": {Calls: 2, Expected: 1, Time: 2 * ms, Wall: 2 * ms},
+		"move":   {Calls: 2, Expected: 1, Time: 2 * ms, Wall: 2 * ms},
+		"hash":   {Calls: 2, Errors: 1, Time: 2 * ms, Wall: 2 * ms},
+		"defrag": {Calls: 1, Time: ms, Wall: ms, Bytes: 4},
+		"mkdir":  {Calls: 1, Time: ms, Wall: ms},
+		"rmdir":  {Calls: 2, Expected: 1, Time: 2 * ms, Wall: 2 * ms},
 		"list":   {Calls: 2, Expected: 1, Time: 4 * ms},
 	}
 	got := st.Snapshot()
@@ -144,7 +147,7 @@ func TestScripted(t *testing.T) {
 	if err := st.Close(ctx); !errors.Is(err, kv.ErrNotOpen) {
 		t.Fatalf("second close: %v", err)
 	}
-	if got := st.Snapshot().Ops["close"]; got != (stats.OpStats{Calls: 2, Errors: 1, Time: 2 * ms}) {
+	if got := st.Snapshot().Ops["close"]; got != (stats.OpStats{Calls: 2, Errors: 1, Time: 2 * ms, Wall: 2 * ms}) {
 		t.Errorf("close: %+v", got)
 	}
 	if got, want := st.Snapshot().Ops["load"].Throughput(), 7/(4*ms).Seconds(); got != want {
@@ -250,5 +253,62 @@ func TestConcurrent(t *testing.T) {
 	}
 	if d := s.Sub(s); d.Total() != (stats.OpStats{}) {
 		t.Errorf("s.Sub(s) = %+v", d.Total())
+	}
+}
+
+// gatedStore is a backend whose Store waits until gate is closed, after
+// telling entered.
+type gatedStore struct {
+	kv.Backend
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedStore) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
+	g.entered <- struct{}{}
+	<-g.gate
+	return g.Backend.Store(ctx, name, value, opts...)
+}
+
+// TestWallTime checks that calls in parallel count their wall time once:
+// 8 stores of 1 KiB that all run during the same second (on the fake
+// clock) take 8 s of call time, 1 s of wall time, and a throughput of
+// 8 KiB/s, not 1 KiB/s. Two such rounds a minute apart are 2 s of wall
+// time: the idle minute between them does not count.
+func TestWallTime(t *testing.T) {
+	c := &clock{}
+	drv := kvtest.OpenStore(t, memory.New(""))
+	g := &gatedStore{Backend: drv, entered: make(chan struct{})}
+	st := stats.New(g, stats.WithClock(c.now))
+	ctx := context.Background()
+	const n = 8
+	value := make([]byte, 1024)
+	for round := range 2 {
+		g.gate = make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				if err := st.Store(ctx, fmt.Sprintf("ns/%d-%d", round, i), value); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		for range n {
+			<-g.entered // every call has begun at the same clock reading
+		}
+		c.advance(time.Second)
+		close(g.gate)
+		wg.Wait()
+		c.advance(time.Minute)
+	}
+	o := st.Snapshot().Ops["store"]
+	if o.Calls != 2*n || o.Time != 2*n*time.Second || o.Wall != 2*time.Second {
+		t.Errorf("store %+v, want %d calls, %v time, 2s wall", o, 2*n, 2*n*time.Second)
+	}
+	if got, want := o.Throughput(), float64(2*n*1024)/2; got != want {
+		t.Errorf("throughput %v B/s, want %v", got, want)
+	}
+	if s := st.Snapshot().String(); !strings.Contains(s, "8.0 KiB/s") {
+		t.Errorf("table:\n%s\nwant a store rate of 8.0 KiB/s", s)
 	}
 }
