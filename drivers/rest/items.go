@@ -138,6 +138,9 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 	if err := d.lc.Begin(ctx, kv.OpInfo, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
+	if err := noHidden(kv.OpInfo, name, opts); err != nil {
+		return kv.ItemInfo{}, err
+	}
 	resp, err := d.call(ctx, kv.OpInfo, name, head(name), 0)
 	switch {
 	case err != nil && resp != nil && resp.status == http.StatusNotFound:
@@ -159,6 +162,9 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
 	const op = kv.OpLoad
 	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
+		return nil, err
+	}
+	if err := noHidden(op, name, opts); err != nil {
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
@@ -212,6 +218,9 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err := d.lc.Begin(ctx, kv.OpStore, name, opts); err != nil {
 		return err
 	}
+	if err := noHidden(kv.OpStore, name, opts); err != nil {
+		return err
+	}
 	sum := sha256.Sum256(value)
 	s := post(name, nil, value)
 	if value == nil {
@@ -226,6 +235,9 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 // connection that finds it gone counts as done.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
 	if err := d.lc.Begin(ctx, kv.OpDelete, name, opts); err != nil {
+		return err
+	}
+	if err := noHidden(kv.OpDelete, name, opts); err != nil {
 		return err
 	}
 	_, err := d.call(ctx, kv.OpDelete, name, del(name, nil), http.StatusNotFound)
@@ -344,4 +356,13 @@ func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 		return kv.Quota{}, kv.NewError(op.String(), "", nil, fmt.Errorf("reading the quota: %w", err))
 	}
 	return kv.Quota{Limit: q.Limit, Usage: q.Usage}, nil
+}
+
+// noHidden refuses kv.Hidden: borgstore's REST protocol carries no hidden
+// items (the server keeps the records of its store itself).
+func noHidden(op kv.Op, name string, opts []kv.Option) error {
+	if len(opts) > 0 && kv.Has(opts, kv.KindHidden) {
+		return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("borgstore's REST protocol carries no hidden items"))
+	}
+	return nil
 }

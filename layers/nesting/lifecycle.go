@@ -13,24 +13,32 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// Create creates the store below. If the backend below benefits from
-// pre-created directories (kv.Properties.Precreate), Create then opens
-// it, creates the directories of the deepest configured level of every
+// Create creates the store below and, if levels were given to New,
+// records them in the store (LayoutRecord). If the backend below benefits
+// from pre-created directories (kv.Properties.Precreate), Create also
+// creates the directories of the deepest configured level of every
 // namespace ("data/00".."data/ff" for level 1, the 65,536 directories
 // "data/00/00".."data/ff/ff" for level 2, the namespace directory itself
-// for level 0), and closes it again, so that the store is left closed as
-// Create promises. The Mkdir calls run WithConcurrency at a time and are
-// reported WithProgress; the first error stops them.
+// for level 0). It opens the store for that and closes it again, so that
+// the store is left closed as Create promises. The Mkdir calls run
+// WithConcurrency at a time and are reported WithProgress; the first error
+// stops them.
 func (l *Layer) Create(ctx context.Context) error {
 	if err := l.next.Create(ctx); err != nil {
 		return err
 	}
-	if !kv.PropertiesOf(l.next).Precreate {
+	if l.given == nil {
 		return nil
 	}
 	return l.whileOpen(ctx, kv.OpCreate, func() error {
+		if err := l.writeRecord(ctx, l.given); err != nil {
+			return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("recording the layout: %w", err))
+		}
+		if !kv.PropertiesOf(l.next).Precreate {
+			return nil
+		}
 		var phases []phase
-		for _, ns := range l.spaces {
+		for _, ns := range l.cfg() {
 			if ns.prefix != "" || ns.maxLevel > 0 { // the root exists already
 				phases = append(phases, phase{ns: ns, depth: ns.maxLevel})
 			}
@@ -53,16 +61,17 @@ func (l *Layer) Create(ctx context.Context) error {
 // below destroy what is left (a remote driver would otherwise remove the
 // tree one call after the other).
 func (l *Layer) Destroy(ctx context.Context) error {
-	var phases []phase
 	if kv.PropertiesOf(l.next).Precreate && kv.PropertiesOf(l.next).Remote {
-		for _, ns := range l.spaces {
-			for d := ns.maxLevel; d >= 1; d-- {
-				phases = append(phases, phase{ns: ns, depth: d})
-			}
-		}
-	}
-	if len(phases) > 0 {
 		err := l.whileOpen(ctx, kv.OpDestroy, func() error {
+			if err := l.settle(ctx); err != nil {
+				return err
+			}
+			var phases []phase
+			for _, ns := range l.cfg() {
+				for d := ns.maxLevel; d >= 1; d-- {
+					phases = append(phases, phase{ns: ns, depth: d})
+				}
+			}
 			return l.run(ctx, phases, l.clearDir)
 		})
 		if err != nil {
