@@ -43,7 +43,7 @@ func TestErrors(t *testing.T) {
 		{"unknown scheme", "", []string{"ls", "ftp://host/x"}, 2, []string{`unknown scheme "ftp"`}},
 		{"relative file URL", "", []string{"ls", "file://relative/path"}, 2, []string{"invalid url"}},
 		{"invalid name", "", []string{"get", u, "Data/aa"}, 2, []string{`"Data/aa"`, "invalid name"}},
-		{"name of no namespace", "", []string{"get", "--levels", "data/=0", u, "other/aa"}, 2, []string{`"other/aa"`, "invalid name"}},
+		{"levels that contradict the store", "", []string{"get", "--levels", "data/=1", u, "data/aa"}, 1, []string{`"data/"=[1]`, "level change"}},
 		// Failed operations: 1.
 		{"missing item", "", []string{"get", u, "data/zz"}, 1, []string{u, `"data/zz"`, "not found"}},
 		{"missing item, hash", "", []string{"hash", u, "data/zz"}, 1, []string{`"data/zz"`, "not found"}},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
@@ -131,12 +132,17 @@ func (l *Layer) writeRecord(ctx context.Context, levels map[string][]int) error 
 // they change it: a change is an error without WithLevelChange, and so is
 // one that drops a recorded level.
 func (l *Layer) merge(rec map[string][]int) (map[string][]int, bool, error) {
+	recorded, err := parseLevels(rec)
+	if err != nil {
+		return nil, false, layoutErr(fmt.Errorf("the levels %s records: %w", LayoutRecord, err))
+	}
 	levels := maps.Clone(rec)
 	changed := false
 	for _, prefix := range slices.Sorted(maps.Keys(l.given)) {
 		want, have := l.given[prefix], rec[prefix]
-		if slices.Equal(want, have) {
-			continue
+		parent := lookupIn(recorded, prefix)
+		if slices.Equal(want, have) || have == nil && parent != nil && slices.Equal(parent.levels, []int{0}) && slices.Equal(want, []int{0}) {
+			continue // as recorded, or at level 0 as its flat parent keeps it
 		}
 		if !l.change {
 			if have == nil {
@@ -145,6 +151,11 @@ func (l *Layer) merge(rec map[string][]int) (map[string][]int, bool, error) {
 			}
 			return nil, false, layoutErr(fmt.Errorf("levels %q=%v contradict the store's %q=%v (layout %s); ask for a level change to change them",
 				prefix, want, prefix, have, describe(rec)))
+		}
+		if have == nil && parent != nil && parent.hasLevel(0) && !slices.Contains(want, 0) {
+			// The items of the new namespace were the parent's, as named.
+			return nil, false, layoutErr(fmt.Errorf("levels %q=%v would not find what %q holds at level 0 under namespace %q: keep level 0 first (%q=0,%d)",
+				prefix, want, prefix, parent.prefix, prefix, want[len(want)-1]))
 		}
 		for _, lv := range have {
 			if !slices.Contains(want, lv) {
@@ -283,7 +294,7 @@ func describe(levels map[string][]int) string {
 		for i, lv := range levels[prefix] {
 			ls[i] = fmt.Sprint(lv)
 		}
-		parts = append(parts, prefix+"="+strings.Join(ls, ","))
+		parts = append(parts, strconv.Quote(prefix)+"="+strings.Join(ls, ","))
 	}
 	if len(parts) == 0 {
 		return "none"

@@ -13,8 +13,8 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// Create creates the store below and, if levels were given to New,
-// records them in the store (LayoutRecord). If the backend below benefits
+// Create creates the store below and records the levels given to New in
+// it (LayoutRecord; without levels, the root at level 0). If the backend below benefits
 // from pre-created directories (kv.Properties.Precreate), Create also
 // creates the directories of the deepest configured level of every
 // namespace ("data/00".."data/ff" for level 1, the 65,536 directories
@@ -27,11 +27,12 @@ func (l *Layer) Create(ctx context.Context) error {
 	if err := l.next.Create(ctx); err != nil {
 		return err
 	}
-	if l.given == nil {
-		return nil
+	levels := l.given
+	if levels == nil {
+		levels = map[string][]int{"": {0}} // every name as it is
 	}
 	return l.whileOpen(ctx, kv.OpCreate, func() error {
-		if err := l.writeRecord(ctx, l.given); err != nil {
+		if err := l.writeRecord(ctx, levels); err != nil {
 			return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("recording the layout: %w", err))
 		}
 		if !kv.PropertiesOf(l.next).Precreate {
