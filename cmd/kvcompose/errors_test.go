@@ -32,7 +32,7 @@ func TestErrors(t *testing.T) {
 		{"namespace twice", "", []string{"ls", "--levels", "data/=1", "--levels", "data/=2", u}, 2, []string{"given twice"}},
 		{"namespace without /", "", []string{"ls", "--levels", "data=1", u}, 2, []string{`--levels "data=1"`, "ends in /", "data/=1"}},
 		{"--change-levels alone", "", []string{"ls", "--change-levels", u}, 2, []string{"--change-levels", "--levels"}},
-		{"uppercase key with levels", "", []string{"get", "--levels", "data/=0", u, "data/AA"}, 2, []string{`"data/AA"`, "names are lowercase"}},
+		{"uppercase key with levels", "", []string{"get", "--levels", "data/=0", u, "Data/aa"}, 2, []string{`"Data/aa"`, "names are lowercase"}},
 		{"unknown layout", "", []string{"ls", "--layout", "borg1", u}, 2, []string{`--layout "borg1"`, "borg2"}},
 		{"unknown algorithm", "", []string{"hash", "--algorithm", "crc32", u, "data/aa"}, 2, []string{`"crc32"`, "sha256"}},
 		{"soft and deleted", "", []string{"rm", "--soft", "--deleted", u, "data/aa"}, 2, []string{"exclude each other"}},
