@@ -115,9 +115,11 @@ func TestWrapOrder(t *testing.T) {
 func TestWrapLeaveOut(t *testing.T) {
 	t.Setenv("BORGSTORE_LATENCY", "")
 	t.Setenv("BORGSTORE_BANDWIDTH", "")
-	b, err := compose.Open("mem://x", compose.WithoutTracing(), compose.WithoutStats(), compose.WithoutSoftDelete())
+	b, err := compose.Open("mem://x", compose.WithoutTracing(), compose.WithoutStats(), compose.WithoutSoftDelete(), compose.WithoutNesting())
 	require.NoError(t, err)
 	require.Equal(t, []string{"*memory.Driver"}, chain(b))
+	_, err = compose.Open("mem://x", compose.WithoutNesting(), compose.WithLevels(map[string][]int{"data/": {1}}))
+	require.Error(t, err, "WithoutNesting contradicts WithLevels")
 }
 
 func TestThrottleFromEnvironment(t *testing.T) {
@@ -153,7 +155,7 @@ func TestFindAndWithStats(t *testing.T) {
 	require.True(t, ok)
 	require.Same(t, st, found)
 	_, ok = kv.As[*nesting.Layer](b)
-	require.False(t, ok, "no levels, no nesting layer")
+	require.True(t, ok, "no levels: a nesting layer with the store's levels")
 	drv, ok := kv.As[*memory.Driver](b)
 	require.True(t, ok)
 	require.NotNil(t, drv)

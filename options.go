@@ -43,6 +43,8 @@ const (
 
 type config struct {
 	levels      map[string][]int
+	levelChange bool
+	noNesting   bool
 	nestingOpts []nesting.Option
 
 	noSoftDelete, noStats, noTracing bool
@@ -80,6 +82,9 @@ func newConfig(opts []Option) (*config, error) {
 	if c.throttle != nil && c.noThrottle {
 		c.errs = append(c.errs, errors.New("WithThrottle and WithoutThrottle contradict each other"))
 	}
+	if c.noNesting && (c.levels != nil || c.levelChange) {
+		c.errs = append(c.errs, errors.New("WithoutNesting leaves out the nesting layer that WithLevels or WithLevelChange configure"))
+	}
 	if c.retry != nil && c.noRetry {
 		c.errs = append(c.errs, errors.New("WithRetry and WithoutRetry contradict each other"))
 	}
@@ -101,10 +106,30 @@ func newConfig(opts []Option) (*config, error) {
 
 // WithLevels configures the nesting layer: per namespace (a prefix ending in
 // "/"), the list of nesting levels, for example
-// {"config/": {0}, "data/": {2}}. Without it there is no nesting layer.
+// {"config/": {0}, "data/": {2}}. Create records them in the store; Open
+// checks them against the record (or, for a store without one, against
+// the levels its items are at) and fails on a contradiction unless
+// WithLevelChange is given. Without WithLevels the nesting layer takes the
+// levels from the store (see nesting.New); a nil or empty map is an error.
 func WithLevels(levels map[string][]int) Option {
-	return func(c *config) { c.levels = levels }
+	return func(c *config) {
+		if len(levels) == 0 {
+			c.errs = append(c.errs, errors.New("WithLevels: no namespace"))
+			return
+		}
+		c.levels = levels
+	}
 }
+
+// WithLevelChange lets Open record levels given WithLevels that differ
+// from the levels the store records: a level change (see
+// nesting.WithLevelChange; every recorded level must stay in the list).
+func WithLevelChange() Option { return func(c *config) { c.levelChange = true } }
+
+// WithoutNesting leaves the nesting layer out: every name reaches the
+// driver as it is, as a server of borgstore's REST protocol needs (its
+// clients nest names themselves). It contradicts WithLevels.
+func WithoutNesting() Option { return func(c *config) { c.noNesting = true } }
 
 // WithNestingOptions passes options (concurrency, progress callback) to the
 // nesting layer.
@@ -250,7 +275,7 @@ func WithLayer(pos Position, wrap func(next kv.Backend) kv.Backend) Option {
 // Wrap builds the stack of opts over drv, innermost first: drv, the
 // caller's AboveDriver layers, throttle (from WithThrottle, else from the
 // environment), the caller's AboveThrottle layers, retry, cache, quota,
-// permissions, nesting (with WithLevels), softdelete, stats, logging,
+// permissions, nesting (unless WithoutNesting), softdelete, stats, logging,
 // metrics, tracing. It does no I/O. Options that contradict each other,
 // an invalid configuration or throttle environment is an error, and so is
 // WithSync(true): drv syncs as it was configured (posixfs.WithFsync,
@@ -307,8 +332,12 @@ func (c *config) wrap(drv kv.Backend) (kv.Backend, error) {
 	if c.perms != nil {
 		b = permissions.New(b, c.perms)
 	}
-	if c.levels != nil {
-		n, err := nesting.New(b, c.levels, c.nestingOpts...)
+	if !c.noNesting {
+		opts := c.nestingOpts
+		if c.levelChange {
+			opts = append(opts[:len(opts):len(opts)], nesting.WithLevelChange())
+		}
+		n, err := nesting.New(b, c.levels, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("compose: %w", err)
 		}

@@ -29,15 +29,18 @@
 // errors.Is reaches it through any stack: ErrNotFound, ErrExists,
 // ErrNoStore, ErrNotOpen, ErrAlreadyOpen, ErrInvalidName, ErrInvalidURL,
 // ErrUnsupported, ErrReadRange, ErrPermission, ErrQuotaExceeded,
-// ErrConnection and ErrTransient (the last two are worth retrying), and
-// ErrProtocol (a remote store answered outside its protocol). The
+// ErrNotAStore, ErrConnection and ErrTransient (the last two are worth
+// retrying), and ErrProtocol (a remote store answered outside its
+// protocol). The
 // error is an *Error that names the operation and the item; a cancelled
 // context gives the context's error, wrapped the same way.
 //
 // # Lifecycle
 //
 // A store is created (Create), opened and closed any number of times (Open,
-// Close), and destroyed (Destroy). Create, Destroy and Open on an open store
+// Close), and destroyed (Destroy). Create marks it with StoreRecord; Open
+// and Destroy of a directory that no store made are ErrNotAStore
+// (Recognize). Create, Destroy and Open on an open store
 // are ErrAlreadyOpen; item calls and Close on a closed one are ErrNotOpen.
 // Every item call checks, in this order: the state, the options, the name,
 // the context (Lifecycle.Begin, which drivers share; kvtest pins the order).

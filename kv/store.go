@@ -14,6 +14,15 @@ import (
 // borgstore's listing and to Borg 2.
 const StoreRecord = "store.hid"
 
+// LayoutRecord is the hidden item at the root of a store in which a nesting
+// layer records the levels of its namespaces (see layers/nesting).
+const LayoutRecord = "layout.hid"
+
+// IsStoreRecord reports whether name is one of the records a store keeps
+// at its root (StoreRecord, LayoutRecord): Create takes a store holding
+// only those for empty.
+func IsStoreRecord(name string) bool { return name == StoreRecord || name == LayoutRecord }
+
 // StoreRecordValue is the content of StoreRecord as Create writes it.
 // Recognize only asks whether the record exists, so an empty file of that
 // name adopts a directory the check refuses.
@@ -102,10 +111,26 @@ func foreignInNamespace(e DirEntry) string {
 		return ""
 	case e.Dir && !isNestingDir(e.Name):
 		return "a directory in a namespace that is not a nesting directory"
-	case !e.Dir && !IsValidName(e.Name):
-		return "a file whose name is not a valid item name"
+	case !e.Dir && !borgstoreName(e.Name):
+		return "a file whose name no store would give an item"
 	}
 	return ""
+}
+
+// borgstoreName reports whether a file in a namespace has a name that
+// borgstore would write (lowercase printable ASCII without blanks or
+// backslashes, at most MaxNameLen long): a looser rule than ours, so that
+// an item of a store another program wrote does not make it foreign.
+func borgstoreName(name string) bool {
+	if name == "" || len(name) > MaxNameLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c >= 0x7f || c == '\\' || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // internalFile reports whether e is a hidden or temporary file of a store.

@@ -99,7 +99,7 @@ func (f *fixture) files(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(f.store, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && !kv.IsStoreRecord(d.Name()) {
 			rel, _ := filepath.Rel(f.store, p)
 			out = append(out, filepath.ToSlash(rel))
 		}

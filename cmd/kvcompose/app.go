@@ -79,9 +79,10 @@ func addSnapshots(a, b stats.Snapshot) stats.Snapshot {
 // app is what a command needs: the session and the global flags.
 type app struct {
 	*session
-	quiet  bool
-	sync   bool             // --sync
-	levels map[string][]int // nil: no nesting layer
+	quiet        bool
+	sync         bool             // --sync
+	levels       map[string][]int // nil: the levels the store records or holds
+	changeLevels bool             // --change-levels
 }
 
 // appFor reads the global flags of cmd and marks the session started. Every
@@ -97,6 +98,7 @@ func appFor(cmd *cobra.Command) (*app, error) {
 	layout, _ := f.GetString("layout")
 	quiet, _ := f.GetBool("quiet")
 	sync, _ := f.GetBool("sync")
+	changeLevels, _ := f.GetBool("change-levels")
 	showStats, _ := f.GetBool("stats")
 	s.mu.Lock()
 	s.showStats = showStats
@@ -105,7 +107,10 @@ func appFor(cmd *cobra.Command) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{session: s, quiet: quiet, sync: sync, levels: levels}, nil
+	if changeLevels && levels == nil {
+		return nil, usageErrorf("--change-levels: give the new levels with --levels or --layout")
+	}
+	return &app{session: s, quiet: quiet, sync: sync, levels: levels, changeLevels: changeLevels}, nil
 }
 
 // layouts are the known --layout values.
@@ -139,7 +144,7 @@ func parseLevels(layout string, specs []string) (map[string][]int, error) {
 			return nil, usageErrorf("--levels %q: want NAMESPACE=LEVEL[,LEVEL...], for example data/=2", spec)
 		}
 		if ns != "" && !strings.HasSuffix(ns, "/") {
-			ns += "/"
+			return nil, usageErrorf("--levels %q: a namespace ends in /, want %s/=%s", spec, ns, list)
 		}
 		if given[ns] {
 			return nil, usageErrorf("--levels %q: namespace %q given twice", spec, ns)
@@ -167,6 +172,9 @@ func (a *app) compose(rawURL string, extra ...compose.Option) (kv.Backend, error
 	}
 	if a.sync {
 		opts = append(opts, compose.WithSync(true))
+	}
+	if a.changeLevels {
+		opts = append(opts, compose.WithLevelChange())
 	}
 	var st *stats.Layer
 	opts = append(opts, compose.WithStats(&st))

@@ -14,10 +14,13 @@ func newCreateCmd() *cobra.Command {
 		Long: `Create makes a new, empty store at URL (missing parent directories are
 made). An existing empty directory is accepted; a non-empty one is an error.
 
-With --levels or --layout, the directories of the deepest level of every
-nested namespace are made ahead where the store benefits (a local disk,
-sftp): 256 per namespace at level 1, 65,536 at level 2. A bar shows the
-progress on a terminal.`,
+The store records --levels or --layout (layout.hid), with the root at
+level 0 for the names of every other namespace unless --levels =N says
+otherwise, and every other command uses the recorded levels without being
+told. The directories of
+the deepest level of every nested namespace are made ahead where the store
+benefits (a local disk, sftp): 256 per namespace at level 1, 65,536 at
+level 2. A bar shows the progress on a terminal.`,
 		Example: `  kvcompose create file:///srv/store
   kvcompose create --levels data/=2 --levels config/=0 sftp://backup@host/store
   kvcompose create --layout borg2 file:///srv/borg-repo`,
@@ -29,6 +32,9 @@ progress on a terminal.`,
 			}
 			if err := refuseMem(args[0]); err != nil {
 				return err
+			}
+			if _, ok := a.levels[""]; a.levels != nil && !ok {
+				a.levels[""] = []int{0} // the names of no other namespace, as they are
 			}
 			p := a.startProgress("pre-creating directories", -1, progressOpts{count: true})
 			defer p.Done()

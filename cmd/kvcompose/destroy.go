@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kvcompose/compose"
 )
 
 func newDestroyCmd() *cobra.Command {
@@ -14,10 +17,13 @@ func newDestroyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "destroy URL",
 		Short: "Remove a store and everything in it",
-		Long: `Destroy removes the store at URL and every item in it. It asks first
-(a line "y" or "yes" on stdin confirms); --yes skips the question.`,
+		Long: `Destroy removes the store at URL and every item in it. It first checks that
+URL is a store (one that kvcompose, borgstore or Borg 2 made): a directory
+holding anything else is refused, and nothing is removed. Then it says how
+many items and bytes it will remove and asks (a line "y" or "yes" on stdin
+confirms); --yes skips the counting and the question, never the check.`,
 		Example: `  kvcompose destroy file:///srv/store
-  kvcompose destroy --yes mem://scratch`,
+  kvcompose destroy --yes file:///tmp/scratch`,
 		Args: nargs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := appFor(cmd)
@@ -25,10 +31,12 @@ func newDestroyCmd() *cobra.Command {
 				return err
 			}
 			if !yes {
-				if _, err := a.compose(args[0]); err != nil { // a bad URL before the question
-					return err
+				n, size, err := a.count(cmd.Context(), args[0])
+				if err != nil {
+					return inStore(args[0], err)
 				}
-				if err := a.confirm(fmt.Sprintf("destroy %s and everything in it? [y/N] ", args[0])); err != nil {
+				q := fmt.Sprintf("destroy %s: %s (%s) and every directory? [y/N] ", args[0], plural(int(n), "item"), formatBytes(size))
+				if err := a.confirm(q); err != nil {
 					return inStore(args[0], err)
 				}
 			}
@@ -41,8 +49,60 @@ func newDestroyCmd() *cobra.Command {
 			return inStore(args[0], s.Destroy(cmd.Context()))
 		},
 	}
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not count and ask (the store is still checked)")
 	return cmd
+}
+
+// count opens the store at rawURL (which checks that it is one) and counts
+// its items, soft-deleted ones included, and their bytes, as stored.
+func (a *app) count(ctx context.Context, rawURL string) (items, size int64, err error) {
+	s, err := compose.Open(rawURL, compose.WithoutNesting(), compose.WithoutSoftDelete(), compose.WithoutStats())
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := s.Open(ctx); err != nil {
+		return 0, 0, err
+	}
+	defer s.Close(context.WithoutCancel(ctx))
+	p := a.startProgress("counting", -1, progressOpts{count: true})
+	defer p.Done()
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		for it, err := range s.List(ctx, dir) {
+			if err != nil {
+				return err
+			}
+			name := it.Name
+			if dir != "" {
+				name = dir + "/" + name
+			}
+			if it.Directory {
+				if err := walk(name); err != nil {
+					return err
+				}
+				continue
+			}
+			items++
+			size += it.Size
+			p.Add(1)
+		}
+		return nil
+	}
+	return items, size, walk("")
+}
+
+// formatBytes gives n in bytes with a binary unit: "512 B", "1.5 KiB".
+func formatBytes(n int64) string {
+	const units = "KMGTPE"
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, i := float64(n)/1024, 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, units[i])
 }
 
 // errNotConfirmed is the answer "no" to a question.

@@ -199,7 +199,7 @@ func TestSoftDelete(t *testing.T) {
 const key = "0123456789abcdef0123456789abcdef"
 
 func TestLevels(t *testing.T) {
-	levels := []string{"--levels", "data/=1", "--levels", "config=0"}
+	levels := []string{"--levels", "data/=1", "--levels", "config/=0"}
 	u, dir := newStore(t, levels...)
 	if ents, err := os.ReadDir(filepath.Join(dir, "data")); err != nil || len(ents) != 256 {
 		t.Fatalf("create pre-created %d directories in data/, want 256 (%v)", len(ents), err)
@@ -215,16 +215,71 @@ func TestLevels(t *testing.T) {
 	if got := ok(t, "", append([]string{"get", u, "data/" + key}, levels...)...); got != "v" {
 		t.Errorf("get with levels = %q", got)
 	}
-	// Without levels, the names as stored.
-	if got := ok(t, "", "ls", u, "data/01"); got != key+"\n" {
-		t.Errorf("ls data/01 without levels = %q", got)
+	// Without --levels, the levels the store recorded.
+	ok(t, "w", "put", u, "data/ff"+key[2:])
+	if _, err := os.Stat(filepath.Join(dir, "data", "ff", "ff"+key[2:])); err != nil {
+		t.Errorf("put without --levels: not at the recorded level 1: %v", err)
 	}
-	if got := ok(t, "", "get", u, "data/01/"+key); got != "v" {
-		t.Errorf("get the stored name = %q", got)
+	if got := ok(t, "", "ls", u, "data"); got != key+"\nff"+key[2:]+"\n" {
+		t.Errorf("ls without --levels = %q", got)
 	}
-	if got := ok(t, "", "ls", u, "data"); !strings.HasPrefix(got, "00/\n01/\n02/\n") || strings.Count(got, "\n") != 256 {
-		t.Errorf("ls data without levels: %d lines, starting %q", strings.Count(got, "\n"), got[:min(len(got), 12)])
+	if got := ok(t, "", "get", u, "data/"+key); got != "v" {
+		t.Errorf("get without --levels = %q", got)
 	}
+	// A missing item is named as the caller gave it, with no nesting directory.
+	r := kvc(t, "", nil, "get", u, "data/89"+key[2:])
+	checkErrorLine(t, r.stderr, `"data/89`+key[2:]+`"`, "not found")
+	if strings.Contains(r.stderr, "openat") || strings.Contains(r.stderr, "89/") {
+		t.Errorf("the error names a nesting directory: %q", r.stderr)
+	}
+	// Levels that contradict the record are an error, whatever the command.
+	for _, cmd := range [][]string{{"put", u, "data/ee" + key[2:]}, {"ls", u, "data"}, {"get", u, "data/" + key}} {
+		r := kvc(t, "x", nil, append(cmd, "--levels", "data/=2")...)
+		if r.code != 1 {
+			t.Errorf("%s --levels data/=2 on a store at data/=1: exit %d, want 1", cmd[0], r.code)
+		}
+		checkErrorLine(t, r.stderr, `"data/"=[2]`, `"data/"=[1]`, "level change")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "ee", "23")); !os.IsNotExist(err) {
+		t.Errorf("the refused put wrote: %v", err)
+	}
+	// A level change keeps the old level and adds the new one.
+	r = kvc(t, "x", nil, "put", "--levels", "data/=2", "--change-levels", u, "data/ee"+key[2:])
+	checkErrorLine(t, r.stderr, "drop level 1")
+	ok(t, "n", "put", "--levels", "data/=1,2", "--change-levels", u, "data/ee"+key[2:])
+	if _, err := os.Stat(filepath.Join(dir, "data", "ee", "23", "ee"+key[2:])); err != nil {
+		t.Errorf("after the change, a new item is not at level 2: %v", err)
+	}
+	if got := ok(t, "", "get", u, "data/"+key); got != "v" {
+		t.Errorf("after the change, the item at level 1: %q", got)
+	}
+}
+
+// TestStoreWithoutRecord reads and writes a store that borgstore's layout
+// made (data/ at level 2, packs/ at level 1, no records) without --levels.
+func TestStoreWithoutRecord(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	for _, d := range []string{"config", "data/00/00", "data/ff/ff", "packs/00", "packs/01"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "packs", "01", key), []byte("pack"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u := "file://" + filepath.ToSlash(dir)
+	if got := ok(t, "", "get", u, "packs/"+key); got != "pack" {
+		t.Errorf("get packs/ at level 1 = %q", got)
+	}
+	ok(t, "d", "put", u, "data/"+key)
+	if _, err := os.Stat(filepath.Join(dir, "data", "01", "23", key)); err != nil {
+		t.Errorf("put into data/ at level 2: %v", err)
+	}
+	if got := ok(t, "", "ls", u, "packs"); got != key+"\n" {
+		t.Errorf("ls packs = %q", got)
+	}
+	r := kvc(t, "x", nil, "put", "--levels", "data/=0", u, "data/aa"+key[2:])
+	checkErrorLine(t, r.stderr, `"data/" at level 2`)
 }
 
 func TestLayoutBorg2(t *testing.T) {
@@ -248,10 +303,14 @@ func TestLayoutBorg2(t *testing.T) {
 	if got := ok(t, "", "ls", "--layout", "borg2", u, "packs"); got != key+"\n" {
 		t.Errorf("ls packs = %q", got)
 	}
-	// --levels overrides the layout per namespace.
-	ok(t, "p2", "put", "--layout", "borg2", "--levels", "packs/=2", u, "packs/ff"+key[2:])
+	// Without --layout, the layout the store recorded.
+	if got := ok(t, "", "get", u, "packs/"+key); got != "pack" {
+		t.Errorf("get packs/ without --layout = %q", got)
+	}
+	// --levels overrides the layout per namespace: a level change.
+	ok(t, "p2", "put", "--layout", "borg2", "--levels", "packs/=1,2", "--change-levels", u, "packs/ff"+key[2:])
 	if _, err := os.Stat(filepath.Join(dir, "packs", "ff", "23", "ff"+key[2:])); err != nil {
-		t.Errorf("--levels packs/=2 over borg2: %v", err)
+		t.Errorf("--levels packs/=1,2 over borg2: %v", err)
 	}
 }
 

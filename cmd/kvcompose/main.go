@@ -92,11 +92,13 @@ func newRootCmd() *cobra.Command {
                                              serve only, since every kvcompose
                                              run would get a new, empty store
 
-Names are namespace/key, lowercase ASCII ("data/0123abcd"). With --levels
-or --layout the names are nested as a program using those levels sees them;
-without, every command works on the names as stored. --sync (or ?sync=true
-in a file:// or sftp:// URL) makes every store, move and delete durable
-before the command goes on: slower, and safe against a power cut.
+Names are namespace/key, lowercase ASCII ("data/0123abcd"). A store
+records the levels it was created with (--levels, --layout), and every
+command nests names by them; a store without a record (made by borgstore
+or Borg 2) is read at the levels its items are at. --levels that
+contradict the store are an error (see --change-levels). --sync (or
+?sync=true in a file:// or sftp:// URL) makes every store, move and delete
+durable before the command goes on: slower, and safe against a power cut.
 
 Exit status: 0 success, 1 the operation failed, 2 usage error.`,
 		SilenceErrors: true,
@@ -104,6 +106,7 @@ Exit status: 0 success, 1 the operation failed, 2 usage error.`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringArray("levels", nil, "nesting levels of a namespace, NS=N[,M] (repeatable: --levels data/=2 --levels config/=0)")
+	pf.Bool("change-levels", false, "record --levels/--layout that differ from the levels the store records (a level change; recorded levels must stay)")
 	pf.String("layout", "", "a known layout of levels: borg2 (archives/ cache/ config/ index/ keys/ locks/ at level 0, packs/ at level 1)")
 	pf.Bool("stats", false, "print the table of calls, errors, time and bytes per operation on exit (to stderr)")
 	pf.BoolP("quiet", "q", false, "no progress bars and no messages, only results and errors")

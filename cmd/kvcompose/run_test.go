@@ -86,7 +86,8 @@ func TestParseLevels(t *testing.T) {
 	}{
 		{"", nil, nil, false},
 		{"", []string{"data/=2"}, map[string][]int{"data/": {2}}, false},
-		{"", []string{"data=1,2", "config/=0"}, map[string][]int{"data/": {1, 2}, "config/": {0}}, false},
+		{"", []string{"data/=1,2", "config/=0"}, map[string][]int{"data/": {1, 2}, "config/": {0}}, false},
+		{"", []string{"data=1,2"}, nil, true}, // a namespace ends in /
 		{"", []string{"=0"}, map[string][]int{"": {0}}, false},
 		{"borg2", []string{"packs/=2"}, map[string][]int{
 			"archives/": {0}, "cache/": {0}, "config/": {0}, "index/": {0}, "keys/": {0}, "locks/": {0}, "packs/": {2},

@@ -174,7 +174,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	opts := []compose.Option{compose.WithoutSoftDelete(), compose.WithoutStats(),
+	opts := []compose.Option{compose.WithoutNesting(), compose.WithoutSoftDelete(), compose.WithoutStats(),
 		compose.WithoutTracing(), compose.WithoutThrottle()}
 	if f.permissions != "" {
 		perms, err := permissions.Parse(f.permissions)

@@ -6,8 +6,17 @@ import (
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/nesting"
 )
 
 func TestConformance(t *testing.T) {
 	kvtest.TestBackend(t, func(t *testing.T) kv.Backend { return memory.New(t.Name()) })
+}
+
+// TestLayout checks that a store records its nesting levels and that one in
+// Borg 2's shape opens without them.
+func TestLayout(t *testing.T) {
+	kvtest.TestLayout(t, func(t *testing.T) kv.Backend { return memory.New(t.Name()) }, func(drv kv.Backend, levels map[string][]int) (kv.Backend, error) {
+		return nesting.New(drv, levels)
+	})
 }

@@ -73,7 +73,7 @@ func (d *Driver) Create(ctx context.Context) error {
 			d.s.root = newDir()
 		}
 		for name := range d.s.root.children {
-			if name != kv.StoreRecord {
+			if !kv.IsStoreRecord(name) {
 				return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/kvcompose/compose/drivers/posixfs"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/nesting"
 )
 
 func TestConformance(t *testing.T) {
@@ -21,4 +22,18 @@ func TestConformance(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestLayout checks that a store records its nesting levels and that one in
+// Borg 2's shape opens without them.
+func TestLayout(t *testing.T) {
+	kvtest.TestLayout(t, func(t *testing.T) kv.Backend {
+		d, err := posixfs.New(filepath.Join(t.TempDir(), "store"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}, func(drv kv.Backend, levels map[string][]int) (kv.Backend, error) {
+		return nesting.New(drv, levels)
+	})
 }

@@ -139,9 +139,11 @@ func (d *Driver) Create(ctx context.Context) error {
 			return wrap(op, "", err)
 		}
 		defer f.Close()
-		names, err := f.Readdirnames(2)
-		if len(names) > 1 || len(names) == 1 && names[0] != kv.StoreRecord {
-			return kv.NewError(op.String(), "", kv.ErrExists, errors.New(d.base+" is not empty"))
+		names, err := f.Readdirnames(3)
+		for _, n := range names {
+			if !kv.IsStoreRecord(n) {
+				return kv.NewError(op.String(), "", kv.ErrExists, errors.New(d.base+" is not empty"))
+			}
 		}
 		if err != nil && err != io.EOF {
 			return wrap(op, "", err)

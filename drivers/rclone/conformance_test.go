@@ -5,6 +5,7 @@ import (
 
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/nesting"
 )
 
 // TestConformance runs the whole suite through the real rclone binary, on
@@ -23,5 +24,13 @@ func TestConformance(t *testing.T) {
 			t.Cleanup(func() { shutdown(t, d) })
 			return d
 		})
+	})
+}
+
+// TestLayout checks that a store records its nesting levels and that one in
+// Borg 2's shape opens without them.
+func TestLayout(t *testing.T) {
+	kvtest.TestLayout(t, func(t *testing.T) kv.Backend { return newLocal(t) }, func(drv kv.Backend, levels map[string][]int) (kv.Backend, error) {
+		return nesting.New(drv, levels)
 	})
 }

@@ -220,7 +220,7 @@ func (d *Driver) create(ctx context.Context) (err error) {
 		return err
 	}
 	for _, e := range root {
-		if e.Name != kv.StoreRecord {
+		if !kv.IsStoreRecord(e.Name) {
 			return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, errors.New(d.remote+" is not empty"))
 		}
 	}
@@ -246,7 +246,8 @@ func (d *Driver) destroy(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, d.releaseServer(false)) }()
+	// A refused Destroy leaves a kept-alive rcd (and a :memory: store) be.
+	defer func() { err = errors.Join(err, d.releaseServer(err != nil && d.keepAlive())) }()
 	if err := d.checkStore(ctx, s, kv.OpDestroy); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/kvcompose/compose/drivers/rest"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/nesting"
 	"github.com/kvcompose/compose/restserver"
 )
 
@@ -122,4 +123,12 @@ func TestDeadServer(t *testing.T) {
 	if err := d.Store(context.Background(), "x/y", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLayout checks that a store records its nesting levels and that one in
+// Borg 2's shape opens without them.
+func TestLayout(t *testing.T) {
+	kvtest.TestLayout(t, func(t *testing.T) kv.Backend { return startServer(t, false).client(t) }, func(drv kv.Backend, levels map[string][]int) (kv.Backend, error) {
+		return nesting.New(drv, levels)
+	})
 }

@@ -139,6 +139,9 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 	if err := d.lc.Begin(ctx, kv.OpInfo, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
+	if err := noHidden(kv.OpInfo, name, opts); err != nil {
+		return kv.ItemInfo{}, err
+	}
 	resp, err := d.call(ctx, kv.OpInfo, name, head(name))
 	switch {
 	case err != nil && resp != nil && resp.status == http.StatusNotFound:
@@ -158,6 +161,9 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
 	const op = kv.OpLoad
 	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
+		return nil, err
+	}
+	if err := noHidden(op, name, opts); err != nil {
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
@@ -227,6 +233,9 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err := d.lc.Begin(ctx, kv.OpStore, name, opts); err != nil {
 		return err
 	}
+	if err := noHidden(kv.OpStore, name, opts); err != nil {
+		return err
+	}
 	sum := sha256.Sum256(value)
 	s := post(name, nil, value)
 	if value == nil {
@@ -240,6 +249,9 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 // Delete removes the item name (DELETE NAME).
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
 	if err := d.lc.Begin(ctx, kv.OpDelete, name, opts); err != nil {
+		return err
+	}
+	if err := noHidden(kv.OpDelete, name, opts); err != nil {
 		return err
 	}
 	_, err := d.call(ctx, kv.OpDelete, name, del(name, nil))
@@ -360,4 +372,13 @@ func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 		return kv.Quota{}, kv.NewError(op.String(), "", kv.ErrProtocol, err)
 	}
 	return q, nil
+}
+
+// noHidden refuses kv.Hidden: borgstore's REST protocol carries no hidden
+// items (the server keeps the records of its store itself).
+func noHidden(op kv.Op, name string, opts []kv.Option) error {
+	if len(opts) > 0 && kv.Has(opts, kv.KindHidden) {
+		return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("borgstore's REST protocol carries no hidden items"))
+	}
+	return nil
 }

@@ -50,3 +50,11 @@ func TestComposeStacks(t *testing.T) {
 		})
 	})
 }
+
+// TestLevelsRecorded checks that a store records its nesting levels and
+// that one in Borg 2's shape opens without them.
+func TestLevelsRecorded(t *testing.T) {
+	kvtest.TestLayout(t, func(t *testing.T) kv.Backend { return newDriver(t) }, func(drv kv.Backend, levels map[string][]int) (kv.Backend, error) {
+		return nesting.New(drv, levels)
+	})
+}

@@ -27,7 +27,7 @@ func TestLayout(t *testing.T) {
 	if err := d.Store(ctx, "config/settings", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"borg/repo/": "", "borg/repo/data/.dir": "", "borg/repo/config/settings": "v"}
+	want := map[string]string{"borg/repo/": "", "borg/repo/data/.dir": "", "borg/repo/config/settings": "v", "borg/repo/store.hid": string(kv.StoreRecordValue)}
 	got := map[string]string{}
 	for obj := range s.Client().ListObjectsIter(ctx, bucket, minio.ListObjectsOptions{Prefix: "borg/", Recursive: true}) {
 		if obj.Err != nil {
@@ -55,14 +55,16 @@ func TestLayout(t *testing.T) {
 }
 
 // TestForeignStore reads a store whose objects another program (borgstore)
-// wrote, and skips the names that are not valid items.
+// wrote, without kv.StoreRecord, and skips the names that are not valid
+// items (borgstore's names are lowercase ASCII without blanks; ours have
+// fewer characters).
 func TestForeignStore(t *testing.T) {
 	s := s3test.Shared(t)
 	bucket := s.NewBucket(t)
 	ctx := t.Context()
 	for key, v := range map[string]string{
-		"repo/": "", "repo/config/settings": "s", "repo/data/00aa": "a", "repo/data/UPPER": "u",
-		"repo/data/x.tmp": "t", "repo/data/q.hid": "h", "repo/data/sp ace": "s", "repo/data/00/": "",
+		"repo/": "", "repo/config/settings": "s", "repo/data/00aa": "a", "repo/data/odd!name": "u",
+		"repo/data/x.tmp": "t", "repo/data/q.hid": "h", "repo/data/odd#name": "s", "repo/data/00/": "",
 		"repo/.dir": "", "repo/data/.dir": "", "repo/data/00/.dir": "", "repo/empty/.dir": "", "repo/old/": "",
 	} {
 		if err := putObject(t, s, bucket, key, v); err != nil {

@@ -252,7 +252,7 @@ func (d *Driver) Create(ctx context.Context) error {
 			if err != nil {
 				return d.fail(ctx, kv.OpCreate, "", err)
 			}
-			if obj.Key != d.prefix && obj.Key != d.prefix+kv.StoreRecord {
+			if obj.Key != d.prefix && !kv.IsStoreRecord(strings.TrimPrefix(obj.Key, d.prefix)) {
 				return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists,
 					fmt.Errorf("s3:%s/%s holds objects", d.bucket, d.prefix))
 			}

@@ -221,7 +221,7 @@ func (d *Driver) Create(ctx context.Context) error {
 				return err
 			}
 			for _, e := range entries {
-				if e.Name() != kv.StoreRecord {
+				if !kv.IsStoreRecord(e.Name()) {
 					return kv.NewError(op.String(), "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
 				}
 			}

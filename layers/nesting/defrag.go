@@ -3,6 +3,7 @@ package nesting
 import (
 	"context"
 	"path"
+	"strings"
 
 	"github.com/kvcompose/compose/kv"
 )
@@ -61,9 +62,14 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 // lookup returns the namespace whose prefix is the longest prefix of name,
 // or nil.
 func (l *Layer) lookup(name string) *namespace {
-	for i := range l.spaces {
-		if len(name) >= len(l.spaces[i].prefix) && name[:len(l.spaces[i].prefix)] == l.spaces[i].prefix {
-			return &l.spaces[i]
+	return lookupIn(l.cfg(), name)
+}
+
+// lookupIn is lookup in spaces.
+func lookupIn(spaces []namespace, name string) *namespace {
+	for i := range spaces {
+		if strings.HasPrefix(name, spaces[i].prefix) {
+			return &spaces[i]
 		}
 	}
 	return nil

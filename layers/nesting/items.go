@@ -8,9 +8,6 @@ import (
 
 // Destroy, Create: see lifecycle.go.
 
-// Open opens the store below.
-func (l *Layer) Open(ctx context.Context) error { return l.next.Open(ctx) }
-
 // Close closes the store below.
 func (l *Layer) Close(ctx context.Context) error { return l.next.Close(ctx) }
 
@@ -31,7 +28,7 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 	if err := refuse(op, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
-	if l.isDir(name) {
+	if l.isDir(name) || len(opts) > 0 && kv.Has(opts, kv.KindHidden) {
 		return l.next.Info(ctx, name, opts...)
 	}
 	it, err := l.resolve(op, name)

@@ -13,27 +13,36 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// Create creates the store below. If the backend below benefits from
-// pre-created directories (kv.Properties.Precreate), Create then opens
-// it, creates the directories of the deepest configured level of every
+// Create creates the store below and records the levels given to New in
+// it (LayoutRecord; without levels, the root at level 0). If the backend below benefits
+// from pre-created directories (kv.Properties.Precreate), Create also
+// creates the directories of the deepest configured level of every
 // namespace ("data/00".."data/ff" for level 1, the 65,536 directories
 // "data/00/00".."data/ff/ff" for level 2, the namespace directory itself
-// for level 0), and closes it again, so that the store is left closed as
-// Create promises. The Mkdir calls run WithConcurrency at a time and are
-// reported WithProgress; the first error stops them. A backend that does
-// not benefit from pre-creation (an object store) gets the directory of
-// each namespace alone, one Mkdir per namespace, so that a namespace lists
-// empty rather than missing on every driver.
+// for level 0). It opens the store for that and closes it again, so that
+// the store is left closed as Create promises. The Mkdir calls run
+// WithConcurrency at a time and are reported WithProgress; the first error
+// stops them. A backend that does not benefit from pre-creation (an object
+// store) gets the directory of each namespace alone, one Mkdir per
+// namespace, so that a namespace lists empty rather than missing on every
+// driver.
 func (l *Layer) Create(ctx context.Context) error {
 	if err := l.next.Create(ctx); err != nil {
 		return err
 	}
-	if !kv.PropertiesOf(l.next).Precreate {
-		return l.makeNamespaces(ctx)
+	levels := l.given
+	if levels == nil {
+		levels = map[string][]int{"": {0}} // every name as it is
 	}
 	return l.whileOpen(ctx, kv.OpCreate, func() error {
+		if err := l.writeRecord(ctx, levels); err != nil {
+			return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("recording the layout: %w", err))
+		}
+		if !kv.PropertiesOf(l.next).Precreate {
+			return l.makeNamespaces(ctx)
+		}
 		var phases []phase
-		for _, ns := range l.spaces {
+		for _, ns := range l.cfg() {
 			if ns.prefix != "" || ns.maxLevel > 0 { // the root exists already
 				phases = append(phases, phase{ns: ns, depth: ns.maxLevel})
 			}
@@ -50,25 +59,19 @@ func (l *Layer) Create(ctx context.Context) error {
 
 // makeNamespaces makes the directory of every namespace but the root, one
 // Mkdir each (on an object store, a marker), so that a namespace lists
-// empty, not missing, before its first item and after its last.
+// empty, not missing, before its first item and after its last. The store
+// is open.
 func (l *Layer) makeNamespaces(ctx context.Context) error {
-	var dirs []string
-	for _, ns := range l.spaces {
-		if ns.prefix != "" {
-			dirs = append(dirs, strings.TrimSuffix(ns.prefix, "/"))
+	for _, ns := range l.cfg() {
+		if ns.prefix == "" {
+			continue
+		}
+		dir := strings.TrimSuffix(ns.prefix, "/")
+		if err := l.next.Mkdir(ctx, dir); err != nil {
+			return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("making namespace %s: %w", dir, err))
 		}
 	}
-	if len(dirs) == 0 {
-		return nil
-	}
-	return l.whileOpen(ctx, kv.OpCreate, func() error {
-		for _, dir := range dirs {
-			if err := l.next.Mkdir(ctx, dir); err != nil {
-				return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("making namespace %s: %w", dir, err))
-			}
-		}
-		return nil
-	})
+	return nil
 }
 
 // Destroy destroys the store below. If the backend below benefits from
@@ -79,16 +82,17 @@ func (l *Layer) makeNamespaces(ctx context.Context) error {
 // below destroy what is left (a remote driver would otherwise remove the
 // tree one call after the other).
 func (l *Layer) Destroy(ctx context.Context) error {
-	var phases []phase
 	if kv.PropertiesOf(l.next).Precreate && kv.PropertiesOf(l.next).Remote {
-		for _, ns := range l.spaces {
-			for d := ns.maxLevel; d >= 1; d-- {
-				phases = append(phases, phase{ns: ns, depth: d})
-			}
-		}
-	}
-	if len(phases) > 0 {
 		err := l.whileOpen(ctx, kv.OpDestroy, func() error {
+			if err := l.settle(ctx); err != nil {
+				return err
+			}
+			var phases []phase
+			for _, ns := range l.cfg() {
+				for d := ns.maxLevel; d >= 1; d-- {
+					phases = append(phases, phase{ns: ns, depth: d})
+				}
+			}
 			return l.run(ctx, phases, l.clearDir)
 		})
 		if err != nil {

@@ -93,7 +93,8 @@ func TestNewConfig(t *testing.T) {
 		{map[string][]int{"": {0}}, true},
 		{map[string][]int{"": {1}, "data/": {1, 2}, "data/ab/": {0}}, true},
 		{map[string][]int{"a/b/": {3}}, true},
-		{nil, false},
+		{nil, true}, // the levels the store records
+		{map[string][]int{}, false},
 		{map[string][]int{"data": {2}}, false},
 		{map[string][]int{"/data/": {2}}, false},
 		{map[string][]int{"Data/": {2}}, false},

@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/kvcompose/compose/kv"
 )
@@ -23,9 +25,14 @@ const DefaultConcurrency = 64
 // configuration of levels. It is safe for concurrent use.
 type Layer struct {
 	next        kv.Backend
-	spaces      []namespace
+	given       map[string][]int // the caller's levels; nil: the store's
+	change      bool             // WithLevelChange
 	concurrency int
 	progress    func(done, total int)
+
+	// spaces are the namespaces in effect: the caller's from New on, or
+	// until Open the root at level 0 and then the store's.
+	spaces atomic.Pointer[[]namespace]
 }
 
 var (
@@ -47,6 +54,14 @@ func WithConcurrency(n int) Option { return func(l *Layer) { l.concurrency = n }
 // done never decreases.
 func WithProgress(f func(done, total int)) Option { return func(l *Layer) { l.progress = f } }
 
+// WithLevelChange lets Open accept levels given to New that differ from
+// the levels the store records (LayoutRecord), and record them instead: a
+// level change. Every level the record holds for a namespace must stay in
+// the new list, so that the items already there are found (move them with
+// kv.ChangeLevel, then drop the old level with a second change once the
+// namespace holds none there).
+func WithLevelChange() Option { return func(l *Layer) { l.change = true } }
+
 // New returns a Layer over next. levels maps namespace prefixes, which end
 // in "/" ("" is the root), to their nesting levels: one level, or several
 // while items migrate from one level to another, in the order they are
@@ -58,12 +73,24 @@ func WithProgress(f func(done, total int)) Option { return func(l *Layer) { l.pr
 // that matches none is an ErrInvalidName error. An invalid configuration
 // (a prefix without a trailing "/", no levels, a level outside 0..MaxLevel)
 // is an error.
+//
+// Create records the levels in the store (LayoutRecord). With nil levels
+// the layer takes them from the store when it opens: from the record, or,
+// for a store without one (made by borgstore, Borg 2 or an older
+// kvcompose), from the nesting directories it finds, with the root at
+// level 0 for any other name. Levels given here that contradict the
+// record, or the levels of the items a store without a record holds, make
+// Open fail (see WithLevelChange).
 func New(next kv.Backend, levels map[string][]int, opts ...Option) (*Layer, error) {
 	spaces, err := parseLevels(levels)
+	if levels == nil {
+		spaces, err = rootOnly, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nesting: %w", err)
 	}
-	l := &Layer{next: next, spaces: spaces, concurrency: DefaultConcurrency}
+	l := &Layer{next: next, given: levels, concurrency: DefaultConcurrency}
+	l.spaces.Store(&spaces)
 	for _, o := range opts {
 		o(l)
 	}
@@ -102,8 +129,9 @@ func (l *Layer) isDir(name string) bool {
 	if name == "" {
 		return true
 	}
-	for i := range l.spaces {
-		p := l.spaces[i].prefix
+	spaces := l.cfg()
+	for i := range spaces {
+		p := spaces[i].prefix
 		if len(p) > len(name) && p[len(name)] == '/' && p[:len(name)] == name {
 			return true
 		}
@@ -117,8 +145,9 @@ func (l *Layer) resolve(op kv.Op, name string) (item, error) {
 	if b, ok := strings.CutSuffix(name, kv.DeletedSuffix); ok {
 		it.base, it.suffix = b, kv.DeletedSuffix
 	}
-	for i := range l.spaces {
-		ns := &l.spaces[i]
+	spaces := l.cfg()
+	for i := range spaces {
+		ns := &spaces[i]
 		if !strings.HasPrefix(it.base, ns.prefix) {
 			continue
 		}
@@ -128,23 +157,31 @@ func (l *Layer) resolve(op kv.Op, name string) (item, error) {
 		}
 		key := it.base[len(ns.prefix):]
 		if strings.IndexByte(key, '/') >= 0 {
-			return it, kv.NewError(op.String(), name, kv.ErrInvalidName,
-				fmt.Errorf("key %q in nested namespace %q contains /", key, ns.prefix))
+			return it, unresolved(op, name, fmt.Errorf("key %q in nested namespace %q contains /", key, ns.prefix))
 		}
 		if len(key) < 2*ns.maxLevel {
-			return it, kv.NewError(op.String(), name, kv.ErrInvalidName,
-				fmt.Errorf("key %q is too short for %d nesting levels", key, ns.maxLevel))
+			return it, unresolved(op, name, fmt.Errorf("key %q is too short for %d nesting levels", key, ns.maxLevel))
 		}
 		return it, nil
 	}
-	return it, kv.NewError(op.String(), name, kv.ErrInvalidName,
-		fmt.Errorf("no nesting namespace is configured for it (configured: %s)", l.spaceList()))
+	return it, unresolved(op, name, fmt.Errorf("no nesting namespace is configured for it (configured: %s)", l.spaceList()))
+}
+
+// unresolved is the ErrInvalidName error of a name the layer cannot nest:
+// what is wrong with the name itself if anything (an uppercase letter),
+// else why.
+func unresolved(op kv.Op, name string, why error) error {
+	if err := kv.ValidateName(name); err != nil {
+		return kv.NewError(op.String(), name, nil, err)
+	}
+	return kv.NewError(op.String(), name, kv.ErrInvalidName, why)
 }
 
 // spaceList names the configured namespaces, for errors.
 func (l *Layer) spaceList() string {
-	names := make([]string, len(l.spaces))
-	for i, ns := range l.spaces {
+	spaces := l.cfg()
+	names := make([]string, len(spaces))
+	for i, ns := range spaces {
 		names[i] = strconv.Quote(ns.prefix)
 	}
 	slices.Sort(names)
@@ -181,10 +218,14 @@ func refuse(op kv.Op, name string, opts []kv.Option) error {
 }
 
 // nested resolves the caller's name for op to the driver-level name of
-// the item: at its level, probed if several are configured.
+// the item: at its level, probed if several are configured. A hidden item
+// (kv.Hidden) is never nested.
 func (l *Layer) nested(ctx context.Context, op kv.Op, name string, opts []kv.Option) (string, error) {
 	if err := refuse(op, name, opts); err != nil {
 		return "", err
+	}
+	if len(opts) > 0 && kv.Has(opts, kv.KindHidden) {
+		return name, nil
 	}
 	it, err := l.resolve(op, name)
 	if err != nil {
@@ -213,5 +254,24 @@ func callerErr(err error, op kv.Op, nested, name string) error {
 	}
 	c := *e
 	c.Name = name
+	var pe *fs.PathError
+	if errors.As(c.Err, &pe) {
+		c.Err = pathless{c.Err, pe.Err}
+	}
 	return &c
 }
+
+// pathless is a cause that names a nesting directory (an *fs.PathError,
+// "openat 89: no such file or directory"), told without the path; errors.Is
+// and errors.As still reach the original.
+type pathless struct{ err, told error }
+
+func (p pathless) Error() string { return p.told.Error() }
+func (p pathless) Unwrap() error { return p.err }
+
+// cfg returns the namespaces in effect, longest prefix first.
+func (l *Layer) cfg() []namespace { return *l.spaces.Load() }
+
+// rootOnly is the configuration of a layer without levels before Open:
+// every name at level 0.
+var rootOnly = []namespace{{prefix: "", levels: []int{0}}}
