@@ -35,6 +35,7 @@ type serveFlags struct {
 	stdio            bool
 	tlsCert, tlsKey  string
 	debug            bool
+	observe          observeFlags // serve_observe.go
 }
 
 // newServeCmd returns `kvcompose serve`.
@@ -72,6 +73,7 @@ KVCOMPOSE_REST_PASSWORD instead of the command line.`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM key file of --tls-cert")
 	fl.BoolVar(&f.debug, "debug", false, "log every failed request")
+	addObserveFlags(fl, &f.observe)
 	_ = cmd.MarkFlagRequired("backend")
 	return cmd
 }
@@ -93,8 +95,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	opts := []compose.Option{compose.WithoutSoftDelete(), compose.WithoutStats(),
-		compose.WithoutTracing(), compose.WithoutThrottle()}
+	obs, err := startServeObserver(cmd.Context(), f.observe, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer obs.close()
+	opts := append([]compose.Option{compose.WithoutSoftDelete(), compose.WithoutStats(),
+		compose.WithoutThrottle()}, obs.storeOptions()...)
 	if f.permissions != "" {
 		perms, err := permissions.Parse(f.permissions)
 		if err != nil {
@@ -114,7 +121,8 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-	h := restserver.New(store, restserver.WithCredentials(f.username, f.password), restserver.WithLogger(log))
+	h := restserver.New(store, append([]restserver.Option{restserver.WithCredentials(f.username, f.password),
+		restserver.WithLogger(log)}, obs.handlerOptions(serverAddress(f))...)...)
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -30,6 +30,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -78,6 +81,8 @@ type config struct {
 	timeout         time.Duration
 	responseTimeout time.Duration
 	maxConns        int
+	tp              trace.TracerProvider          // propagate.go
+	prop            propagation.TextMapPropagator // propagate.go
 }
 
 // Option configures a Driver.
@@ -161,7 +166,7 @@ func fromHTTPURL(raw string, c config) (*Driver, error) {
 	}
 	base := url.URL{Scheme: d.scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	d.base = strings.TrimRight(base.String(), "/")
-	d.tr = newHTTPTransport(&c)
+	d.tr = traceTransport(newHTTPTransport(&c), &c)
 	return d, nil
 }
 
@@ -200,7 +205,7 @@ func fromRestURL(raw string, c config) (*Driver, error) {
 		d.argv = append(rsh, target)
 	}
 	d.argv = append(append(d.argv, server...), "--stdio", "--backend", "FILE:"+dir)
-	d.tr = newStdioTransport(d.argv, c.timeout)
+	d.tr = traceTransport(newStdioTransport(d.argv, c.timeout), &c)
 	return d, nil
 }
 
