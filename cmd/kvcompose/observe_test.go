@@ -394,3 +394,29 @@ func TestServeNoTelemetry(t *testing.T) {
 		t.Error("serve set a global tracer provider without OTEL_* variables")
 	}
 }
+
+// TestBenchOTLPExport runs bench with OTEL_EXPORTER_OTLP_ENDPOINT: the
+// store calls' spans and metrics reach the receiver.
+func TestBenchOTLPExport(t *testing.T) {
+	clearOtel(t)
+	r := otlptest.New(t)
+	res := kvc(t, "", []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + r.URL},
+		"bench", "-n", "5", "--rounds", "1", "file://"+filepath.Join(t.TempDir(), "bench"))
+	if res.code != exitOK {
+		t.Fatalf("bench: %d\n%s", res.code, res.stderr)
+	}
+	spans := map[string]bool{}
+	for _, sp := range r.Spans() {
+		spans[sp.Name] = true
+	}
+	if !spans["kv.store"] || !spans["kv.load"] {
+		t.Errorf("no kv.store and kv.load spans received: %v", spans)
+	}
+	metrics := map[string]bool{}
+	for _, m := range r.Metrics() {
+		metrics[m.Name] = true
+	}
+	if !metrics["kvcompose.operation.duration"] {
+		t.Errorf("no kvcompose.operation.duration received: %v", metrics)
+	}
+}
