@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -180,31 +181,7 @@ func otelEnv(t *testing.T, r *otlptest.Receiver) {
 func TestTraceProcessHTTP(t *testing.T) {
 	r := otlptest.New(t)
 	otelEnv(t, r)
-	bin := needBinary(t)
-	dir := filepath.Join(t.TempDir(), "store")
-	cmd := exec.Command(bin, "serve", "--port", "0", "--backend", "FILE:"+dir)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	listening := regexp.MustCompile(`url=(http://[0-9.:]+/)`)
-	lines := bufio.NewScanner(stderr)
-	var url string
-	for url == "" && lines.Scan() {
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-			url = m[1]
-		}
-	}
-	if url == "" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatal("kvcompose serve did not say where it listens")
-	}
-	go io.Copy(io.Discard, stderr)
-
+	url, stop := startServeProcess(t, filepath.Join(t.TempDir(), "store"))
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	d, err := rest.FromURL(url, rest.WithPropagator(propagator))
@@ -213,8 +190,7 @@ func TestTraceProcessHTTP(t *testing.T) {
 	}
 	caller := traceCalls(t, tp, d)
 	// The server flushes its spans when it ends.
-	cmd.Process.Signal(interrupt)
-	if err := cmd.Wait(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("kvcompose serve: %v", err)
 	}
 	checkTrace(t, caller, append(recorded(rec), received(r)...))
@@ -230,4 +206,41 @@ func TestTraceProcessStdio(t *testing.T) {
 	// Close of the store ends the process, which flushes its spans.
 	caller := traceCalls(t, tp, stdioClient(t, rest.WithPropagator(propagator)))
 	checkTrace(t, caller, append(recorded(rec), received(r)...))
+}
+
+// startServeProcess runs `kvcompose serve --port 0 --backend FILE:dir
+// flags...` until stop (or the end of the test) and returns the URL it
+// serves; its stderr is read and dropped.
+func startServeProcess(tb testing.TB, dir string, flags ...string) (url string, stop func() error) {
+	tb.Helper()
+	cmd := exec.Command(needBinary(tb), append([]string{"serve", "--port", "0", "--backend", "FILE:" + dir}, flags...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	var once sync.Once
+	var waitErr error
+	stop = func() error {
+		once.Do(func() {
+			cmd.Process.Signal(interrupt)
+			waitErr = cmd.Wait()
+		})
+		return waitErr
+	}
+	tb.Cleanup(func() { stop() })
+	listening := regexp.MustCompile(`listening" url=(http://[0-9.:]+/)`)
+	lines := bufio.NewScanner(stderr)
+	for url == "" && lines.Scan() {
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		tb.Fatal("kvcompose serve did not say where it listens")
+	}
+	go io.Copy(io.Discard, stderr)
+	return url, stop
 }
