@@ -66,6 +66,8 @@ type Handler struct {
 	// is open.
 	mu   sync.RWMutex
 	open atomic.Bool
+
+	obs *observer // spans, metrics, access log (observe.go); nil: none
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -117,6 +119,9 @@ func New(b kv.Backend, opts ...Option) *Handler {
 		log: slog.New(slog.DiscardHandler), mem: newBudget(DefaultMemoryBudget), memWait: DefaultMemoryWait}
 	for _, o := range opts {
 		o(h)
+	}
+	if h.obs != nil {
+		h.obs.setup(h)
 	}
 	return h
 }
@@ -179,8 +184,8 @@ type request struct {
 	dir  bool   // the path ends in "/": a listing
 }
 
-// ServeHTTP answers one request of borgstore's REST protocol.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serveRequest answers one request of borgstore's REST protocol.
+func (h *Handler) serveRequest(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", restproto.CacheControl)
 	q := &request{h: h, w: w, r: r, rc: http.NewResponseController(w)}
 	if r.Header.Get("Accept") != restproto.MediaType {

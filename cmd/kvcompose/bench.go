@@ -88,6 +88,12 @@ func (a *app) bench(cmd *cobra.Command, args []string, bf benchFlags) error {
 	if err != nil {
 		return usageErrorf("%s", err)
 	}
+	// Traces and metrics as the OTEL_* variables ask (otel.go).
+	tel, err := startTelemetry(cmd.Context(), false)
+	if err != nil {
+		return fmt.Errorf("bench: OpenTelemetry: %w", err)
+	}
+	defer tel.stop(nil)
 	w.Namespace = strings.Trim(bf.namespace, "/")
 	if a.levels == nil {
 		a.levels = map[string][]int{w.Namespace + "/": {1}}
@@ -109,13 +115,13 @@ func (a *app) bench(cmd *cobra.Command, args []string, bf benchFlags) error {
 		}
 		defer os.RemoveAll(top)
 		where = top
-		ways = a.compareWays(top, bf.rclone)
+		ways = a.compareWays(top, bf.rclone, tel.meterOptions()...)
 	} else {
 		where = args[0]
 		if _, err := a.compose(args[0]); err != nil { // a bad URL is a usage error before any work
 			return err
 		}
-		ways = []bench.Way{bench.Store("store", func(int) (kv.Backend, error) { return a.compose(args[0]) })}
+		ways = []bench.Way{bench.Store("store", func(int) (kv.Backend, error) { return a.compose(args[0], tel.meterOptions()...) })}
 	}
 
 	p := a.startProgress("bench", int64(bf.rounds*len(ways))*w.Ops(), progressOpts{count: true, source: &w.Done})
@@ -129,14 +135,15 @@ func (a *app) bench(cmd *cobra.Command, args []string, bf benchFlags) error {
 	return res.WriteTable(a.stdout)
 }
 
-// compareWays are the ways of bench --compare, in stores under top.
-func (a *app) compareWays(top string, withRclone bool) []bench.Way {
+// compareWays are the ways of bench --compare, in stores under top; extra
+// are options of the compose stack.
+func (a *app) compareWays(top string, withRclone bool, extra ...compose.Option) []bench.Way {
 	ways := []bench.Way{
 		bench.Syscalls(top),
 		bench.Driver("posixfs", top, func(dir string) (kv.Backend, error) { return posixfs.New(dir) }),
 		bench.Store("compose", func(round int) (kv.Backend, error) {
 			dir := filepath.Join(top, fmt.Sprintf("compose-%d", round))
-			return a.compose("file://"+filepath.ToSlash(dir), compose.WithoutThrottle())
+			return a.compose("file://"+filepath.ToSlash(dir), append([]compose.Option{compose.WithoutThrottle()}, extra...)...)
 		}),
 	}
 	if withRclone {

@@ -45,7 +45,7 @@ func TestQuotaAfterKills(t *testing.T) {
 	_, dir := newStore(t)
 	port := freePort(t)
 	for round := range kills + 1 {
-		srv := startServe(t, dir, port, "--quota", strconv.Itoa(limit))
+		srv := startQuotaServe(t, dir, port, "--quota", strconv.Itoa(limit))
 		var (
 			done    atomic.Int64
 			stop    atomic.Bool
@@ -116,9 +116,9 @@ type serveProc struct {
 	url string
 }
 
-// startServe starts `kvcompose serve` on the store dir on port with the
+// startQuotaServe starts `kvcompose serve` on the store dir on port with the
 // extra flags and waits until it listens.
-func startServe(t *testing.T, dir string, port int, flags ...string) *serveProc {
+func startQuotaServe(t *testing.T, dir string, port int, flags ...string) *serveProc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--port", strconv.Itoa(port), "--backend", "FILE:" + dir}, flags...)...)
 	stderr, err := cmd.StderrPipe()

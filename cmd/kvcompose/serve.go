@@ -36,7 +36,8 @@ type serveFlags struct {
 	stdio            bool
 	tlsCert, tlsKey  string
 	debug            bool
-	logLevel         string // "info", "warning", "error", "critical" ("" : info)
+	observe          observeFlags // serve_observe.go
+	logLevel         string       // "info", "warning", "error", "critical" ("" : info)
 	logJSON          bool
 	restrictPath     []string
 	restrictRepo     []string
@@ -132,6 +133,7 @@ before it is read.`,
 		fl.BoolP(s, short, false, "log option, as borg serve takes it")
 		_ = fl.MarkHidden(s)
 	}
+	addObserveFlags(fl, &f.observe)
 	return cmd
 }
 
@@ -174,8 +176,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	opts := []compose.Option{compose.WithoutNesting(), compose.WithoutSoftDelete(), compose.WithoutStats(),
-		compose.WithoutTracing(), compose.WithoutThrottle()}
+	obs, err := startServeObserver(cmd.Context(), f.observe, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer obs.close()
+	opts := append([]compose.Option{compose.WithoutNesting(), compose.WithoutSoftDelete(), compose.WithoutStats(),
+		compose.WithoutThrottle()}, obs.storeOptions()...)
 	if f.permissions != "" {
 		perms, err := permissions.Parse(f.permissions)
 		if err != nil {
@@ -204,8 +211,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		// hold: the budget plus what the server needs besides.
 		debug.SetMemoryLimit(f.memoryBudget + memoryOverhead)
 	}
-	h := restserver.New(store, restserver.WithCredentials(f.username, f.password), restserver.WithLogger(log),
-		restserver.WithMemoryBudget(f.memoryBudget), restserver.WithMaxBody(f.maxBody))
+	h := restserver.New(store, append([]restserver.Option{restserver.WithCredentials(f.username, f.password),
+		restserver.WithLogger(log), restserver.WithMemoryBudget(f.memoryBudget), restserver.WithMaxBody(f.maxBody)},
+		obs.handlerOptions(serverAddress(f))...)...)
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

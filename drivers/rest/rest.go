@@ -45,6 +45,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -98,6 +101,8 @@ type config struct {
 	stallTimeout    time.Duration
 	readAhead       int
 	maxConns        int
+	tp              trace.TracerProvider          // propagate.go
+	prop            propagation.TextMapPropagator // propagate.go
 }
 
 // Option configures a Driver.
@@ -192,7 +197,7 @@ func fromHTTPURL(raw string, c config) (*Driver, error) {
 	}
 	base := url.URL{Scheme: d.scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	d.base = strings.TrimRight(base.String(), "/")
-	d.tr = newHTTPTransport(&d.cfg)
+	d.tr = traceTransport(newHTTPTransport(&d.cfg), &d.cfg)
 	return d, nil
 }
 
@@ -231,7 +236,7 @@ func fromRestURL(raw string, c config) (*Driver, error) {
 		d.argv = append(rsh, target)
 	}
 	d.argv = append(append(d.argv, server...), "--stdio", "--backend", "FILE:"+dir)
-	d.tr = newStdioTransport(d.argv, &d.cfg)
+	d.tr = traceTransport(newStdioTransport(d.argv, &d.cfg), &d.cfg)
 	return d, nil
 }
 

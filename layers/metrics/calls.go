@@ -11,7 +11,7 @@ import (
 
 // Create measures and forwards Create.
 func (l *Layer) Create(ctx context.Context) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Create(ctx)
 	l.done(ctx, kv.OpCreate, start, 0, err)
 	return err
@@ -19,7 +19,7 @@ func (l *Layer) Create(ctx context.Context) error {
 
 // Destroy measures and forwards Destroy.
 func (l *Layer) Destroy(ctx context.Context) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Destroy(ctx)
 	l.done(ctx, kv.OpDestroy, start, 0, err)
 	return err
@@ -27,7 +27,7 @@ func (l *Layer) Destroy(ctx context.Context) error {
 
 // Open measures and forwards Open.
 func (l *Layer) Open(ctx context.Context) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Open(ctx)
 	l.done(ctx, kv.OpOpen, start, 0, err)
 	return err
@@ -35,7 +35,7 @@ func (l *Layer) Open(ctx context.Context) error {
 
 // Close measures and forwards Close.
 func (l *Layer) Close(ctx context.Context) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Close(ctx)
 	l.done(ctx, kv.OpClose, start, 0, err)
 	return err
@@ -43,7 +43,7 @@ func (l *Layer) Close(ctx context.Context) error {
 
 // Mkdir measures and forwards Mkdir.
 func (l *Layer) Mkdir(ctx context.Context, name string) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Mkdir(ctx, name)
 	l.done(ctx, kv.OpMkdir, start, 0, err)
 	return err
@@ -51,7 +51,7 @@ func (l *Layer) Mkdir(ctx context.Context, name string) error {
 
 // Rmdir measures and forwards Rmdir.
 func (l *Layer) Rmdir(ctx context.Context, name string) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Rmdir(ctx, name)
 	l.done(ctx, kv.OpRmdir, start, 0, err)
 	return err
@@ -59,7 +59,7 @@ func (l *Layer) Rmdir(ctx context.Context, name string) error {
 
 // Info measures and forwards Info. A missing item is not an error.
 func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.ItemInfo, error) {
-	start := time.Now()
+	start := now()
 	info, err := l.next.Info(ctx, name, opts...)
 	l.done(ctx, kv.OpInfo, start, 0, err)
 	return info, err
@@ -67,7 +67,7 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 
 // Load measures and forwards Load; its bytes are the bytes returned.
 func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	start := time.Now()
+	start := now()
 	value, err := l.next.Load(ctx, name, opts...)
 	l.done(ctx, kv.OpLoad, start, int64(len(value)), err)
 	return value, err
@@ -75,7 +75,7 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 
 // Store measures and forwards Store; its bytes are the bytes given.
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Store(ctx, name, value, opts...)
 	l.done(ctx, kv.OpStore, start, int64(len(value)), err)
 	return err
@@ -83,7 +83,7 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 
 // Delete measures and forwards Delete.
 func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Delete(ctx, name, opts...)
 	l.done(ctx, kv.OpDelete, start, 0, err)
 	return err
@@ -91,7 +91,7 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 
 // Move measures and forwards Move.
 func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	start := time.Now()
+	start := now()
 	err := l.next.Move(ctx, from, to, opts...)
 	l.done(ctx, kv.OpMove, start, 0, err)
 	return err
@@ -99,7 +99,7 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 
 // Hash measures and forwards Hash.
 func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	start := time.Now()
+	start := now()
 	sum, err := l.next.Hash(ctx, name, algorithm, opts...)
 	l.done(ctx, kv.OpHash, start, 0, err)
 	return sum, err
@@ -108,7 +108,7 @@ func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Opt
 // Defrag measures and forwards Defrag; its bytes are the sizes of the
 // source blocks.
 func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	start := time.Now()
+	start := now()
 	name, err := l.next.Defrag(ctx, sources, opts...)
 	var n int64
 	for _, b := range sources {
@@ -120,7 +120,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 
 // Quota measures and forwards Quota.
 func (l *Layer) Quota(ctx context.Context) (kv.Quota, error) {
-	start := time.Now()
+	start := now()
 	q, err := l.next.Quota(ctx)
 	l.done(ctx, kv.OpQuota, start, 0, err)
 	return q, err
