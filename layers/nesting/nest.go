@@ -106,9 +106,6 @@ type namespace struct {
 	maxLevel int
 }
 
-// hasLevel reports whether items live at depth d of the namespace.
-func (ns *namespace) hasLevel(d int) bool { return slices.Contains(ns.levels, d) }
-
 // last returns the level new items go to.
 func (ns *namespace) last() int { return ns.levels[len(ns.levels)-1] }
 
