@@ -108,11 +108,12 @@ func open(b *testing.B, d kv.Backend) kv.Backend {
 // through a slow link (20 ms RTT, 100 Mbit/s): one 4 KiB call at a time
 // (ms/op, and rtt/op: the time in round trips, the floor being the
 // requests the call needs), and one 64 MiB Store and Load (MB/s, and
-// link-%: the share of the link's rate). Run the small calls with
+// link-%: the share of the link's rate), and the Hash of an 8 MiB value
+// (which S3 answers from its checksum). Run the small calls with
 // -benchtime=20x and the large ones with -benchtime=2x:
 //
 //	go test -run '^$' -bench 'Link/.*/4KiB' -benchtime 20x ./internal/slowlink/
-//	go test -run '^$' -bench 'Link/.*/64MiB' -benchtime 2x ./internal/slowlink/
+//	go test -run '^$' -bench 'Link/.*/(64|8)MiB' -benchtime 2x ./internal/slowlink/
 func BenchmarkLink(b *testing.B) {
 	for _, r := range remotes {
 		b.Run(r.name, func(b *testing.B) {
@@ -153,6 +154,17 @@ func BenchmarkLink(b *testing.B) {
 			call("Delete", func(i int) error {
 				stored = 0 // gone; the next call stores them again
 				return d.Delete(ctx, name(i))
+			})
+			b.Run("8MiB/Hash", func(b *testing.B) {
+				must(b, d.Store(ctx, "data/medium", bytes.Repeat([]byte("M"), 8<<20)))
+				start := cnt.n.Load()
+				b.ResetTimer()
+				for range b.N {
+					_, err := d.Hash(ctx, "data/medium", "")
+					must(b, err)
+				}
+				b.StopTimer()
+				report(b, start)
 			})
 			large := bytes.Repeat([]byte("L"), 64<<20)
 			for _, op := range []string{"Store", "Load"} {
