@@ -18,7 +18,9 @@
 // Per-call options change one call: Range (a part of a value, for Load),
 // Deleted, SoftDelete and Undelete (consumed by a soft-delete layer),
 // ChangeLevel (consumed by a nesting layer), Target and TargetHash (where
-// Defrag writes), and Hidden (an internal ".hid" item). A layer consumes the
+// Defrag writes), Hidden (an internal ".hid" item), and Recursive (List of
+// everything below a directory, on drivers whose Properties say Flat). A
+// layer consumes the
 // options it implements and declares them (OptionConsumer); an option that
 // reaches a driver which does not take it is ErrUnsupported, and the message
 // names the layer that is missing.

@@ -20,6 +20,7 @@ const (
 	KindTarget                            // Target(name): Defrag writes to name
 	KindTargetHash                        // TargetHash(alg): Defrag names the target by its hash
 	KindHidden                            // Hidden(): the name is an internal item ending in ".hid"
+	KindRecursive                         // Recursive(): List yields every item below the directory
 )
 
 var kindNames = [...]string{
@@ -31,6 +32,7 @@ var kindNames = [...]string{
 	KindTarget:      "target",
 	KindTargetHash:  "target-hash",
 	KindHidden:      "hidden",
+	KindRecursive:   "recursive",
 }
 
 // String returns the option's name, as used in errors and span attributes.
@@ -110,6 +112,15 @@ func TargetHash(algorithm string) Option { return Option{kind: KindTargetHash, s
 // "quota.hid", which is otherwise an invalid name. Drivers accept it
 // through Lifecycle.Begin; List never shows hidden items.
 func Hidden() Option { return Option{kind: KindHidden} }
+
+// Recursive makes List yield every item below the directory, at any depth,
+// in one paged listing: no directories, names relative to the directory
+// ("01/23/0123abcd" for List("data", Recursive())), sorted by that name
+// byte by byte, skipping any name with an invalid segment. Only drivers
+// whose Properties say Flat take it (object stores, where a directory is
+// only a prefix of names); the others refuse it with ErrUnsupported. The
+// nesting layer uses it to list a nested namespace without a walk.
+func Recursive() Option { return Option{kind: KindRecursive} }
 
 // Has reports whether opts holds an option of kind k.
 func Has(opts []Option, k OptionKind) bool {

@@ -49,6 +49,10 @@ type Properties struct {
 	// Precreate is true when directories created ahead of time (the
 	// nesting layer's Create) save work on later stores.
 	Precreate bool
+	// Flat is true when directories are only prefixes of names (an object
+	// store) and List takes Recursive: one paged listing of everything
+	// below a directory costs less than a walk of its subdirectories.
+	Flat bool
 	// Address and Port name the server of a remote driver, where one is
 	// known; empty and 0 otherwise.
 	Address string

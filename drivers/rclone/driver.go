@@ -161,9 +161,12 @@ func (d *Driver) Remote() string { return d.remote }
 // process, and usually a network behind it), and no pre-creation: rclone
 // creates parent directories on upload, and pre-creating 65,536
 // directories through HTTP calls (or on an object store, where they do not
-// exist) costs more than it saves.
+// exist) costs more than it saves. Flat is true while the rcd runs for a
+// bucket-based remote (an object store, :memory:): List then takes
+// kv.Recursive.
 func (d *Driver) Properties() kv.Properties {
-	return kv.Properties{Scheme: "rclone", Remote: true}
+	s := d.srv.Load()
+	return kv.Properties{Scheme: "rclone", Remote: true, Flat: s != nil && s.bucketBased}
 }
 
 func (d *Driver) keepAlive() bool { return d.cfg.keepAlive != nil && *d.cfg.keepAlive }

@@ -17,6 +17,7 @@ import (
 
 // entry is an item of operations/stat and operations/list.
 type entry struct {
+	Path  string `json:"Path"`
 	Name  string `json:"Name"`
 	Size  int64  `json:"Size"`
 	IsDir bool   `json:"IsDir"`
@@ -221,9 +222,17 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // names that are not valid (temporary files, foreign files).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	name = kv.ListDir(name)
-	s, err := d.begin(ctx, kv.OpList, name, opts)
+	recursive := kv.Has(opts, kv.KindRecursive)
+	var allowed []kv.OptionKind
+	if d.Properties().Flat {
+		allowed = append(allowed, kv.KindRecursive)
+	}
+	s, err := d.begin(ctx, kv.OpList, name, opts, allowed...)
 	if err != nil {
 		return kv.ErrorSeq(err)
+	}
+	if recursive {
+		return d.listAll(ctx, s, name)
 	}
 	entries, err := d.list(ctx, s, kv.OpList, name)
 	if err != nil {
@@ -233,6 +242,39 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 	for _, e := range entries {
 		if kv.IsValidName(e.Name) {
 			items = append(items, e.info(e.Name))
+		}
+	}
+	slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
+	return kv.SliceSeq(ctx, kv.OpList, name, items)
+}
+
+// recursiveOpt lists every file below a directory, for kv.Recursive.
+var recursiveOpt = params{"noModTime": true, "noMimeType": true, "recurse": true, "filesOnly": true}
+
+// listAll is List with kv.Recursive, on a bucket-based remote: one
+// operations/list with recursion, which rclone answers with one listing of
+// the bucket's prefix (and in one response: memory is not bounded by a
+// page here), sorted by relative name, less the directory markers and
+// invalid names.
+func (d *Driver) listAll(ctx context.Context, s *server, name string) iter.Seq2[kv.ItemInfo, error] {
+	var out struct {
+		List []entry `json:"list"`
+	}
+	err := s.call(ctx, d.cfg, "operations/list", params{"fs": d.remote, "remote": name, "opt": recursiveOpt}, &out)
+	if err != nil {
+		return kv.ErrorSeq(s.kvError(kv.OpList, name, err))
+	}
+	if name != "" && len(out.List) == 0 {
+		return kv.ErrorSeq(kv.NewError(kv.OpList.String(), name, kv.ErrNotFound, nil))
+	}
+	items := make([]kv.ItemInfo, 0, len(out.List))
+	for _, e := range out.List {
+		rel := e.Path
+		if name != "" {
+			rel = strings.TrimPrefix(rel, name+"/")
+		}
+		if !e.IsDir && kv.IsValidName(rel) {
+			items = append(items, e.info(rel))
 		}
 	}
 	slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })

@@ -13,9 +13,11 @@ import (
 // at once.
 type fixed struct{ resp *response }
 
-func (f fixed) roundTrip(context.Context, *http.Request, int64) (*response, error) { return f.resp, nil }
-func (fixed) reset()                                                        {}
-func (fixed) release()                                                      {}
+func (f fixed) roundTrip(context.Context, *http.Request, int64) (*response, error) {
+	return f.resp, nil
+}
+func (fixed) reset()   {}
+func (fixed) release() {}
 
 // BenchmarkPropagation measures what tracing adds to a request on the
 // client, over a transport that does no work: "bare" is the transport

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"iter"
@@ -215,18 +217,32 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value))
 }
 
+// checksumSHA256 is the header of the SHA-256 checksum of a PUT's body,
+// which the server checks and keeps with the object.
+const checksumSHA256 = "x-amz-checksum-sha256"
+
 // put writes value to the object key. The body goes unsigned (over TLS
 // the signature would not cover it either) with a Content-MD5 header,
 // which is signed and which the server checks: integrity at a third of
-// the cost of signing the body chunk by chunk over plain http. It also
+// the cost of signing the body chunk by chunk over plain http. A value
+// of one part also carries its SHA-256 (x-amz-checksum-sha256, except on
+// B2, which refuses it), which the server checks as well and returns from
+// a HEAD, so that Hash needs no GET; the parts of a larger value carry
+// none, since S3 would keep only a checksum of their checksums. It also
 // spares servers (versitygw) that leave the signed empty chunk of an
 // empty body unread on the connection.
 func (d *Driver) put(ctx context.Context, key string, value []byte) error {
 	size := int64(len(value))
 	if uint64(size) <= d.cfg.partSize {
 		sum := md5.Sum(value)
+		opts := minio.PutObjectOptions{DisableContentSha256: true}
+		if !d.cfg.b2 {
+			// S3 checks it too, and keeps it for Hash.
+			sha := sha256.Sum256(value)
+			opts.UserMetadata = map[string]string{checksumSHA256: base64.StdEncoding.EncodeToString(sha[:])}
+		}
 		_, err := d.core.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size,
-			base64.StdEncoding.EncodeToString(sum[:]), "", minio.PutObjectOptions{DisableContentSha256: true})
+			base64.StdEncoding.EncodeToString(sum[:]), "", opts)
 		return err
 	}
 	_, err := d.client.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size, minio.PutObjectOptions{
@@ -284,11 +300,15 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // objects and common prefixes of a ListObjectsV2 with delimiter "/", every
 // page of it, less the invalid names (temporary, hidden, foreign ones) and
 // the directory's markers. A directory without any object is
-// kv.ErrNotFound; one that holds only its marker lists empty.
+// kv.ErrNotFound; one that holds only its marker lists empty. With
+// kv.Recursive it streams every object below name instead (listAll).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	name = kv.ListDir(name)
-	if err := d.lc.Begin(ctx, kv.OpList, name, opts); err != nil {
+	if err := d.lc.Begin(ctx, kv.OpList, name, opts, kv.KindRecursive); err != nil {
 		return kv.ErrorSeq(err)
+	}
+	if kv.Has(opts, kv.KindRecursive) {
+		return d.listAll(ctx, name)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
 		dir := d.dirKey(name)
@@ -319,6 +339,34 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 	}
 }
 
+// listAll is List with kv.Recursive: one ListObjectsV2 without delimiter
+// per 1000 objects, streamed page by page, in S3's order, which is the
+// byte order of the names; directory markers and invalid names are
+// skipped.
+func (d *Driver) listAll(ctx context.Context, name string) iter.Seq2[kv.ItemInfo, error] {
+	return func(yield func(kv.ItemInfo, error) bool) {
+		dir := d.dirKey(name)
+		found := false
+		for obj, err := range d.listing(ctx, dir, true, 0) {
+			if err != nil {
+				yield(kv.ItemInfo{}, d.fail(ctx, kv.OpList, name, err))
+				return
+			}
+			found = true
+			rel := obj.Key[len(dir):]
+			if !kv.IsValidName(rel) {
+				continue // the marker of dir or of a directory below, or foreign
+			}
+			if !yield(kv.ItemInfo{Name: rel, Exists: true, Size: obj.Size}, nil) {
+				return
+			}
+		}
+		if !found || ctx.Err() != nil {
+			yield(kv.ItemInfo{}, d.fail(ctx, kv.OpList, name, notFound(ctx, kv.OpList, name)))
+		}
+	}
+}
+
 // listing yields the objects under prefix (with common prefixes as keys
 // ending in "/" unless recursive), maxKeys per request (0: the server's
 // 1000), as many pages as the caller takes.
@@ -339,10 +387,42 @@ func (d *Driver) listing(ctx context.Context, prefix string, recursive bool, max
 	}
 }
 
-// Hash returns the hex digest of the value of name, loaded and hashed
-// locally (see kv.Hash): S3's ETag is no digest of the value in general.
+// Hash returns the hex digest of the value of name. A SHA-256 (the
+// default) of an object stored with its checksum (a value of one part,
+// stored by this driver, not on B2) is read with one HEAD in checksum
+// mode; any other is loaded and hashed locally (see kv.Hash), after that
+// HEAD for a SHA-256: objects stored without the checksum (by borgstore,
+// by earlier versions, in parts, or copied by a server that drops it).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	return kv.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
+	if err := d.lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
+		return "", err
+	}
+	if (algorithm == "" || algorithm == "sha256") && !d.cfg.b2 {
+		var stat minio.StatObjectOptions
+		stat.Checksum = true
+		obj, err := d.client.StatObject(ctx, d.bucket, d.key(name), stat)
+		if err != nil {
+			return "", d.fail(ctx, kv.OpHash, name, err)
+		}
+		if sum, ok := fullSHA256(obj); ok {
+			return sum, nil
+		}
+	}
+	return kv.Hash(ctx, d, name, algorithm)
+}
+
+// fullSHA256 returns the hex SHA-256 of the whole value of obj from the
+// checksum S3 keeps, if it is one: not a composite checksum of parts
+// ("base64-N", mode COMPOSITE).
+func fullSHA256(obj minio.ObjectInfo) (string, bool) {
+	if obj.ChecksumSHA256 == "" || strings.EqualFold(obj.ChecksumMode, "COMPOSITE") {
+		return "", false
+	}
+	sum, err := base64.StdEncoding.DecodeString(obj.ChecksumSHA256)
+	if err != nil || len(sum) != sha256.Size {
+		return "", false
+	}
+	return hex.EncodeToString(sum), true
 }
 
 // Defrag builds a new item from blocks of existing items (see kv.Defrag).

@@ -84,6 +84,8 @@ func TestRequests(t *testing.T) {
 			}
 			return nil
 		}, "GET"},
+		{"list recursive", func() error { return kvtest.Drain(d.List(ctx, "ns", kv.Recursive())) }, "GET"},
+		{"hash", func() error { _, err := d.Hash(ctx, "ns/item", ""); return err }, "HEAD"},
 		{"move", func() error { return d.Move(ctx, "ns/item", "ns/item.del") }, "PUT,DELETE"},
 		{"delete", func() error { return d.Delete(ctx, "ns/item.del") }, "HEAD,DELETE"},
 		{"mkdir", func() error { return d.Mkdir(ctx, "ns/sub") }, "PUT"},

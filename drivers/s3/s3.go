@@ -222,11 +222,12 @@ func cmpOr(a, b string) string {
 }
 
 // Properties describes the driver: scheme "s3" or "b2", remote, the host
-// and port of the endpoint, and no pre-created directories (S3 has none;
-// a prefix exists while an object is under it).
+// and port of the endpoint, no pre-created directories and a flat
+// namespace (S3 has no directories; a prefix exists while an object is
+// under it), listed recursively with kv.Recursive.
 func (d *Driver) Properties() kv.Properties {
 	host, port := d.address()
-	return kv.Properties{Scheme: d.scheme, Remote: true, Precreate: false, Address: host, Port: port}
+	return kv.Properties{Scheme: d.scheme, Remote: true, Precreate: false, Flat: true, Address: host, Port: port}
 }
 
 // String describes the driver as its URL, without credentials.

@@ -34,6 +34,9 @@
 //     (8 MiB; 100 MB when KVTEST_LARGE=1 and not -short);
 //   - Hash and Defrag: every algorithm of kv.HashAlgorithms, named and
 //     hash-named Defrag targets, kv.ErrReadRange with nothing written;
+//   - Recursive: a driver whose Properties say Flat lists every item below
+//     a directory with kv.Recursive, by relative name in byte order; any
+//     other refuses the option with kv.ErrUnsupported;
 //   - Quota, layer options that reach a driver (kv.ErrUnsupported), a
 //     cancelled context, and concurrent use from many goroutines, in which
 //     every Load sees one whole stored value.

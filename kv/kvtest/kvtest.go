@@ -28,6 +28,7 @@ func TestBackend(t *testing.T, newBackend NewFunc) {
 	t.Run("Quota", func(t *testing.T) { testQuota(t, OpenStore(t, newBackend(t))) })
 	t.Run("LayerOptions", func(t *testing.T) { testLayerOptions(t, OpenStore(t, newBackend(t))) })
 	t.Run("Context", func(t *testing.T) { testContext(t, OpenStore(t, newBackend(t))) })
+	t.Run("Recursive", func(t *testing.T) { testRecursive(t, OpenStore(t, newBackend(t))) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, OpenStore(t, newBackend(t))) })
 }
 

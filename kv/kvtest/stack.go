@@ -322,9 +322,11 @@ func stackMigration(t *testing.T, b kv.Backend) {
 	stackListed(t, b, "data/ab/cd", key, false)
 	store(t, b, "data/12345678", []byte("new"))
 	stackListed(t, b, "data/12/34", "12345678", true)
+	// Listed in order across levels: a level-2 key before a level-1 key of
+	// the same level-1 directory.
+	store(t, b, "data/ab00ffff", []byte("new"))
 	got := stackList(t, b, "data", false)
-	slices.Sort(got)
-	if want := []string{"12345678", key}; !slices.Equal(got, want) {
+	if want := []string{"12345678", "ab00ffff", key}; !slices.Equal(got, want) {
 		t.Errorf("list data = %q, want %q", got, want)
 	}
 	// Soft delete and undelete find the item at the old level.

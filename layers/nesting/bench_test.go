@@ -20,17 +20,29 @@ func level2(b *testing.B) kv.Backend {
 	return l
 }
 
+// levels12 is the nesting layer at levels {1, 2} (a migration) over a
+// private memory store: each call probes level 1, then level 2, holding
+// the key's stripe lock.
+func levels12(b *testing.B) kv.Backend {
+	l, err := New(memory.New(""), map[string][]int{"data/": {1, 2}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
 var benchStacks = []kvtest.Bench{
 	{Name: "memory", New: func(*testing.B) kv.Backend { return memory.New("") }},
 	{Name: "nesting", New: level2},
+	{Name: "nesting-levels-1-2", New: levels12},
 }
 
-// BenchmarkLoad4KiB compares loads through the nesting layer (level 2)
-// with loads from the memory driver alone.
+// BenchmarkLoad4KiB compares loads through the nesting layer (level 2, and
+// levels {1, 2}) with loads from the memory driver alone.
 func BenchmarkLoad4KiB(b *testing.B) { kvtest.BenchLoad(b, 4096, benchStacks...) }
 
-// BenchmarkStore4KiB compares stores through the nesting layer (level 2)
-// with stores to the memory driver alone.
+// BenchmarkStore4KiB compares stores through the nesting layer (level 2, and
+// levels {1, 2}) with stores to the memory driver alone.
 func BenchmarkStore4KiB(b *testing.B) { kvtest.BenchStore(b, 4096, benchStacks...) }
 
 // BenchmarkCreateLevel2Latency10ms measures Create with "data/": [2] (65,536

@@ -30,13 +30,28 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 			return kv.Defrag(ctx, l, sources, opts...)
 		}
 	}
-	nested := make([]kv.Block, len(sources))
+	// Resolve every name first, then hold the stripes of all of them: no
+	// source or target changes level between the probes and the call.
+	items := make([]item, len(sources), len(sources)+1)
 	for i, s := range sources {
 		it, err := l.resolve(kv.OpDefrag, s.Name)
 		if err != nil {
 			return "", err
 		}
-		if s.Name, _, err = l.locate(ctx, it); err != nil {
+		items[i] = it
+	}
+	var dst item
+	if target != "" {
+		var err error
+		if dst, err = l.resolve(kv.OpDefrag, target); err != nil {
+			return "", err
+		}
+	}
+	defer l.lockAll(append(items, dst)...)()
+	nested := make([]kv.Block, len(sources))
+	for i, s := range sources {
+		var err error
+		if s.Name, _, err = l.locate(ctx, items[i]); err != nil {
 			return "", err
 		}
 		nested[i] = s
@@ -44,11 +59,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 	if target == "" {
 		return l.next.Defrag(ctx, nested, opts...)
 	}
-	it, err := l.resolve(kv.OpDefrag, target)
-	if err != nil {
-		return "", err
-	}
-	nestedTarget, _, err := l.locate(ctx, it)
+	nestedTarget, _, err := l.locate(ctx, dst)
 	if err != nil {
 		return "", err
 	}

@@ -35,6 +35,10 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 	if err != nil {
 		return kv.ItemInfo{}, err
 	}
+	if m := l.stripe(it); m != nil {
+		m.RLock()
+		defer m.RUnlock()
+	}
 	var info kv.ItemInfo
 	for _, lv := range it.ns.levels {
 		n := it.at(lv)
@@ -52,39 +56,75 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 
 // Load loads the item name from its level.
 func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	n, err := l.nested(ctx, kv.OpLoad, name, opts)
+	const op = kv.OpLoad
+	it, err := l.target(op, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	if m := l.stripe(it); m != nil {
+		m.RLock()
+		defer m.RUnlock()
+	}
+	n, err := l.place(ctx, op, it)
 	if err != nil {
 		return nil, err
 	}
 	v, err := l.next.Load(ctx, n, opts...)
-	return v, callerErr(err, kv.OpLoad, n, name)
+	return v, callerErr(err, op, n, name)
 }
 
 // Store stores the item name at its current level, or at the last
 // configured level if it is new.
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	n, err := l.nested(ctx, kv.OpStore, name, opts)
+	const op = kv.OpStore
+	it, err := l.target(op, name, opts)
 	if err != nil {
 		return err
 	}
-	return callerErr(l.next.Store(ctx, n, value, opts...), kv.OpStore, n, name)
+	if m := l.stripe(it); m != nil {
+		m.Lock()
+		defer m.Unlock()
+	}
+	n, err := l.place(ctx, op, it)
+	if err != nil {
+		return err
+	}
+	return callerErr(l.next.Store(ctx, n, value, opts...), op, n, name)
 }
 
 // Delete deletes the item name from its level.
 func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	n, err := l.nested(ctx, kv.OpDelete, name, opts)
+	const op = kv.OpDelete
+	it, err := l.target(op, name, opts)
 	if err != nil {
 		return err
 	}
-	return callerErr(l.next.Delete(ctx, n, opts...), kv.OpDelete, n, name)
+	if m := l.stripe(it); m != nil {
+		m.Lock()
+		defer m.Unlock()
+	}
+	n, err := l.place(ctx, op, it)
+	if err != nil {
+		return err
+	}
+	return callerErr(l.next.Delete(ctx, n, opts...), op, n, name)
 }
 
 // Hash hashes the item name at its level.
 func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	n, err := l.nested(ctx, kv.OpHash, name, opts)
+	const op = kv.OpHash
+	it, err := l.target(op, name, opts)
+	if err != nil {
+		return "", err
+	}
+	if m := l.stripe(it); m != nil {
+		m.RLock()
+		defer m.RUnlock()
+	}
+	n, err := l.place(ctx, op, it)
 	if err != nil {
 		return "", err
 	}
 	h, err := l.next.Hash(ctx, n, algorithm, opts...)
-	return h, callerErr(err, kv.OpHash, n, name)
+	return h, callerErr(err, op, n, name)
 }

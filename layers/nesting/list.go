@@ -2,23 +2,36 @@ package nesting
 
 import (
 	"context"
+	"errors"
 	"iter"
+	"strings"
 	"sync"
 
 	"github.com/kvcompose/compose/kv"
 )
 
 // List lists the directory name ("data/" is taken as "data"). For a
-// namespace with nesting levels (List("data") for "data/"), it walks the
-// nesting directories and yields the items found at the configured depths,
-// named by key (soft-deleted items keep their ".del" suffix), never
-// directories, in sorted order. Any other directory is listed as it is.
+// namespace with nesting levels (List("data") for "data/"), it yields the
+// items found at the configured levels, named by key (soft-deleted items
+// keep their ".del" suffix), never directories, in sorted order, each key
+// once even while it sits at two levels (a level change in progress). Any
+// other directory is listed as it is.
 //
-// The walk lists up to WithConcurrency directories at once, ahead of the
-// caller, and still yields in order, streaming: it holds at most
+// When the driver below is flat (kv.Properties.Flat: an object store), each
+// level is one paged listing of the whole namespace (kv.Recursive), whose
+// names already sort as the keys do; anything that is not an item at that
+// level is skipped. Otherwise each level is a walk of the nesting
+// directories, which lists up to WithConcurrency directories at once, ahead
+// of the caller, and still yields in order, streaming: it holds at most
 // WithConcurrency directory listings per nesting level, never the whole
-// namespace. Abandoning the iteration stops the walk; no goroutine
-// outlives it.
+// namespace. A namespace with several levels (during a migration) is
+// listed once per level, and the sorted lists are merged.
+//
+// Abandoning the iteration stops the listings; no goroutine outlives it.
+// An item that the caller itself moves to another level while iterating
+// (ChangeLevel on each key as it is yielded) is yielded once. One that
+// another goroutine or process moves while the listing passes it may be
+// missed (docs/semantics.md, Nesting).
 func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	if err := refuse(kv.OpList, name, opts); err != nil {
 		return kv.ErrorSeq(err)
@@ -32,9 +45,91 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 	if ns == nil || ns.prefix != prefix || ns.maxLevel == 0 {
 		return l.next.List(ctx, name, opts...)
 	}
+	if kv.Has(opts, kv.KindRecursive) {
+		return kv.ErrorSeq(kv.NewError(kv.OpList.String(), name, kv.ErrUnsupported,
+			errors.New("a nested namespace lists its items by key; recursive does not apply")))
+	}
+	flat := kv.PropertiesOf(l.next).Flat
+	streams := make([]iter.Seq2[kv.ItemInfo, error], len(ns.levels))
+	for i, lv := range ns.levels {
+		switch {
+		case flat:
+			streams[i] = l.flatLevel(ctx, name, lv, opts)
+		case lv == 0:
+			streams[i] = l.topLevel(ctx, name, opts)
+		default:
+			streams[i] = l.walk(ctx, name, lv, opts)
+		}
+	}
+	if len(streams) == 1 {
+		return streams[0]
+	}
+	return merge(streams)
+}
+
+// flatLevel yields the items of the namespace directory dir at level, by
+// key, from one recursive listing of dir.
+func (l *Layer) flatLevel(ctx context.Context, dir string, level int, opts []kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	opts = append(opts[:len(opts):len(opts)], kv.Recursive())
+	return func(yield func(kv.ItemInfo, error) bool) {
+		for info, err := range l.next.List(ctx, dir, opts...) {
+			if err != nil {
+				yield(kv.ItemInfo{}, err)
+				return
+			}
+			key, ok := keyAt(info.Name, level)
+			if !ok || info.Directory {
+				continue
+			}
+			info.Name = key
+			if !yield(info, nil) {
+				return
+			}
+		}
+	}
+}
+
+// keyAt returns the key of rel, a name relative to a namespace directory,
+// if rel is an item at level: level directories, each the next two
+// characters of the key, then the key.
+func keyAt(rel string, level int) (string, bool) {
+	if len(rel) < 5*level {
+		return "", false
+	}
+	key := rel[3*level:]
+	for i := range level {
+		if rel[3*i+2] != '/' || rel[3*i:3*i+2] != key[2*i:2*i+2] {
+			return "", false
+		}
+	}
+	for i := range len(key) {
+		if key[i] == '/' {
+			return "", false
+		}
+	}
+	return key, true
+}
+
+// topLevel yields the items directly in the namespace directory dir.
+func (l *Layer) topLevel(ctx context.Context, dir string, opts []kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	return func(yield func(kv.ItemInfo, error) bool) {
+		for info, err := range l.next.List(ctx, dir, opts...) {
+			if err == nil && info.Directory {
+				continue
+			}
+			if !yield(info, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// walk yields the items of the namespace directory dir at level (at least
+// 1), walking its nesting directories.
+func (l *Layer) walk(ctx context.Context, dir string, level int, opts []kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	return func(yield func(kv.ItemInfo, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
-		w := &walker{next: l.next, ctx: ctx, ns: ns, opts: opts, slots: make(chan struct{}, l.concurrency)}
+		w := &walker{next: l.next, ctx: ctx, target: level, opts: opts, slots: make(chan struct{}, l.concurrency)}
 		defer func() {
 			cancel()
 			w.wg.Wait()
@@ -42,20 +137,76 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 		entries := make(chan entry, l.concurrency)
 		w.wg.Go(func() {
 			defer close(entries)
-			w.inner(w.start(name, 0), 0, entries)
+			w.inner(w.start(dir, 0), 0, entries)
 		})
 		w.leaves(entries, yield)
 	}
 }
 
+// merge yields the items of streams, each sorted by name, in sorted order,
+// each name once (from the first stream that has it: the first level in
+// probing order), and stops at the first error.
+func merge(streams []iter.Seq2[kv.ItemInfo, error]) iter.Seq2[kv.ItemInfo, error] {
+	return func(yield func(kv.ItemInfo, error) bool) {
+		type head struct {
+			next func() (kv.ItemInfo, error, bool)
+			cur  kv.ItemInfo
+			ok   bool
+		}
+		heads := make([]head, len(streams))
+		// advance moves head i on; it reports false after an error,
+		// which it has yielded.
+		advance := func(i int) bool {
+			var err error
+			heads[i].cur, err, heads[i].ok = heads[i].next()
+			if err != nil {
+				yield(kv.ItemInfo{}, err)
+				return false
+			}
+			return true
+		}
+		for i, s := range streams {
+			next, stop := iter.Pull2(s)
+			defer stop()
+			heads[i].next = next
+			if !advance(i) {
+				return
+			}
+		}
+		last, started := "", false
+		for {
+			best := -1
+			for i := range heads {
+				if heads[i].ok && (best < 0 || heads[i].cur.Name < heads[best].cur.Name) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return
+			}
+			it := heads[best].cur
+			if !advance(best) {
+				return
+			}
+			if started && it.Name <= last {
+				continue // at two levels, or moved on while listed
+			}
+			last, started = it.Name, true
+			if !yield(it, nil) {
+				return
+			}
+		}
+	}
+}
+
 // walker lists the nesting directories of one namespace concurrently.
 type walker struct {
-	next  kv.Backend
-	ctx   context.Context // cancelled when the walk ends
-	ns    *namespace
-	opts  []kv.Option
-	slots chan struct{} // one per List call in flight
-	wg    sync.WaitGroup
+	next   kv.Backend
+	ctx    context.Context // cancelled when the walk ends
+	target int             // the level whose items the walk yields
+	opts   []kv.Option
+	slots  chan struct{} // one per List call in flight
+	wg     sync.WaitGroup
 }
 
 // listing is one directory, listed in the background.
@@ -87,19 +238,23 @@ func (w *walker) start(dir string, depth int) *listing {
 
 // list reads the directory dir at depth.
 func (w *walker) list(dir string, depth int) (items []kv.ItemInfo, subdirs []string, err error) {
+	var pairs string // what the keys of items at the target depth start with
+	if depth == w.target {
+		pairs = strings.ReplaceAll(dir[len(dir)-(3*depth-1):], "/", "")
+	}
 	for info, err := range w.next.List(w.ctx, dir, w.opts...) {
 		if err != nil {
 			return nil, nil, err
 		}
 		switch {
 		case info.Directory:
-			if depth < w.ns.maxLevel && len(info.Name) == 2 {
+			if depth < w.target && len(info.Name) == 2 {
 				if dir != "" {
 					info.Name = dir + "/" + info.Name
 				}
 				subdirs = append(subdirs, info.Name)
 			}
-		case w.ns.hasLevel(depth):
+		case depth == w.target && strings.HasPrefix(info.Name, pairs):
 			items = append(items, info)
 		}
 	}
@@ -131,7 +286,7 @@ func (w *walker) inner(ls *listing, depth int, out chan<- entry) bool {
 	}
 	subs := ls.subdirs
 	ls.items, ls.subdirs = nil, nil // the listing is done with
-	if depth+1 == w.ns.maxLevel {
+	if depth+1 == w.target {
 		for _, sub := range subs {
 			if !w.send(out, entry{dir: sub}) {
 				return false
@@ -178,7 +333,7 @@ func (w *walker) leaves(in <-chan entry, yield func(kv.ItemInfo, error) bool) {
 	// take adds an entry from in to the queue, starting its listing.
 	take := func(e entry) {
 		if e.dir != "" {
-			e.leaf = w.start(e.dir, w.ns.maxLevel)
+			e.leaf = w.start(e.dir, w.target)
 			pending++
 		}
 		queue = append(queue, e)

@@ -23,6 +23,13 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	if err != nil {
 		return err
 	}
+	var dst item
+	if to != "" {
+		if dst, err = l.resolve(kv.OpMove, to); err != nil {
+			return err
+		}
+	}
+	defer l.lockAll(src, dst)()
 	srcName, srcLevel, err := l.locate(ctx, src)
 	if err != nil {
 		return err
@@ -31,10 +38,6 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 		// Move(name, "", kv.SoftDelete()) with the softdelete layer below
 		// this one: it names the target itself.
 		return callerErr(l.next.Move(ctx, srcName, "", opts...), kv.OpMove, srcName, from)
-	}
-	dst, err := l.resolve(kv.OpMove, to)
-	if err != nil {
-		return err
 	}
 	dstName, dstLevel, err := l.locate(ctx, dst)
 	if err != nil {
@@ -55,6 +58,7 @@ func (l *Layer) changeLevel(ctx context.Context, from, to string, opts []kv.Opti
 	if err != nil {
 		return err
 	}
+	defer l.lockAll(it)()
 	cur, idx, err := l.locate(ctx, it)
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ type Layer struct {
 	change      bool             // WithLevelChange
 	concurrency int
 	progress    func(done, total int)
+	locks       locks // of the keys of namespaces with several levels
 
 	// spaces are the namespaces in effect: the caller's from New on, or
 	// until Open the root at level 0 and then the store's.
@@ -217,22 +218,23 @@ func refuse(op kv.Op, name string, opts []kv.Option) error {
 	return nil
 }
 
-// nested resolves the caller's name for op to the driver-level name of
-// the item: at its level, probed if several are configured. A hidden item
-// (kv.Hidden) is never nested.
-func (l *Layer) nested(ctx context.Context, op kv.Op, name string, opts []kv.Option) (string, error) {
+// target checks opts and resolves the caller's name for op. A hidden item
+// (kv.Hidden) is never nested: it stays at level 0, and takes no lock.
+func (l *Layer) target(op kv.Op, name string, opts []kv.Option) (item, error) {
 	if err := refuse(op, name, opts); err != nil {
-		return "", err
+		return item{}, err
 	}
 	if len(opts) > 0 && kv.Has(opts, kv.KindHidden) {
-		return name, nil
+		return item{name: name, base: name, ns: &rootOnly[0]}, nil
 	}
-	it, err := l.resolve(op, name)
-	if err != nil {
-		return "", err
-	}
+	return l.resolve(op, name)
+}
+
+// place returns the driver-level name of it for op: at its level, probed
+// if several are configured. The caller holds the item's stripe.
+func (l *Layer) place(ctx context.Context, op kv.Op, it item) (string, error) {
 	n, _, err := l.locate(ctx, it)
-	return n, callerErr(err, op, n, name)
+	return n, callerErr(err, op, n, it.name)
 }
 
 // callerErr makes an error of the backend below about the driver-level name

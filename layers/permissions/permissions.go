@@ -8,6 +8,7 @@ import (
 	"iter"
 	"maps"
 	"path"
+	"strings"
 
 	"github.com/kvcompose/compose/kv"
 )
@@ -239,7 +240,8 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 }
 
 // List needs l on the directory; a denial is the one error the sequence
-// yields.
+// yields. A recursive listing (kv.Recursive) yields only the items whose
+// directory l allows listing, as listing each directory would.
 func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	if invalid(kv.OpList, nil, name) {
 		return l.next.List(ctx, name, opts...)
@@ -247,7 +249,26 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 	if err := l.check(kv.OpList, kv.ListDir(name), letterL); err != nil {
 		return func(yield func(kv.ItemInfo, error) bool) { yield(kv.ItemInfo{}, err) }
 	}
-	return l.next.List(ctx, name, opts...)
+	if !kv.Has(opts, kv.KindRecursive) {
+		return l.next.List(ctx, name, opts...)
+	}
+	dir := kv.ListDir(name)
+	return func(yield func(kv.ItemInfo, error) bool) {
+		for it, err := range l.next.List(ctx, name, opts...) {
+			if i := strings.LastIndexByte(it.Name, '/'); err == nil && i >= 0 {
+				sub := it.Name[:i]
+				if dir != "" {
+					sub = dir + "/" + sub
+				}
+				if l.check(kv.OpList, sub, letterL) != nil {
+					continue
+				}
+			}
+			if !yield(it, err) {
+				return
+			}
+		}
+	}
 }
 
 // Hash needs r.

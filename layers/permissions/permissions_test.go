@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"testing"
 
@@ -253,5 +254,43 @@ func TestPermissionsCopy(t *testing.T) {
 	perms[""] = "lrwWD"
 	if got := l.Permissions()[""]; got != "lr" {
 		t.Errorf("the layer follows the caller's map: %q", got)
+	}
+}
+
+// flatLister answers a recursive List with fixed names, as an object
+// store lists everything below a directory.
+type flatLister struct {
+	kv.Backend
+	names []string
+}
+
+func (f flatLister) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
+	if !kv.Has(opts, kv.KindRecursive) {
+		return f.Backend.List(ctx, name, opts...)
+	}
+	return func(yield func(kv.ItemInfo, error) bool) {
+		for _, n := range f.names {
+			if !yield(kv.ItemInfo{Name: n, Exists: true}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestRecursiveListHonoursSubdirectories checks that a recursive listing
+// shows no more than listing each directory would: the names below a
+// directory without l are left out.
+func TestRecursiveListHonoursSubdirectories(t *testing.T) {
+	f := flatLister{Backend: memory.New(t.Name()), names: []string{"a", "open/b", "secret/c", "secret/open/d"}}
+	l := permissions.New(f, map[string]string{"": "lr", "secret": "", "secret/open": "l"})
+	var got []string
+	for it, err := range l.List(t.Context(), "", kv.Recursive()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, it.Name)
+	}
+	if want := []string{"a", "open/b", "secret/open/d"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("recursive list = %q, want %q", got, want)
 	}
 }
