@@ -18,6 +18,11 @@ const StoreRecord = "store.hid"
 // layer records the levels of its namespaces (see layers/nesting).
 const LayoutRecord = "layout.hid"
 
+// DirMarker is the empty object that borgstore (and the s3 driver) keeps in
+// a directory of an object store, so that the directory exists without
+// items: "PATH/DIR/.dir".
+const DirMarker = ".dir"
+
 // IsStoreRecord reports whether name is one of the records a store keeps
 // at its root (StoreRecord, LayoutRecord): Create takes a store holding
 // only those for empty.
@@ -133,10 +138,14 @@ func borgstoreName(name string) bool {
 	return true
 }
 
-// internalFile reports whether e is a hidden or temporary file of a store.
+// internalFile reports whether e is a hidden or temporary file of a store,
+// or the marker DirMarker of a directory on an object store.
 func internalFile(e DirEntry) bool {
 	if e.Dir {
 		return false
+	}
+	if e.Name == DirMarker {
+		return true
 	}
 	for _, suffix := range []string{HiddenSuffix, TempSuffix} {
 		if base, ok := strings.CutSuffix(e.Name, suffix); ok && base != "" {

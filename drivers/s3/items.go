@@ -45,12 +45,18 @@ func (d *Driver) dirKey(name string) string {
 // made by Mkdir, PATH/DIR/.dir, as borgstore's s3 backend writes it. The
 // empty object PATH/DIR/ that earlier versions of this driver wrote marks
 // a directory too.
-const dirMarker = ".dir"
+const dirMarker = kv.DirMarker
+
+// isMarkerName reports whether name (relative to the store or to a
+// directory) is that of a directory marker.
+func isMarkerName(name string) bool {
+	return name == dirMarker || strings.HasSuffix(name, "/"+dirMarker)
+}
 
 // markerName refuses an item named as a directory marker, which List
 // would never show, with kv.ErrInvalidName.
 func markerName(op kv.Op, name string) error {
-	if name == dirMarker || strings.HasSuffix(name, "/"+dirMarker) {
+	if isMarkerName(name) {
 		return kv.NewError(op.String(), name, kv.ErrInvalidName,
 			errors.New(`".dir" is the name of a directory marker on S3 (borgstore's layout), not of an item`))
 	}
@@ -354,7 +360,7 @@ func (d *Driver) listAll(ctx context.Context, name string) iter.Seq2[kv.ItemInfo
 			}
 			found = true
 			rel := obj.Key[len(dir):]
-			if !kv.IsValidName(rel) {
+			if !kv.IsValidName(rel) || isMarkerName(rel) {
 				continue // the marker of dir or of a directory below, or foreign
 			}
 			if !yield(kv.ItemInfo{Name: rel, Exists: true, Size: obj.Size}, nil) {
