@@ -2,6 +2,7 @@ package rclone
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,10 +43,13 @@ func TestStaleTemporaries(t *testing.T) {
 	leave("data/00/0011.k3j9abcdefgh.tmp", old)
 	leave("data/00/0022.zz.tmp", time.Now().Add(-time.Hour)) // a slow writer, alive
 	leave("config.ab.tmp", old)
-	stamp := filepath.Join(base, tmpsweep.StampName)
-	if err := os.Chtimes(stamp, old, old); err != nil {
-		t.Fatalf("no stamp after the first sweep: %v", err)
+	// Enough directories for a long walk, which leaves a stamp.
+	for i := range tmpsweep.LongWalk {
+		if err := os.MkdirAll(filepath.Join(base, "index", fmt.Sprintf("%03d", i)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
+	stamp := filepath.Join(base, tmpsweep.StampName)
 	if err := d.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package sftp
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,6 +42,12 @@ func TestStaleTemporaries(t *testing.T) {
 	leave("data/00/0011.k3j9.tmp", old)
 	leave("data/00/0022.zz.tmp", time.Now().Add(-time.Hour)) // a slow writer, alive
 	leave("config.ab.tmp", old)
+	// Enough directories for a long walk, which leaves a stamp.
+	for i := range tmpsweep.LongWalk {
+		if err := os.MkdirAll(filepath.Join(base, "index", fmt.Sprintf("%03d", i)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	if err := d.Open(ctx); err != nil {
 		t.Fatal(err)

@@ -15,9 +15,11 @@
 // Walking a store lists every directory: 65,536 of them at nesting level
 // 2, a long walk over a slow link. So a sweep runs in the background,
 // one directory listing at a time, while the store is used; Close stops
-// it. And it runs at most once per Every for a store: a complete sweep
-// touches the stamp file StampName at the root, and a sweep that finds the
-// stamp younger than Every ends after listing the root.
+// it. And a long walk runs at most once per Every for a store: a complete
+// sweep that listed more than LongWalk directories touches the stamp file
+// StampName at the root, and a sweep that finds the stamp younger than
+// Every ends after listing the root. A small store, cheap to walk, is
+// walked at every Open and gets no stamp.
 package tmpsweep
 
 import (
@@ -36,6 +38,10 @@ const StaleAfter = 24 * time.Hour
 
 // Every is the least time between two complete sweeps of a store.
 const Every = 6 * time.Hour
+
+// LongWalk is the number of directory listings past which a complete
+// sweep touches the stamp.
+const LongWalk = 256
 
 // StampName is the file at the root of a store whose modification time
 // records the last complete sweep. Its name is invalid as an item (a
@@ -66,16 +72,18 @@ type FS interface {
 // than Every before now, and removes every file ending in kv.TempSuffix
 // whose modification time is StaleAfter or more before now. It descends
 // only into directories with valid names (a store's own), one listing at a
-// time, and touches the stamp when the walk completed. It returns how
+// time, and touches the stamp when the walk completed after more than
+// LongWalk listings. It returns how
 // many temporaries it removed and the first error that stopped it; a
 // temporary that cannot be removed (gone meanwhile, or no right to) is
 // passed over.
 func Sweep(ctx context.Context, fs FS, now time.Time) (removed int, err error) {
-	dirs := []string{""}
+	dirs, listed := []string{""}, 0
 	for len(dirs) > 0 {
 		dir := dirs[len(dirs)-1]
 		dirs = dirs[:len(dirs)-1]
 		entries, err := fs.ReadDir(ctx, dir)
+		listed++
 		if err != nil {
 			if dir != "" && errors.Is(err, kv.ErrNotFound) {
 				continue // removed while we walk
@@ -101,6 +109,9 @@ func Sweep(ctx context.Context, fs FS, now time.Time) (removed int, err error) {
 		if err := ctx.Err(); err != nil {
 			return removed, err
 		}
+	}
+	if listed <= LongWalk {
+		return removed, nil
 	}
 	return removed, fs.Touch(ctx, StampName)
 }
