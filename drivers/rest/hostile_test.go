@@ -17,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvcompose/compose"
 	"github.com/kvcompose/compose/drivers/rest"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/layers/retry"
 )
 
 // hostileServer serves h, after answering HEAD / (what Open sends) with
@@ -116,7 +118,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 // deadline on its context fails with kv.ErrConnection once the configured
 // stall (or response) timeout passes without progress.
 func TestStall(t *testing.T) {
-	const short = 100 * time.Millisecond
+	const short = 500 * time.Millisecond // long enough for a loaded machine to answer Open
 	cases := []struct {
 		name string
 		h    func(*testing.T, http.ResponseWriter, *http.Request)
@@ -298,16 +300,14 @@ func TestUnparsableAnswers(t *testing.T) {
 	}
 }
 
-// TestNoDriverRetry has a server close every connection at once: the
-// driver makes one attempt and reports kv.ErrConnection; retrying is the
-// retry layer's.
-func TestNoDriverRetry(t *testing.T) {
+// closingServer accepts connections and closes them at once, counting
+// them; it returns its URL.
+func closingServer(t *testing.T, accepted *atomic.Int32) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	var accepted atomic.Int32
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -318,7 +318,15 @@ func TestNoDriverRetry(t *testing.T) {
 			c.Close()
 		}
 	}()
-	d, err := rest.FromURL("http://" + ln.Addr().String() + "/")
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// TestNoDriverRetry has a server close every connection at once: the
+// driver makes one attempt and reports kv.ErrConnection; retrying is the
+// retry layer's.
+func TestNoDriverRetry(t *testing.T) {
+	var accepted atomic.Int32
+	d, err := rest.FromURL(closingServer(t, &accepted))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,6 +335,22 @@ func TestNoDriverRetry(t *testing.T) {
 	}
 	if n := accepted.Load(); n != 1 {
 		t.Errorf("%d connections for one call, want 1", n)
+	}
+}
+
+// TestOneOwnerOfRetries opens the same server through compose.Open with
+// its defaults: the retry layer's tries are all the tries there are.
+func TestOneOwnerOfRetries(t *testing.T) {
+	var accepted atomic.Int32
+	store, err := compose.Open(closingServer(t, &accepted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Open(context.Background()); !errors.Is(err, kv.ErrConnection) {
+		t.Errorf("open: %v, want kv.ErrConnection", err)
+	}
+	if n := accepted.Load(); n != retry.DefaultMaxTries {
+		t.Errorf("%d connections for one call, want the retry layer's %d tries", n, retry.DefaultMaxTries)
 	}
 }
 
