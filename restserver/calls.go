@@ -114,11 +114,11 @@ func (q *request) store() {
 		q.fail(err)
 		return
 	}
-	value, release, ok := q.readBody()
+	value, reserved, ok := q.readBody()
 	if !ok {
 		return
 	}
-	defer release()
+	defer q.h.mem.release(reserved)
 	if want != "" {
 		sum := sha256.Sum256(value)
 		if !strings.EqualFold(hex.EncodeToString(sum[:]), want) {
@@ -289,12 +289,12 @@ func (q *request) defrag() {
 		q.badRequest("Missing target or algorithm for defrag")
 		return
 	}
-	body, release, ok := q.readBody()
+	body, reserved, ok := q.readBody()
 	if !ok {
 		return
 	}
 	sources, err := parseSources(body)
-	release()
+	q.h.mem.release(reserved)
 	if err != nil {
 		q.badRequest("Bad Request: defrag sources: " + err.Error())
 		return

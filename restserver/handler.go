@@ -332,31 +332,30 @@ func (q *request) reserve(n int64) bool {
 // its end when chunked), at most bodyLimit bytes, dropping the connection
 // when the client sends nothing for the stall timeout. It takes the memory
 // from the budget before it allocates: a Content-Length whole, a chunked
-// body as it grows. On success the caller calls release once done with
-// the body; on an error readBody has sent the answer and released.
-func (q *request) readBody() (body []byte, release func(), ok bool) {
+// body as it grows. On success the caller gives reserved back to the
+// budget once done with the body; on an error readBody has sent the answer
+// and given back what it took.
+func (q *request) readBody() (body []byte, reserved int64, ok bool) {
 	limit, n := q.h.bodyLimit(), q.r.ContentLength
 	if n > limit {
 		q.tooLarge(n, limit)
-		return nil, nil, false
+		return nil, 0, false
 	}
 	if n == 0 {
-		return []byte{}, func() {}, true
+		return []byte{}, 0, true
 	}
-	var reserved int64
-	free := func() { q.h.mem.release(reserved); reserved = 0 }
 	src := http.MaxBytesReader(q.w, q.r.Body, limit)
 	var buf []byte
 	if n > 0 {
 		if !q.reserve(n) {
-			return nil, nil, false
+			return nil, 0, false
 		}
 		reserved = n
 		buf = make([]byte, 0, n)
 	} else {
 		size := min(64<<10, limit)
 		if !q.reserve(size) {
-			return nil, nil, false
+			return nil, 0, false
 		}
 		reserved = size
 		buf = make([]byte, 0, size)
@@ -376,14 +375,14 @@ func (q *request) readBody() (body []byte, release func(), ok bool) {
 				if err == nil {
 					continue
 				}
-				free()
+				q.h.mem.release(reserved)
 				q.readFailed(err, limit)
-				return nil, nil, false
+				return nil, 0, false
 			}
 			grown := min(2*int64(cap(buf)), limit)
 			if !q.reserve(grown) {
-				free()
-				return nil, nil, false
+				q.h.mem.release(reserved)
+				return nil, 0, false
 			}
 			nb := make([]byte, len(buf), grown)
 			copy(nb, buf)
@@ -397,20 +396,20 @@ func (q *request) readBody() (body []byte, release func(), ok bool) {
 			break
 		}
 		if err != nil {
-			free()
+			q.h.mem.release(reserved)
 			q.readFailed(err, limit)
-			return nil, nil, false
+			return nil, 0, false
 		}
 	}
 	// The deadline stays after a failure: the server then drops a
 	// connection whose client stalled instead of waiting on it.
 	_ = q.rc.SetReadDeadline(time.Time{})
 	if n >= 0 && int64(len(buf)) != n {
-		free()
+		q.h.mem.release(reserved)
 		q.badRequest(errShortBody.Error())
-		return nil, nil, false
+		return nil, 0, false
 	}
-	return buf, free, true
+	return buf, reserved, true
 }
 
 // readSome reads into p with the stall timeout as deadline.
