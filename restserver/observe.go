@@ -74,9 +74,10 @@ func WithTracing(tp trace.TracerProvider, p propagation.TextMapPropagator) Optio
 // WithMeterProvider makes the Handler record metrics with mp: otelhttp's
 // request duration, request and response body sizes (by method, status
 // code, http.route and KeyOperation), the requests in flight
-// (ActiveRequestsName), and while the store is open its quota
-// (QuotaLimitName, QuotaUsageName) and the memory held by request bodies
-// (BodyMemoryName). A nil mp is the global provider.
+// (ActiveRequestsName), the memory held by request bodies
+// (BodyMemoryName), and while the store is open its quota (QuotaLimitName,
+// QuotaUsageName: a Quota call on the store at each collection). A nil mp
+// is the global provider.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(h *Handler) {
 		if mp == nil {

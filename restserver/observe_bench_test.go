@@ -13,6 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/kvcompose/compose/drivers/memory"
+	"github.com/kvcompose/compose/internal/benchtest"
 	"github.com/kvcompose/compose/internal/restproto"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
@@ -51,6 +52,7 @@ func BenchmarkObserve(b *testing.B) {
 		h := restserver.New(backend, bc.opts...)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			benchtest.CPU(b)
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodGet, "/data/0123", nil)
 				req.Header.Set("Accept", restproto.MediaType)

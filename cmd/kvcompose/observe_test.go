@@ -420,3 +420,35 @@ func TestBenchOTLPExport(t *testing.T) {
 		t.Errorf("no kvcompose.operation.duration received: %v", metrics)
 	}
 }
+
+// TestServeObserveFlags checks the flags and variables serve refuses: an
+// unknown access log format, and a console exporter under --stdio, whose
+// stdout carries the protocol.
+func TestServeObserveFlags(t *testing.T) {
+	clearOtel(t)
+	for _, c := range []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"", []string{"serve", "--backend", "mem://x", "--access-log=xml"}, "text or json"},
+		{"OTEL_TRACES_EXPORTER=console", []string{"serve", "--backend", "mem://x", "--stdio"}, "stdout"},
+		{"OTEL_METRICS_EXPORTER=console", []string{"serve", "--backend", "mem://x", "--stdio"}, "stdout"},
+		{"", []string{"serve", "--backend", "mem://x", "--port", "0", "--metrics-listen", "256.0.0.1:x"}, "--metrics-listen"},
+	} {
+		t.Run("", func(t *testing.T) {
+			if k, v, ok := strings.Cut(c.env, "="); ok {
+				t.Setenv(k, v)
+			}
+			root := newRootCmd()
+			var out bytes.Buffer
+			root.SetOut(&out)
+			root.SetErr(&out)
+			root.SetArgs(c.args)
+			err := root.Execute()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s %v: %v, want an error with %q", c.env, c.args, err, c.want)
+			}
+		})
+	}
+}

@@ -176,7 +176,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	obs, err := startServeObserver(cmd.Context(), f.observe, cmd.ErrOrStderr())
+	obs, err := startServeObserver(cmd.Context(), f.observe, f.stdio, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

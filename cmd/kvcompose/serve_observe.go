@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
@@ -42,8 +44,16 @@ type serveObserver struct {
 
 // startServeObserver sets up what f and the environment ask for; without
 // them it starts nothing.
-func startServeObserver(ctx context.Context, f observeFlags, stderr io.Writer) (*serveObserver, error) {
+func startServeObserver(ctx context.Context, f observeFlags, stdio bool, stderr io.Writer) (*serveObserver, error) {
 	o := &serveObserver{stderr: stderr}
+	if stdio {
+		// The console exporters write to stdout, which carries the protocol.
+		for _, signal := range []string{"TRACES", "METRICS", "LOGS"} {
+			if v := os.Getenv("OTEL_" + signal + "_EXPORTER"); strings.Contains(v, "console") {
+				return nil, fmt.Errorf("serve --stdio: OTEL_%s_EXPORTER=%s would write to stdout, which carries the protocol", signal, v)
+			}
+		}
+	}
 	switch f.accessLog {
 	case "":
 	case "text":

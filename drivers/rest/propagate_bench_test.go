@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/kvcompose/compose/internal/benchtest"
 )
 
 // fixed is a transport that answers every request with the same response
@@ -47,6 +49,7 @@ func BenchmarkPropagation(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
+			benchtest.CPU(b)
 			for b.Loop() {
 				if _, err := bc.tr.roundTrip(bc.ctx, req, -1); err != nil {
 					b.Fatal(err)

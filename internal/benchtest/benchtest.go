@@ -35,6 +35,7 @@ func Overhead(b *testing.B, layers map[string]func(kv.Backend) kv.Backend) {
 	run := func(name string, s kv.Backend) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
+			CPU(b)
 			for b.Loop() {
 				if _, err := s.Load(ctx, "data/0123"); err != nil {
 					b.Fatal(err)

@@ -61,6 +61,7 @@ func BenchmarkBreakdown(b *testing.B) {
 	var sink time.Duration
 	b.Run("clock-time-now", func(b *testing.B) {
 		b.ReportAllocs()
+		benchtest.CPU(b)
 		for b.Loop() {
 			start := time.Now()
 			sink += time.Since(start)
@@ -68,6 +69,7 @@ func BenchmarkBreakdown(b *testing.B) {
 	})
 	b.Run("clock-monotonic", func(b *testing.B) {
 		b.ReportAllocs()
+		benchtest.CPU(b)
 		for b.Loop() {
 			start := metrics.Now()
 			sink += metrics.Now() - start
@@ -83,6 +85,7 @@ func BenchmarkBreakdown(b *testing.B) {
 	ctx := context.Background()
 	b.Run("sdk-record", func(b *testing.B) {
 		b.ReportAllocs()
+		benchtest.CPU(b)
 		for b.Loop() {
 			h.Record(ctx, 0.0002, set...)
 		}
@@ -92,6 +95,7 @@ func BenchmarkBreakdown(b *testing.B) {
 	series := ph.WithLabelValues("load", "mem")
 	b.Run("prometheus-observe", func(b *testing.B) {
 		b.ReportAllocs()
+		benchtest.CPU(b)
 		for b.Loop() {
 			series.Observe(0.0002)
 		}
