@@ -23,10 +23,14 @@ const LayoutRecord = "layout.hid"
 // items: "PATH/DIR/.dir".
 const DirMarker = ".dir"
 
-// IsStoreRecord reports whether name is one of the records a store keeps
-// at its root (StoreRecord, LayoutRecord): Create takes a store holding
-// only those for empty.
-func IsStoreRecord(name string) bool { return name == StoreRecord || name == LayoutRecord }
+// IsStoreRecord reports whether name, an entry at the base of a store, is
+// one of the records a store keeps there (a hidden file: StoreRecord,
+// LayoutRecord, a quota layer's record) rather than an item: Create takes a
+// store holding only records for empty.
+func IsStoreRecord(name string) bool {
+	base, ok := strings.CutSuffix(name, HiddenSuffix)
+	return ok && base != "" && !strings.Contains(name, "/")
+}
 
 // StoreRecordValue is the content of StoreRecord as Create writes it.
 // Recognize only asks whether the record exists, so an empty file of that

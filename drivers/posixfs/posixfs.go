@@ -122,9 +122,9 @@ func (d *Driver) Properties() kv.Properties {
 }
 
 // Create makes the base directory and its missing parents and writes
-// kv.StoreRecord in it. An existing empty directory (or empty store) is
-// accepted; a non-empty one (hidden and temporary files count) is
-// kv.ErrExists.
+// kv.StoreRecord in it. An existing empty directory, or an empty store
+// (nothing but hidden records at its base, kv.IsStoreRecord), is accepted;
+// a non-empty one (temporary files count) is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
 	const op = kv.OpCreate
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
@@ -139,14 +139,19 @@ func (d *Driver) Create(ctx context.Context) error {
 			return wrap(op, "", err)
 		}
 		defer f.Close()
-		names, err := f.Readdirnames(3)
-		for _, n := range names {
-			if !kv.IsStoreRecord(n) {
-				return kv.NewError(op.String(), "", kv.ErrExists, errors.New(d.base+" is not empty"))
+		for {
+			names, err := f.Readdirnames(16)
+			for _, n := range names {
+				if !kv.IsStoreRecord(n) {
+					return kv.NewError(op.String(), "", kv.ErrExists, errors.New(d.base+" is not empty"))
+				}
 			}
-		}
-		if err != nil && err != io.EOF {
-			return wrap(op, "", err)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return wrap(op, "", err)
+			}
 		}
 		if err := os.WriteFile(filepath.Join(d.base, kv.StoreRecord), kv.StoreRecordValue, filePerm); err != nil {
 			return wrap(op, kv.StoreRecord, err)

@@ -293,12 +293,15 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open checks that the store exists (HEAD /, or GET / from a borgstore
-// server that does not answer HEAD /) and opens it; a missing store is
-// kv.ErrNoStore.
+// server that does not answer HEAD /, and for the message of a failure)
+// and opens it; a missing store is kv.ErrNoStore, a directory that the
+// server's backend does not take for a store kv.ErrNotAStore.
 func (d *Driver) Open(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
 		resp, err := d.call(ctx, kv.OpOpen, "", head(""))
-		if err != nil && resp != nil && resp.status == http.StatusBadRequest {
+		if err != nil && resp != nil && (resp.status == http.StatusBadRequest || resp.status == http.StatusInternalServerError) {
+			// A borgstore server that does not answer HEAD /, or an error
+			// whose message a HEAD answer has no body for (not a store).
 			_, err = d.call(ctx, kv.OpOpen, "", get("/", nil, -1))
 		}
 		if err != nil {

@@ -46,7 +46,7 @@ func TestRange(t *testing.T) {
 // TestErrors maps every sentinel to its status and back.
 func TestErrors(t *testing.T) {
 	for _, kind := range []error{kv.ErrNotFound, kv.ErrNoStore, kv.ErrExists, kv.ErrNotOpen, kv.ErrAlreadyOpen,
-		kv.ErrPermission, kv.ErrQuotaExceeded, kv.ErrReadRange, kv.ErrInvalidName, kv.ErrUnsupported} {
+		kv.ErrPermission, kv.ErrQuotaExceeded, kv.ErrReadRange, kv.ErrInvalidName, kv.ErrUnsupported, kv.ErrNotAStore} {
 		err := kv.NewError("load", "x", kind, errors.New("cause"))
 		status := Status(err)
 		back := Error("load", "x", status, Message(err))

@@ -146,10 +146,10 @@ func (l *Layer) merge(rec map[string][]int) (map[string][]int, bool, error) {
 		}
 		if !l.change {
 			if have == nil {
-				return nil, false, layoutErr(fmt.Errorf("namespace %q=%v is not in the store's layout (%s); ask for a level change to add it",
+				return nil, false, layoutErr(fmt.Errorf("namespace %q=%v is not in the store's layout (%s); ask for a level change (WithLevelChange, kvcompose --change-levels) to add it",
 					prefix, want, describe(rec)))
 			}
-			return nil, false, layoutErr(fmt.Errorf("levels %q=%v contradict the store's %q=%v (layout %s); ask for a level change to change them",
+			return nil, false, layoutErr(fmt.Errorf("levels %q=%v contradict the store's %q=%v (layout %s); ask for a level change (WithLevelChange, kvcompose --change-levels) to change them",
 				prefix, want, prefix, have, describe(rec)))
 		}
 		if have == nil && parent != nil && parent.hasLevel(0) && !slices.Contains(want, 0) {

@@ -14,9 +14,9 @@ import (
 const hexDigits = "0123456789abcdef"
 
 // Create creates the store below and records the levels given to New in
-// it (LayoutRecord; without levels, the root at level 0). If the backend below benefits
-// from pre-created directories (kv.Properties.Precreate), Create also
-// creates the directories of the deepest configured level of every
+// it (LayoutRecord; without levels, the root at level 0). If the backend
+// below benefits from pre-created directories (kv.Properties.Precreate),
+// Create also creates the directories of the deepest configured level of every
 // namespace ("data/00".."data/ff" for level 1, the 65,536 directories
 // "data/00/00".."data/ff/ff" for level 2, the namespace directory itself
 // for level 0). It opens the store for that and closes it again, so that

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,9 +59,9 @@ func WithProgress(f func(done, total int)) Option { return func(l *Layer) { l.pr
 // WithLevelChange lets Open accept levels given to New that differ from
 // the levels the store records (LayoutRecord), and record them instead: a
 // level change. Every level the record holds for a namespace must stay in
-// the new list, so that the items already there are found (move them with
-// kv.ChangeLevel, then drop the old level with a second change once the
-// namespace holds none there).
+// the new list, so that the items already there are found: a change adds
+// levels (data/=1 to data/=1,2; kv.ChangeLevel then moves items to the
+// last one) and never drops one.
 func WithLevelChange() Option { return func(l *Layer) { l.change = true } }
 
 // New returns a Layer over next. levels maps namespace prefixes, which end
@@ -90,7 +91,7 @@ func New(next kv.Backend, levels map[string][]int, opts ...Option) (*Layer, erro
 	if err != nil {
 		return nil, fmt.Errorf("nesting: %w", err)
 	}
-	l := &Layer{next: next, given: levels, concurrency: DefaultConcurrency}
+	l := &Layer{next: next, given: maps.Clone(levels), concurrency: DefaultConcurrency}
 	l.spaces.Store(&spaces)
 	for _, o := range opts {
 		o(l)
