@@ -43,7 +43,6 @@ func TestErrors(t *testing.T) {
 		{"unknown scheme", "", []string{"ls", "ftp://host/x"}, 2, []string{`unknown scheme "ftp"`}},
 		{"relative file URL", "", []string{"ls", "file://relative/path"}, 2, []string{"invalid url"}},
 		{"invalid name", "", []string{"get", u, "Data/aa"}, 2, []string{`"Data/aa"`, "invalid name"}},
-		{"name of no namespace", "", []string{"get", "--levels", "data/=1", u, "other/aa"}, 2, []string{`"other/aa"`, "invalid name"}},
 		{"mem for put", "x", []string{"put", "mem://x", "data/aa"}, 2, []string{"mem://x", "new, empty one", "bench and serve"}},
 		{"mem for get", "", []string{"get", "mem://x", "data/aa"}, 2, []string{"new, empty one"}},
 		{"mem for ls", "", []string{"ls", "MEM://x"}, 2, []string{"new, empty one"}},
