@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvcompose/compose"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/layers/stats"
 )
@@ -213,5 +214,19 @@ func TestByteProgressOnTerminal(t *testing.T) {
 	}
 	if stdout != value {
 		t.Errorf("get: %d bytes on stdout, want the %d stored", len(stdout), len(value))
+	}
+}
+
+// TestHelpListsEveryScheme checks that --help shows a URL form of every
+// scheme compose.Open knows.
+func TestHelpListsEveryScheme(t *testing.T) {
+	stdout, stderr, code := runIn(t, "", false, "--help")
+	if code != 0 {
+		t.Fatalf("--help: exit %d: %s", code, stderr)
+	}
+	for _, scheme := range compose.Schemes() {
+		if !strings.Contains(stdout, "\n  "+scheme+":") {
+			t.Errorf("--help lacks a %s: URL:\n%s", scheme, stdout)
+		}
 	}
 }
