@@ -122,6 +122,9 @@ func TestNoProgressWithoutTerminal(t *testing.T) {
 		if r.code != 0 || r.stderr != "" {
 			t.Errorf("%s: exit %d, stderr %q", args[0], r.code, r.stderr)
 		}
+		if args[0] == "get" && r.stdout != strings.Repeat("x", 1<<20) {
+			t.Errorf("get: %d bytes on stdout, want the 1 MiB stored", len(r.stdout))
+		}
 		if strings.ContainsAny(r.stdout, "\r\x1b") {
 			t.Errorf("%s: stdout has terminal control bytes: %q", args[0], r.stdout[:min(len(r.stdout), 200)])
 		}

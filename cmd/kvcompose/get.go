@@ -43,9 +43,16 @@ the end, and a part past the end is cut at the end.`,
 			}
 			var value []byte
 			err = a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
-				p := a.startProgress("loading "+args[1], -1, progressOpts{dataOnStdout: output == "" || output == "-"})
+				p := a.startProgress("loading "+args[1], -1, progressOpts{bytes: true, dataOnStdout: output == "" || output == "-"})
 				defer p.Done()
-				value, err = s.Load(cmd.Context(), args[1], opts...)
+				if p.shown() && len(opts) == 0 {
+					// The size, for the bar's total and ETA (only
+					// where a bar is drawn).
+					if info, err := s.Info(cmd.Context(), args[1]); err == nil && info.Exists {
+						p.SetTotal(info.Size)
+					}
+				}
+				value, err = s.Load(p.context(cmd.Context()), args[1], opts...)
 				return err
 			})
 			if err != nil {

@@ -85,7 +85,8 @@ func newRootCmd() *cobra.Command {
                                              S3 or a compatible server (AWS_* variables)
   b2:[PROFILE@|KEY:SECRET@][SCHEME://HOST[:PORT]]/BUCKET/PATH
                                              Backblaze B2's S3 endpoint
-  http[s]://[USER:PASS@]HOST[:PORT][/PATH]   a borgstore REST server (kvcompose serve)
+  http://[USER:PASS@]HOST[:PORT][/PATH]      a borgstore REST server (kvcompose serve)
+  https://[USER:PASS@]HOST[:PORT][/PATH]     the same over TLS
   rest://[USER@]HOST[:PORT]/PATH             the same protocol over ssh
   rest:///PATH                               the same, run on this machine
   mem://name                                 in this process's memory: bench and

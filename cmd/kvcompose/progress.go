@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"io"
 	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/kvcompose/compose/kv"
 )
 
 // Progress is shown only for work that lasts: the bar appears after
@@ -51,6 +54,19 @@ func (a *app) startProgress(desc string, total int64, o progressOpts) *progress 
 	p.stop, p.finished = make(chan struct{}), make(chan struct{})
 	go p.draw(a.stderr, desc, o)
 	return p
+}
+
+// shown reports whether a bar is drawn (or will be, once the work lasts).
+func (p *progress) shown() bool { return p.stop != nil }
+
+// context returns ctx, asking the drivers below to report the bytes they
+// move into p (kv.WithProgress) when a bar is drawn; else ctx as it is, so
+// that nothing changes where no bar is shown.
+func (p *progress) context(ctx context.Context) context.Context {
+	if !p.shown() {
+		return ctx
+	}
+	return kv.WithProgress(ctx, p.Set)
 }
 
 // Add counts n more steps done.
@@ -123,7 +139,8 @@ func newBar(w io.Writer, desc string, total int64, o progressOpts) *progressbar.
 	}
 	switch {
 	case o.bytes:
-		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionUseIECUnits(true))
+		// Bytes done of the total, the rate, and the time left.
+		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionUseIECUnits(true), progressbar.OptionShowCount())
 	case o.count:
 		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts())
 	}

@@ -31,9 +31,9 @@ the old value or the new one, never a part.`,
 				return err
 			}
 			return a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
-				p := a.startProgress("storing "+args[1], -1, progressOpts{})
+				p := a.startProgress("storing "+args[1], int64(len(value)), progressOpts{bytes: true})
 				defer p.Done()
-				return s.Store(cmd.Context(), args[1], value)
+				return s.Store(p.context(cmd.Context()), args[1], value)
 			})
 		},
 	}

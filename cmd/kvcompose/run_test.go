@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvcompose/compose"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/layers/stats"
 )
@@ -179,6 +180,54 @@ func TestAddSnapshots(t *testing.T) {
 	for i := range sum.NumField() {
 		if got := sum.Field(i).Int(); got != 2 {
 			t.Errorf("%s: %d, want 2", sum.Type().Field(i).Name, got)
+		}
+	}
+}
+
+// TestByteProgressOnTerminal puts and gets a 6 MiB value on a store slowed
+// to 400 ms a call, in a session whose stderr is a terminal: the bars count
+// bytes against the value's size (bytes, rate, ETA), and the value comes
+// back whole on stdout, without a control byte.
+func TestByteProgressOnTerminal(t *testing.T) {
+	u := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "s"))
+	if _, stderr, code := runIn(t, "", false, "create", u); code != 0 {
+		t.Fatal(stderr)
+	}
+	t.Setenv("BORGSTORE_LATENCY", "400000")
+	value := strings.Repeat("0123456789abcdef", 6<<20/16)
+	file := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(file, []byte(value), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runIn(t, "", true, "put", u, "data/big", file)
+	if code != 0 {
+		t.Fatalf("put: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "storing data/big") || !strings.Contains(stderr, "/6.0 MiB") {
+		t.Errorf("put: no byte bar for 6 MiB on the terminal: %q", stderr)
+	}
+	stdout, stderr, code := runIn(t, "", true, "get", u, "data/big")
+	if code != 0 {
+		t.Fatalf("get: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "loading data/big") || !strings.Contains(stderr, "/6.0 MiB") {
+		t.Errorf("get: no byte bar for 6 MiB on the terminal: %q", stderr)
+	}
+	if stdout != value {
+		t.Errorf("get: %d bytes on stdout, want the %d stored", len(stdout), len(value))
+	}
+}
+
+// TestHelpListsEveryScheme checks that --help shows a URL form of every
+// scheme compose.Open knows.
+func TestHelpListsEveryScheme(t *testing.T) {
+	stdout, stderr, code := runIn(t, "", false, "--help")
+	if code != 0 {
+		t.Fatalf("--help: exit %d: %s", code, stderr)
+	}
+	for _, scheme := range compose.Schemes() {
+		if !strings.Contains(stdout, "\n  "+scheme+":") {
+			t.Errorf("--help lacks a %s: URL:\n%s", scheme, stdout)
 		}
 	}
 }

@@ -135,7 +135,12 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	offset, size, partial := kv.RangeOf(opts)
 	if !partial {
 		var value []byte
+		report := kv.ProgressOf(ctx)
 		err := d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
+			if report != nil {
+				value, err = readReporting(dir.root, file, report)
+				return err
+			}
 			value, err = dir.root.ReadFile(file)
 			return err
 		})
@@ -169,6 +174,29 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	return value[:n], nil
 }
 
+// readReporting reads the whole file in pieces, reporting the bytes read
+// (kv.WithProgress).
+func readReporting(r *os.Root, file string, report func(int64)) ([]byte, error) {
+	f, err := r.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, &os.PathError{Op: "read", Path: file, Err: syscall.EISDIR}
+	}
+	value := make([]byte, fi.Size())
+	err = kv.Chunks(fi.Size(), report, func(off, end int64) error {
+		_, err := io.ReadFull(f, value[off:end])
+		return err
+	})
+	return value, err
+}
+
 // Store writes value to a temporary file next to name and renames it over
 // name, so that readers see the old value or the new one. Missing parent
 // directories are created when the first attempt finds them missing. With
@@ -179,7 +207,8 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err != nil {
 		return err
 	}
-	write := func(dir *dirHandle, file string) error { return d.write(dir, file, value) }
+	report := kv.ProgressOf(ctx)
+	write := func(dir *dirHandle, file string) error { return d.write(dir, file, value, report) }
 	err = d.dirs.do(name, write)
 	if err != nil && isMissing(err) {
 		// The directory is missing: create it, then try once more.
@@ -195,15 +224,23 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	return nil
 }
 
-// write stores value as file in dir: it writes a new temporary file,
-// syncs it when fsync is on, renames it over file and then syncs dir.
-func (d *Driver) write(dir *dirHandle, file string, value []byte) error {
+// write stores value as file in dir: it writes a new temporary file (in
+// pieces, reporting them, when report is set), syncs it when fsync is on,
+// renames it over file and then syncs dir.
+func (d *Driver) write(dir *dirHandle, file string, value []byte, report func(int64)) error {
 	tmp := tempName(file)
 	f, err := dir.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(value)
+	if report == nil {
+		_, err = f.Write(value)
+	} else {
+		err = kv.Chunks(int64(len(value)), report, func(off, end int64) error {
+			_, err := f.Write(value[off:end])
+			return err
+		})
+	}
 	if err == nil && d.fsync {
 		err = d.sync(f)
 	}

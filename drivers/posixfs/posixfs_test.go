@@ -263,3 +263,7 @@ func writeFile(t *testing.T, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestProgress(t *testing.T) {
+	kvtest.TestProgress(t, openStore(t))
+}

@@ -13,6 +13,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/minio/minio-go/v7"
 
@@ -139,15 +140,16 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
-	value, err := d.load(ctx, d.key(name), offset, size, ranged)
+	value, err := d.load(ctx, d.key(name), offset, size, ranged, kv.ProgressOf(ctx))
 	if err != nil {
 		return nil, d.fail(ctx, kv.OpLoad, name, err)
 	}
 	return value, nil
 }
 
-// load reads the object key, or its part from offset of size bytes.
-func (d *Driver) load(ctx context.Context, key string, offset, size int64, ranged bool) ([]byte, error) {
+// load reads the object key, or its part from offset of size bytes,
+// reporting the bytes read to report when it is set (kv.WithProgress).
+func (d *Driver) load(ctx context.Context, key string, offset, size int64, ranged bool, report func(int64)) ([]byte, error) {
 	var get minio.GetObjectOptions
 	limit := int64(-1) // the most bytes of the reply to keep
 	offset = max(offset, -math.MaxInt64)
@@ -194,12 +196,16 @@ func (d *Driver) load(ctx context.Context, key string, offset, size int64, range
 		return nil, err
 	}
 	defer body.Close()
+	var r io.Reader = body
+	if report != nil {
+		r = &kv.ProgressReader{R: body, Report: report}
+	}
 	var value []byte
 	if obj.Size >= 0 {
 		value = make([]byte, obj.Size)
-		_, err = io.ReadFull(body, value)
+		_, err = io.ReadFull(r, value)
 	} else {
-		value, err = io.ReadAll(body)
+		value, err = io.ReadAll(r)
 	}
 	if err != nil {
 		return nil, err
@@ -220,7 +226,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err := markerName(kv.OpStore, name); err != nil {
 		return err
 	}
-	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value))
+	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value, kv.ProgressOf(ctx)))
 }
 
 // checksumSHA256 is the header of the SHA-256 checksum of a PUT's body,
@@ -236,8 +242,9 @@ const checksumSHA256 = "x-amz-checksum-sha256"
 // a HEAD, so that Hash needs no GET; the parts of a larger value carry
 // none, since S3 would keep only a checksum of their checksums. It also
 // spares servers (versitygw) that leave the signed empty chunk of an
-// empty body unread on the connection.
-func (d *Driver) put(ctx context.Context, key string, value []byte) error {
+// empty body unread on the connection. When report is set
+// (kv.WithProgress), it is told the bytes sent so far.
+func (d *Driver) put(ctx context.Context, key string, value []byte, report func(int64)) error {
 	size := int64(len(value))
 	if uint64(size) <= d.cfg.partSize {
 		sum := md5.Sum(value)
@@ -247,21 +254,47 @@ func (d *Driver) put(ctx context.Context, key string, value []byte) error {
 			sha := sha256.Sum256(value)
 			opts.UserMetadata = map[string]string{checksumSHA256: base64.StdEncoding.EncodeToString(sha[:])}
 		}
-		_, err := d.core.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size,
+		var body io.Reader = bytes.NewReader(value)
+		if report != nil {
+			body = &kv.ProgressReader{R: body, Report: report}
+		}
+		_, err := d.core.PutObject(ctx, d.bucket, key, body, size,
 			base64.StdEncoding.EncodeToString(sum[:]), "", opts)
 		return err
 	}
-	_, err := d.client.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size, minio.PutObjectOptions{
+	opts := minio.PutObjectOptions{
 		PartSize:             d.cfg.partSize,
 		NumThreads:           d.cfg.partThreads,
 		DisableContentSha256: true,
 		SendContentMd5:       true,
-	})
+	}
+	if report != nil {
+		// minio-go reads the bytes of every part it has sent from
+		// Progress, several parts at once.
+		opts.Progress = &sentCounter{report: report}
+	}
+	_, err := d.client.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size, opts)
 	return err
 }
 
+// sentCounter is minio-go's Progress: reading n bytes from it counts n
+// bytes sent, and reports the total, one report at a time and rising.
+type sentCounter struct {
+	mu     sync.Mutex
+	n      int64
+	report func(int64)
+}
+
+func (c *sentCounter) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n += int64(len(b))
+	c.report(c.n)
+	return len(b), nil
+}
+
 // putEmpty writes an empty object: a store or directory marker.
-func (d *Driver) putEmpty(ctx context.Context, key string) error { return d.put(ctx, key, nil) }
+func (d *Driver) putEmpty(ctx context.Context, key string) error { return d.put(ctx, key, nil, nil) }
 
 // Delete removes the item name: a HEAD, since S3 deletes a missing key
 // without a word, then a DELETE.

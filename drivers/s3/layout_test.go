@@ -8,6 +8,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/kvcompose/compose/drivers/s3"
 	"github.com/kvcompose/compose/internal/s3test"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
@@ -123,4 +124,13 @@ func TestForeignStore(t *testing.T) {
 			t.Errorf("move to %s: %v, want kv.ErrInvalidName (a directory marker)", name, err)
 		}
 	}
+}
+
+// TestProgress checks the reports of kv.WithProgress for a value sent in
+// one PUT and in parts.
+func TestProgress(t *testing.T) {
+	t.Run("put", func(t *testing.T) { kvtest.TestProgress(t, kvtest.OpenStore(t, newDriver(t))) })
+	t.Run("parts", func(t *testing.T) {
+		kvtest.TestProgress(t, kvtest.OpenStore(t, newDriver(t, s3.WithPartSize(5<<20, 2))))
+	})
 }

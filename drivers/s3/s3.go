@@ -261,7 +261,7 @@ func (d *Driver) Create(ctx context.Context) error {
 		if err := d.putEmpty(ctx, d.prefix); err != nil {
 			return d.fail(ctx, kv.OpCreate, "", err)
 		}
-		return d.fail(ctx, kv.OpCreate, kv.StoreRecord, d.put(ctx, d.prefix+kv.StoreRecord, kv.StoreRecordValue))
+		return d.fail(ctx, kv.OpCreate, kv.StoreRecord, d.put(ctx, d.prefix+kv.StoreRecord, kv.StoreRecordValue, nil))
 	})
 }
 

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	pkgsftp "github.com/pkg/sftp"
+
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -91,6 +93,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, err
 	}
 	offset, size, ranged := kv.RangeOf(opts)
+	report := kv.ProgressOf(ctx)
 	var value []byte
 	err := d.do(ctx, op, name, func(c *client) error {
 		f, err := c.Open(d.path(name))
@@ -114,7 +117,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 			offset, n = start, end-start
 		}
 		buf := make([]byte, n)
-		got, err := f.ReadAt(buf, offset)
+		got, err := readAt(f, buf, offset, report)
 		if err != nil && err != io.EOF {
 			return err
 		}
@@ -125,6 +128,21 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, err
 	}
 	return value, nil
+}
+
+// readAt reads len(buf) bytes at offset with concurrent requests; with a
+// report function (kv.WithProgress), in pieces, reporting each.
+func readAt(f *pkgsftp.File, buf []byte, offset int64, report func(int64)) (int, error) {
+	if report == nil {
+		return f.ReadAt(buf, offset)
+	}
+	got := 0
+	err := kv.Chunks(int64(len(buf)), report, func(off, end int64) error {
+		n, err := f.ReadAt(buf[off:end], offset+off)
+		got += n
+		return err
+	})
+	return got, err
 }
 
 // Store writes value to a temporary file beside name and renames it over
@@ -139,6 +157,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	}
 	target := d.path(name)
 	tmp := target + "." + strconv.FormatUint(rand.Uint64(), 36) + kv.TempSuffix
+	report := kv.ProgressOf(ctx)
 	return d.do(ctx, op, name, func(c *client) error {
 		const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
 		f, err := c.OpenFile(tmp, flags)
@@ -151,7 +170,11 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 		if err != nil {
 			return inTheWay(err)
 		}
-		_, err = f.ReadFrom(bytes.NewReader(value))
+		var r io.Reader = bytes.NewReader(value)
+		if report != nil {
+			r = &kv.ProgressReader{R: r, Report: report}
+		}
+		_, err = f.ReadFrom(r)
 		if err == nil && d.cfg.sync {
 			err = d.syncFile(f)
 		}

@@ -69,3 +69,7 @@ func BenchmarkStoreSync(b *testing.B) {
 		})
 	}
 }
+
+func TestProgress(t *testing.T) {
+	kvtest.TestProgress(t, kvtest.OpenStore(t, newDriver(t)))
+}
