@@ -43,15 +43,17 @@ the end, and a part past the end is cut at the end.`,
 			}
 			var value []byte
 			err = a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
-				p := a.startProgress("loading "+args[1], -1, progressOpts{bytes: true, dataOnStdout: output == "" || output == "-"})
-				defer p.Done()
-				if p.shown() && len(opts) == 0 {
-					// The size, for the bar's total and ETA (only
-					// where a bar is drawn).
+				po := progressOpts{bytes: true, dataOnStdout: output == "" || output == "-"}
+				total := int64(-1)
+				if a.showsProgress(po) && len(opts) == 0 {
+					// The size, for the bar's total and time left
+					// (only where a bar is drawn).
 					if info, err := s.Info(cmd.Context(), args[1]); err == nil && info.Exists {
-						p.SetTotal(info.Size)
+						total = info.Size
 					}
 				}
+				p := a.startProgress("loading "+args[1], total, po)
+				defer p.Done()
 				value, err = s.Load(p.context(cmd.Context()), args[1], opts...)
 				return err
 			})

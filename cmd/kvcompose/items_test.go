@@ -90,7 +90,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("info --json: %+v, %v", e, err)
 	}
 
-	if got := ok(t, "", "quota", u); got != "limit: not tracked\nusage: not tracked\n" {
+	if got := ok(t, "", "quota", u); got != "limit: not recorded in the store\nusage: not tracked (no quota.hid)\n" {
 		t.Errorf("quota = %q", got)
 	}
 	if got := ok(t, "", "quota", "--json", u); got != `{"limit":-1,"usage":-1}`+"\n" {

@@ -48,7 +48,7 @@ type progressOpts struct {
 func (a *app) startProgress(desc string, total int64, o progressOpts) *progress {
 	p := &progress{}
 	p.total.Store(total)
-	if a.quiet || !a.terminal(a.stderr) || o.dataOnStdout && a.terminal(a.stdout) {
+	if !a.showsProgress(o) {
 		return p
 	}
 	p.stop, p.finished = make(chan struct{}), make(chan struct{})
@@ -67,6 +67,12 @@ func (p *progress) context(ctx context.Context) context.Context {
 		return ctx
 	}
 	return kv.WithProgress(ctx, p.Set)
+}
+
+// showsProgress reports whether startProgress with o draws a bar: not
+// with -q, only on a terminal, and not over a result on the screen.
+func (a *app) showsProgress(o progressOpts) bool {
+	return !a.quiet && a.terminal(a.stderr) && !(o.dataOnStdout && a.terminal(a.stdout))
 }
 
 // Add counts n more steps done.

@@ -61,11 +61,11 @@ the store (kvcompose serve --quota, compose.WithQuota), not recorded in it:
 				_, err = fmt.Fprintf(a.stdout, "%s\n", b)
 				return err
 			}
-			limit := "not recorded (a setting of the server or program that writes the store)"
+			limit := "not recorded in the store"
 			if q.Limit >= 0 {
 				limit = strconv.FormatInt(q.Limit, 10)
 			}
-			usage := "not tracked (no quota record in the store)"
+			usage := "not tracked (no quota.hid)"
 			if q.Usage >= 0 {
 				usage = strconv.FormatInt(q.Usage, 10) + " (" + source + ")"
 			}

@@ -185,7 +185,7 @@ func TestAddSnapshots(t *testing.T) {
 }
 
 // TestByteProgressOnTerminal puts and gets a 6 MiB value on a store slowed
-// to 400 ms a call, in a session whose stderr is a terminal: the bars count
+// to 1 s a call, in a session whose stderr is a terminal: the bars count
 // bytes against the value's size (bytes, rate, ETA), and the value comes
 // back whole on stdout, without a control byte.
 func TestByteProgressOnTerminal(t *testing.T) {
@@ -193,7 +193,7 @@ func TestByteProgressOnTerminal(t *testing.T) {
 	if _, stderr, code := runIn(t, "", false, "create", u); code != 0 {
 		t.Fatal(stderr)
 	}
-	t.Setenv("BORGSTORE_LATENCY", "400000")
+	t.Setenv("BORGSTORE_LATENCY", "1000000")
 	value := strings.Repeat("0123456789abcdef", 6<<20/16)
 	file := filepath.Join(t.TempDir(), "big")
 	if err := os.WriteFile(file, []byte(value), 0o600); err != nil {

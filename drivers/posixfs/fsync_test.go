@@ -83,6 +83,10 @@ func TestFsyncCalls(t *testing.T) {
 			[]string{"other"}, 0},
 		{"mkdir", func(d *Driver) error { return d.Mkdir(ctx, "made/a/b") },
 			[]string{".", "made", "made/a"}, 0},
+		{"mkdir of a leaf", func(d *Driver) error { return d.Mkdir(ctx, "made/a/c") },
+			[]string{"made/a"}, 0},
+		{"mkdir of an existing directory", func(d *Driver) error { return d.Mkdir(ctx, "made/a") },
+			nil, 0},
 	}
 	for _, fsync := range []bool{false, true} {
 		d := openStore(t, WithFsync(fsync))

@@ -37,23 +37,36 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 }
 
 // mkdirAll makes the directory dir and its missing parents. With fsync on
-// it then syncs every directory above dir, so that the entries of the new
-// ones are durable (also those that a concurrent call made: its MkdirAll
-// may not have synced them yet).
+// it then syncs the parent of every directory it made, so that their
+// entries are durable: one fsync for a pre-created leaf, none when dir was
+// there already (a concurrent call that made it syncs it).
 func (d *Driver) mkdirAll(r *os.Root, dir string) error {
 	if dir == "" {
 		return nil
 	}
-	if err := r.MkdirAll(dir, dirPerm); err != nil || !d.fsync {
+	if !d.fsync {
+		return r.MkdirAll(dir, dirPerm)
+	}
+	top := "" // the topmost directory missing
+	for p := dir; p != ""; p, _ = split(p) {
+		if _, err := r.Lstat(p); err == nil {
+			break
+		}
+		top = p
+	}
+	if err := r.MkdirAll(dir, dirPerm); err != nil || top == "" {
 		return err
 	}
-	for dir != "" {
-		dir, _ = split(dir)
-		if err := d.syncPath(r, dir); err != nil {
+	for p := dir; ; {
+		parent, _ := split(p)
+		if err := d.syncPath(r, parent); err != nil {
 			return err
 		}
+		if p == top {
+			return nil
+		}
+		p = parent
 	}
-	return nil
 }
 
 // syncPath syncs the directory dir of the store ("" is the base).

@@ -26,7 +26,8 @@ const directReadMax = 1 << 20
 
 // Mkdir creates the directory name and its missing parents; an existing
 // directory is accepted. It tries the directory alone first, which is all
-// a pre-creation needs once the parents exist.
+// a pre-creation needs once the parents exist. With WithSync, the parents
+// of the directories it made are synced.
 func (d *Driver) Mkdir(ctx context.Context, name string) error {
 	const op = kv.OpMkdir
 	if err := d.lc.Begin(ctx, op, name, nil); err != nil {
@@ -35,9 +36,9 @@ func (d *Driver) Mkdir(ctx context.Context, name string) error {
 	p := d.path(name)
 	return d.do(ctx, op, name, func(c *client) error {
 		if err := c.Mkdir(p); err == nil {
-			return nil
+			return d.syncDirs(c, path.Dir(p))
 		}
-		return c.MkdirAll(p)
+		return d.mkdirAll(c, p)
 	})
 }
 

@@ -17,11 +17,12 @@ func TestSync(t *testing.T) {
 		sync bool
 		want []int64 // syncs per step
 	}{
-		{false, []int64{0, 0, 0, 0, 0}},
+		{false, []int64{0, 0, 0, 0, 0, 0}},
 		// store in new directories: the file, its directory, the parents
 		// up to the base; overwrite: file and directory; move in one
-		// directory: it; move across: both; delete: the directory.
-		{true, []int64{4, 2, 1, 2, 1}},
+		// directory: it; move across: both; delete: the directory;
+		// mkdir of a leaf: its parent.
+		{true, []int64{4, 2, 1, 2, 1, 1}},
 	} {
 		d := newDriver(t, sftp.WithSync(tc.sync))
 		kvtest.OpenStore(t, d)
@@ -32,6 +33,7 @@ func TestSync(t *testing.T) {
 			func() error { return d.Move(ctx, "data/new/x", "data/new/y") },
 			func() error { return d.Move(ctx, "data/new/y", "data/z") },
 			func() error { return d.Delete(ctx, "data/z") },
+			func() error { return d.Mkdir(ctx, "data/leaf") },
 		}
 		for i, step := range steps {
 			if err := step(); err != nil {
