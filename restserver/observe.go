@@ -209,13 +209,15 @@ func (o *observer) instruments(h *Handler) {
 	}
 }
 
-// bodyMemoryInUse is the memory held by request bodies being read, which
+// bodyMemoryInUse is the memory held by request bodies being read (the
+// bytes reserved from the memory budget, see WithMemoryBudget), which
 // BodyMemoryName reports.
-//
-// HOOK: return the request-body memory budget's bytes in use here once the
-// Handler keeps one; until then the whole body of a request in flight is
-// in memory and not counted.
-func (h *Handler) bodyMemoryInUse() int64 { return 0 }
+func (h *Handler) bodyMemoryInUse() int64 {
+	if h.mem == nil {
+		return 0
+	}
+	return h.mem.inUse()
+}
 
 // quotaIfOpen returns the quota of the store when it is open (a scrape
 // does not open it).

@@ -14,9 +14,11 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/restserver"
 )
 
@@ -105,4 +107,50 @@ func TestAccessLogAndSpan(t *testing.T) {
 	if b, ok := line["bytes_out"].(float64); !ok || b == 0 {
 		t.Errorf("access log bytes_out %v, want the error message's length", line["bytes_out"])
 	}
+}
+
+// TestBodyMemoryMetric checks that the body-memory gauge reports the bytes
+// reserved from the memory budget by a body being read, and nothing once
+// the store is answered.
+func TestBodyMemoryMetric(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	var h *restserver.Handler
+	f := newFixtureFor(t, func(drv kv.Backend) *restserver.Handler {
+		h = restserver.New(drv, restserver.WithMemoryBudget(100), restserver.WithMeterProvider(mp))
+		return h
+	})
+	slow := f.dial(t)
+	fmt.Fprintf(slow, "POST /slow HTTP/1.1\r\nHost: t\r\n%sContent-Length: 80\r\n\r\nxx", strings.ReplaceAll(accept, "\n", "\r\n"))
+	waitFor(t, func() bool { return restserver.MemoryInUse(h) == 80 })
+	if got := gaugeValue(t, reader, restserver.BodyMemoryName); got != 80 {
+		t.Errorf("%s while an 80-byte body is read: %d, want 80", restserver.BodyMemoryName, got)
+	}
+	io.WriteString(slow, strings.Repeat("x", 78))
+	slow.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if resp, body := readResponse(t, slow); resp.StatusCode != http.StatusOK {
+		t.Fatalf("slow store: %d %q", resp.StatusCode, body)
+	}
+	waitFor(t, func() bool { return restserver.MemoryInUse(h) == 0 })
+	if got := gaugeValue(t, reader, restserver.BodyMemoryName); got != 0 {
+		t.Errorf("%s once the store is answered: %d, want 0", restserver.BodyMemoryName, got)
+	}
+}
+
+// gaugeValue collects reader and returns the value of the int64 gauge name.
+func gaugeValue(t *testing.T, reader *sdkmetric.ManualReader, name string) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == name && len(g.DataPoints) == 1 {
+				return g.DataPoints[0].Value
+			}
+		}
+	}
+	t.Fatalf("no gauge %s in %+v", name, rm)
+	return 0
 }
