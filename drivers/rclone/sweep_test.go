@@ -2,14 +2,10 @@ package rclone
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/kvcompose/compose/internal/tmpsweep"
+	"github.com/kvcompose/compose/internal/tmpsweep/sweeptest"
 )
 
 // TestStaleTemporaries leaves temporaries in a store as killed writers
@@ -26,47 +22,10 @@ func TestStaleTemporaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := strings.TrimPrefix(d.Remote(), ":local:")
-	if err := os.MkdirAll(filepath.Join(base, "data/00"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	old := time.Now().Add(-tmpsweep.StaleAfter - time.Minute)
-	leave := func(name string, mtime time.Time) {
-		p := filepath.Join(base, name)
-		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chtimes(p, mtime, mtime); err != nil {
-			t.Fatal(err)
-		}
-	}
-	leave("data/00/0011", old)
-	leave("data/00/0011.k3j9abcdefgh.tmp", old)
-	leave("data/00/0022.zz.tmp", time.Now().Add(-time.Hour)) // a slow writer, alive
-	leave("config.ab.tmp", old)
-	// Enough directories for a long walk, which leaves a stamp.
-	for i := range tmpsweep.LongWalk {
-		if err := os.MkdirAll(filepath.Join(base, "index", fmt.Sprintf("%03d", i)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stamp := filepath.Join(base, tmpsweep.StampName)
+	want := sweeptest.Leave(t, base)
 	if err := d.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if removed, err := d.sweep.Wait(); removed != 2 || err != nil {
-		t.Errorf("sweep: removed %d, %v; want 2", removed, err)
-	}
-	for name, want := range map[string]bool{
-		"data/00/0011.k3j9abcdefgh.tmp": false,
-		"config.ab.tmp":                 false,
-		"data/00/0022.zz.tmp":           true,
-		"data/00/0011":                  true,
-	} {
-		if _, err := os.Stat(filepath.Join(base, name)); (err == nil) != want {
-			t.Errorf("%s: there %v, want %v", name, err == nil, want)
-		}
-	}
-	if fi, err := os.Stat(stamp); err != nil || time.Since(fi.ModTime()) > time.Hour {
-		t.Errorf("stamp not touched: %v", err)
-	}
+	removed, err := d.sweep.Wait()
+	sweeptest.Check(t, base, want, removed, err)
 }
