@@ -7,9 +7,10 @@ package slowlink
 
 import (
 	"net"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/kvcompose/compose/internal/tcpproxy"
 )
 
 // Link describes the emulated link.
@@ -33,13 +34,8 @@ const (
 
 // Proxy forwards the connections it accepts to a target over the link.
 type Proxy struct {
-	ln     net.Listener
-	target string
-	link   Link
-
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	*tcpproxy.Proxy
+	link Link
 }
 
 // Start starts a proxy to target on 127.0.0.1, closed when the test or
@@ -56,46 +52,13 @@ func Start(tb testing.TB, target string, link Link) *Proxy {
 
 // New starts a proxy to target on 127.0.0.1; Close stops it.
 func New(target string, link Link) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p := &Proxy{link: link}
+	tp, err := tcpproxy.New(target, p.pipe)
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{ln: ln, target: target, link: link, conns: map[net.Conn]struct{}{}}
-	p.wg.Go(p.serve)
+	p.Proxy = tp
 	return p, nil
-}
-
-// Addr returns the proxy's address, "127.0.0.1:port".
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
-
-// Close stops the proxy and closes its connections.
-func (p *Proxy) Close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
-func (p *Proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		t, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[c], p.conns[t] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		p.wg.Go(func() { p.pipe(t, c) })
-		p.wg.Go(func() { p.pipe(c, t) })
-	}
 }
 
 // chunk is data read at a time.
@@ -110,14 +73,6 @@ type chunk struct {
 // travelled RTT/2.
 func (p *Proxy) pipe(dst, src net.Conn) {
 	q := make(chan chunk, queueLen)
-	defer func() {
-		dst.Close()
-		src.Close()
-		p.mu.Lock()
-		delete(p.conns, dst)
-		delete(p.conns, src)
-		p.mu.Unlock()
-	}()
 	go func() {
 		defer close(q)
 		for {

@@ -8,20 +8,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvcompose/compose/internal/tcpproxy"
 	"github.com/kvcompose/compose/kv"
 )
 
 // Proxy forwards TCP connections to a target, and can cut them or stop
 // forwarding, to test what a client does when its link breaks or hangs.
 type Proxy struct {
-	ln     net.Listener
-	target string
+	*tcpproxy.Proxy
 
 	mu     sync.Mutex
 	cond   *sync.Cond
 	paused bool
-	conns  map[net.Conn]struct{}
-	count  int // connections accepted
 	held   int // pipes holding data back while paused
 }
 
@@ -29,25 +27,15 @@ type Proxy struct {
 // ends.
 func NewProxy(tb testing.TB, target string) *Proxy {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p := &Proxy{}
+	p.cond = sync.NewCond(&p.mu)
+	tp, err := tcpproxy.New(target, p.pipe)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	p.cond = sync.NewCond(&p.mu)
-	go p.serve()
+	p.Proxy = tp
 	tb.Cleanup(p.Close)
 	return p
-}
-
-// Addr returns the proxy's address.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
-
-// Accepted returns how many connections the proxy has accepted.
-func (p *Proxy) Accepted() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.count
 }
 
 // Held returns how many directions of connections hold data back because
@@ -58,37 +46,9 @@ func (p *Proxy) Held() int {
 	return p.held
 }
 
-func (p *Proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		t, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[c], p.conns[t] = struct{}{}, struct{}{}
-		p.count++
-		p.mu.Unlock()
-		go p.pipe(c, t)
-		go p.pipe(t, c)
-	}
-}
-
 // pipe copies from src to dst, holding data back while paused.
 func (p *Proxy) pipe(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
-	defer func() {
-		dst.Close()
-		src.Close()
-		p.mu.Lock()
-		delete(p.conns, dst)
-		delete(p.conns, src)
-		p.mu.Unlock()
-	}()
 	for {
 		n, err := src.Read(buf)
 		p.mu.Lock()
@@ -124,16 +84,6 @@ func (p *Proxy) WaitHeld(tb testing.TB) {
 	}
 }
 
-// Cut closes every connection through the proxy, as a dropped link does;
-// new connections are accepted.
-func (p *Proxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for c := range p.conns {
-		c.Close()
-	}
-}
-
 // Pause stops (true) or resumes (false) forwarding: while paused the
 // connections stay open and carry nothing, as a link that hangs.
 func (p *Proxy) Pause(on bool) {
@@ -145,9 +95,8 @@ func (p *Proxy) Pause(on bool) {
 
 // Close stops the proxy and closes its connections.
 func (p *Proxy) Close() {
-	p.ln.Close()
 	p.Pause(false)
-	p.Cut()
+	p.Proxy.Close()
 }
 
 // CheckCancelStuckLoad checks that cancelling a Load stuck on the paused
