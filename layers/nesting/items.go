@@ -56,75 +56,61 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 
 // Load loads the item name from its level.
 func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	const op = kv.OpLoad
-	it, err := l.target(op, name, opts)
-	if err != nil {
-		return nil, err
-	}
-	if m := l.stripe(it); m != nil {
-		m.RLock()
-		defer m.RUnlock()
-	}
-	n, err := l.place(ctx, op, it)
-	if err != nil {
-		return nil, err
-	}
-	v, err := l.next.Load(ctx, n, opts...)
-	return v, callerErr(err, op, n, name)
+	return at(l, ctx, kv.OpLoad, name, opts, false, func(n string) ([]byte, error) {
+		return l.next.Load(ctx, n, opts...)
+	})
 }
 
 // Store stores the item name at its current level, or at the last
 // configured level if it is new.
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
-	const op = kv.OpStore
-	it, err := l.target(op, name, opts)
-	if err != nil {
-		return err
-	}
-	if m := l.stripe(it); m != nil {
-		m.Lock()
-		defer m.Unlock()
-	}
-	n, err := l.place(ctx, op, it)
-	if err != nil {
-		return err
-	}
-	return callerErr(l.next.Store(ctx, n, value, opts...), op, n, name)
+	_, err := at(l, ctx, kv.OpStore, name, opts, true, func(n string) (struct{}, error) {
+		return struct{}{}, l.next.Store(ctx, n, value, opts...)
+	})
+	return err
 }
 
 // Delete deletes the item name from its level.
 func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) error {
-	const op = kv.OpDelete
-	it, err := l.target(op, name, opts)
-	if err != nil {
-		return err
-	}
-	if m := l.stripe(it); m != nil {
-		m.Lock()
-		defer m.Unlock()
-	}
-	n, err := l.place(ctx, op, it)
-	if err != nil {
-		return err
-	}
-	return callerErr(l.next.Delete(ctx, n, opts...), op, n, name)
+	_, err := at(l, ctx, kv.OpDelete, name, opts, true, func(n string) (struct{}, error) {
+		return struct{}{}, l.next.Delete(ctx, n, opts...)
+	})
+	return err
 }
 
 // Hash hashes the item name at its level.
 func (l *Layer) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	const op = kv.OpHash
+	return at(l, ctx, kv.OpHash, name, opts, false, func(n string) (string, error) {
+		return l.next.Hash(ctx, n, algorithm, opts...)
+	})
+}
+
+// at runs call on the driver-level name of the caller's name for op, at
+// the item's level, holding the item's stripe (alone if change is set,
+// shared otherwise) from the probe that finds the level to the end of the
+// call; errors speak of the caller's name.
+func at[T any](l *Layer, ctx context.Context, op kv.Op, name string, opts []kv.Option, change bool, call func(n string) (T, error)) (T, error) {
+	var zero T
 	it, err := l.target(op, name, opts)
 	if err != nil {
-		return "", err
+		return zero, err
 	}
 	if m := l.stripe(it); m != nil {
-		m.RLock()
-		defer m.RUnlock()
+		if change {
+			m.Lock()
+			defer m.Unlock()
+		} else {
+			m.RLock()
+			defer m.RUnlock()
+		}
 	}
 	n, err := l.place(ctx, op, it)
 	if err != nil {
-		return "", err
+		return zero, err
 	}
-	h, err := l.next.Hash(ctx, n, algorithm, opts...)
-	return h, callerErr(err, op, n, name)
+	v, err := call(n)
+	if err != nil {
+		return zero, callerErr(err, op, n, name)
+	}
+	return v, nil
 }
