@@ -17,8 +17,12 @@ import (
 	"github.com/kvcompose/compose/kv"
 )
 
-// client is the SFTP client of one connection.
-type client = pkgsftp.Client
+// client is the SFTP client of one connection: pkg/sftp's, and the wire
+// under it, on which the driver sends its own pipelined requests.
+type client struct {
+	*pkgsftp.Client
+	wire *wire
+}
 
 // conn is one SSH connection and its SFTP session. done is closed when the
 // connection is closed, by us or because it broke.
@@ -288,7 +292,12 @@ func handshake(nc net.Conn, addr string, cc *ssh.ClientConfig) (*conn, error) {
 		return nil, err
 	}
 	sshc := ssh.NewClient(sc, chans, reqs)
-	sftpc, err := pkgsftp.NewClient(sshc,
+	w, err := subsystem(sshc)
+	if err != nil {
+		sshc.Close()
+		return nil, fmt.Errorf("start sftp on %s: %w", addr, err)
+	}
+	sftpc, err := pkgsftp.NewClientPipe(w, w,
 		pkgsftp.UseConcurrentWrites(true),
 		pkgsftp.UseConcurrentReads(true),
 		pkgsftp.MaxConcurrentRequestsPerFile(64))
@@ -296,5 +305,31 @@ func handshake(nc net.Conn, addr string, cc *ssh.ClientConfig) (*conn, error) {
 		sshc.Close()
 		return nil, fmt.Errorf("start sftp on %s: %w", addr, err)
 	}
-	return &conn{ssh: sshc, sftp: sftpc, done: make(chan struct{})}, nil
+	return &conn{ssh: sshc, sftp: &client{Client: sftpc, wire: w}, done: make(chan struct{})}, nil
+}
+
+// subsystem starts the SFTP subsystem in a new session of sshc and returns
+// the wire over its pipes; its standard error is read and dropped.
+func subsystem(sshc *ssh.Client) (*wire, error) {
+	s, err := sshc.NewSession()
+	if err != nil {
+		return nil, err
+	}
+	pw, err := s.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	pr, err := s.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	perr, err := s.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.RequestSubsystem("sftp"); err != nil {
+		return nil, err
+	}
+	go io.Copy(io.Discard, perr)
+	return newWire(pr, pw), nil
 }

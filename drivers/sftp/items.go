@@ -149,7 +149,11 @@ func readAt(f *pkgsftp.File, buf []byte, offset int64, report func(int64)) (int,
 // name with posix-rename, so that readers see the old value or the new one.
 // The parent directories are made only when the create finds them missing.
 // With WithSync, the file is synced before the rename and its directory
-// after it.
+// after it. A value of up to pipelineMax bytes takes three round trips:
+// the create; the writes, the sync and the close, pipelined; the rename,
+// sent only once the writes and the close succeeded (SFTP cannot make a
+// request depend on the one before, and a rename sent with them would put
+// a value whose write failed in place).
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
 	const op = kv.OpStore
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
@@ -158,6 +162,11 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	target := d.path(name)
 	tmp := target + "." + strconv.FormatUint(rand.Uint64(), 36) + kv.TempSuffix
 	report := kv.ProgressOf(ctx)
+	if len(value) <= pipelineMax {
+		return d.do(ctx, op, name, func(c *client) error {
+			return d.storePipelined(ctx, c, tmp, target, value, report)
+		})
+	}
 	return d.do(ctx, op, name, func(c *client) error {
 		const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
 		f, err := c.OpenFile(tmp, flags)
@@ -192,8 +201,94 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	})
 }
 
-// Delete removes the item name; a missing item is kv.ErrNotFound, and a
-// directory is refused. An item that is gone only when a retry after a
+// pipelineMax is the largest value that Store sends in pipelined requests
+// of its own; a larger one goes through pkg/sftp's concurrent writes.
+const pipelineMax = 256 << 10
+
+// writeChunk is the data of one WRITE request: what every SFTP server
+// must accept.
+const writeChunk = 32 << 10
+
+// storePipelined is Store of a small value in three round trips (see
+// Store).
+func (d *Driver) storePipelined(ctx context.Context, c *client, tmp, target string, value []byte, report func(int64)) error {
+	const pflags = pflagWrite | pflagCreat | pflagExcl
+	h, err := c.open(ctx, tmp, pflags)
+	if err != nil && isNotExist(err) {
+		if err := d.mkdirAll(c, path.Dir(target)); err != nil {
+			return inTheWay(err)
+		}
+		h, err = c.open(ctx, tmp, pflags)
+	}
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errProtocol) || ctx.Err() != nil {
+			return err
+		}
+		return inTheWay(err)
+	}
+	reqs := make([]request, 0, len(value)/writeChunk+3)
+	for off := 0; off < len(value); off += writeChunk {
+		reqs = append(reqs, writeReq(h, int64(off), value[off:min(off+writeChunk, len(value))]))
+	}
+	if d.cfg.sync {
+		d.syncs.Add(1)
+		reqs = append(reqs, extReq(extFsync, h))
+	}
+	reqs = append(reqs, closeReq(h))
+	answers, err := c.wire.call(ctx, reqs...)
+	if err != nil {
+		return err // the connection broke: the sweep removes the temporary
+	}
+	for i, a := range answers {
+		serr := statusError(a)
+		if serr != nil && err == nil {
+			err = serr
+		}
+		if err == nil && report != nil && reqs[i].typ == fxpWrite {
+			report(int64(len(reqs[i].data)))
+		}
+	}
+	if err == nil {
+		err = c.ext(ctx, "posix-rename@openssh.com", tmp, target)
+	}
+	if err != nil {
+		c.remove(ctx, tmp)
+		return err
+	}
+	return d.syncDirs(c, path.Dir(target))
+}
+
+// open opens path with one OPEN request and returns the handle.
+func (c *client) open(ctx context.Context, path string, pflags uint32) (string, error) {
+	a, err := c.wire.call(ctx, openReq(path, pflags))
+	if err != nil {
+		return "", err
+	}
+	return handleOf(a[0])
+}
+
+// remove removes the file path with one REMOVE request (pkg/sftp's Remove
+// tries RMDIR after a failed REMOVE, which takes an empty directory).
+func (c *client) remove(ctx context.Context, path string) error {
+	a, err := c.wire.call(ctx, removeReq(path))
+	if err != nil {
+		return err
+	}
+	return statusError(a[0])
+}
+
+// ext sends the extended request name with args and returns its status.
+func (c *client) ext(ctx context.Context, name string, args ...string) error {
+	a, err := c.wire.call(ctx, extReq(name, args...))
+	if err != nil {
+		return err
+	}
+	return statusError(a[0])
+}
+
+// Delete removes the item name with one REMOVE request; a missing item is
+// kv.ErrNotFound, and a directory is refused (a failed REMOVE is followed by
+// an LSTAT that tells which). An item that is gone only when a retry after a
 // broken connection looks counts as deleted.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
 	const op = kv.OpDelete
@@ -202,20 +297,22 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 	}
 	p := d.path(name)
 	return d.doRetried(ctx, op, name, func(c *client, retried bool) error {
-		fi, err := c.Lstat(p)
+		a, err := c.wire.call(ctx, removeReq(p))
+		if err != nil {
+			return err
+		}
+		err = statusError(a[0])
 		switch {
 		case retried && isNotExist(err):
-			return nil
-		case err != nil:
+			// The try that broke off removed it.
+		case isNotExist(err):
 			return err
-		case fi.IsDir():
-			return errors.New("is a directory, not an item")
-		}
-		err = c.Remove(p)
-		if retried && isNotExist(err) {
-			err = nil
-		}
-		if err != nil {
+		case err != nil:
+			// SFTP says "failure" (or "permission denied") for a
+			// directory as for other causes: say which.
+			if fi, serr := c.Lstat(p); serr == nil && fi.IsDir() {
+				return errors.New("is a directory, not an item")
+			}
 			return err
 		}
 		return d.syncDirs(c, path.Dir(p))
