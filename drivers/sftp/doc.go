@@ -28,12 +28,14 @@
 // A keepalive runs every WithKeepAlive interval; a connection that does not
 // answer within WithTimeout (also the limit for connecting) is closed, so
 // that a dead link gives an error instead of a hang. A call that fails
-// because the connection broke is retried on a new connection (WithRetries
-// times, then an error wrapping kv.ErrConnection); a Delete or Move that
-// finds its item gone only on such a retry counts as done, since the first
-// try most likely succeeded. Cancelling a call's context ends it at once by
-// closing the connection it waits on; other calls on that connection are
-// retried on a new one.
+// because the connection broke returns an error wrapping kv.ErrConnection,
+// and the next call connects anew: the retry layer (layers/retry, which
+// compose stacks over the driver) owns retries. WithRetries makes the
+// driver retry on a new connection itself; a Delete or Move that finds its
+// item gone only on such a retry counts as done, since the first try most
+// likely succeeded. Cancelling a call's context ends it at once by closing
+// the connection it waits on; other calls on that connection are run again
+// on a new one.
 //
 // # Durability
 //
