@@ -15,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 
-	pkgsftp "github.com/pkg/sftp"
-
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -85,8 +83,12 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 	return info, err
 }
 
-// Load returns the value of name, or the part a kv.Range selects, read
-// with concurrent requests.
+// Load returns the value of name, or the part a kv.Range selects. It
+// opens the file, then sends the FSTAT (unless the range says the size) and
+// the READs of the first firstRead bytes together, and the CLOSE without
+// waiting for its answer: a value of up to firstRead bytes, or a range of
+// up to directReadMax, takes two round trips; a larger value reads the rest
+// in further rounds of up to readBatch READs.
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
 	const op = kv.OpLoad
 	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
@@ -96,30 +98,53 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	report := kv.ProgressOf(ctx)
 	var value []byte
 	err := d.do(ctx, op, name, func(c *client) error {
-		f, err := c.Open(d.path(name))
+		h, err := c.open(ctx, d.path(name), pflagRead)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		n := size
-		if !ranged || offset < 0 || size < 0 || size > directReadMax {
-			fi, err := f.Stat()
+		defer c.wire.call(ctx, request{typ: fxpClose, fields: str(nil, h), noWait: true})
+		if ranged && offset >= 0 && size >= 0 && size <= directReadMax {
+			buf := make([]byte, size)
+			n, err := c.readRange(ctx, h, buf, offset, 0, report)
+			value = buf[:n]
+			return err
+		}
+		first := firstRead
+		reqs := []request{fstatReq(h)}
+		if !ranged {
+			reqs = append(reqs, readReqs(h, 0, 0, first)...)
+		}
+		answers, err := c.wire.call(ctx, reqs...)
+		if err != nil {
+			return err
+		}
+		n, dir, err := attrsOf(answers[0])
+		if err != nil {
+			return err
+		}
+		if dir {
+			return errors.New("is a directory")
+		}
+		start, end := int64(0), n
+		if ranged {
+			start, end = kv.ClampRange(n, offset, size)
+		}
+		buf := make([]byte, end-start)
+		got, eof := 0, false
+		if !ranged {
+			got, eof, err = fill(buf, answers[1:], 0, first)
 			if err != nil {
 				return err
 			}
-			if fi.IsDir() {
-				return errors.New("is a directory")
+			if report != nil && got > 0 {
+				report(int64(got)) // bytes moved so far
 			}
-			start, end := int64(0), fi.Size()
-			if ranged {
-				start, end = kv.ClampRange(fi.Size(), offset, size)
-			}
-			offset, n = start, end-start
 		}
-		buf := make([]byte, n)
-		got, err := readAt(f, buf, offset, report)
-		if err != nil && err != io.EOF {
-			return err
+		if !eof && got < len(buf) {
+			got, err = c.readRange(ctx, h, buf, start, got, report)
+			if err != nil {
+				return err
+			}
 		}
 		value = buf[:got]
 		return nil
@@ -130,19 +155,82 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	return value, nil
 }
 
-// readAt reads len(buf) bytes at offset with concurrent requests; with a
-// report function (kv.WithProgress), in pieces, reporting each.
-func readAt(f *pkgsftp.File, buf []byte, offset int64, report func(int64)) (int, error) {
-	if report == nil {
-		return f.ReadAt(buf, offset)
+// firstRead is what Load reads before it knows the size; readChunk is the
+// data of one READ, and readBatch the most READs sent together.
+const (
+	firstRead = 64 << 10
+	readChunk = 32 << 10
+	readBatch = 64
+)
+
+// readReqs returns the READs of buf[from:to] of a buffer that holds the
+// file from offset base.
+func readReqs(h string, base int64, from, to int) []request {
+	var reqs []request
+	for pos := from; pos < to && len(reqs) < readBatch; pos += readChunk {
+		reqs = append(reqs, readReq(h, base+int64(pos), min(readChunk, to-pos)))
 	}
-	got := 0
-	err := kv.Chunks(int64(len(buf)), report, func(off, end int64) error {
-		n, err := f.ReadAt(buf[off:end], offset+off)
-		got += n
-		return err
-	})
-	return got, err
+	return reqs
+}
+
+// fill copies the answers to the READs that readReqs(h, base, from, to)
+// returned into buf, and returns up to where buf is filled without a gap
+// from the start, and whether the file ended there.
+func fill(buf []byte, answers []answer, from, to int) (got int, eof bool, err error) {
+	got = from
+	for i, a := range answers {
+		pos := from + i*readChunk
+		want := min(readChunk, to-pos)
+		data, err := dataOf(a)
+		switch {
+		case err == io.EOF:
+			return got, got == pos, nil
+		case err != nil:
+			return got, false, err
+		case len(data) > want:
+			return got, false, fmt.Errorf("%w: read %d bytes, asked for %d", errProtocol, len(data), want)
+		}
+		if pos >= len(buf) {
+			return got, false, nil // the file grew since its FSTAT
+		}
+		copy(buf[pos:], data)
+		if got == pos {
+			got = min(pos+len(data), len(buf))
+		}
+		if len(data) < want {
+			return got, false, nil // a short read: the rest is read again
+		}
+	}
+	return got, false, nil
+}
+
+// readRange reads into buf[got:] the file from offset base+got on, in
+// rounds of up to readBatch READs, until buf is full or the file ends; it
+// returns how much of buf is filled.
+func (c *client) readRange(ctx context.Context, h string, buf []byte, base int64, got int, report func(int64)) (int, error) {
+	for got < len(buf) {
+		reqs := readReqs(h, base, got, len(buf))
+		answers, err := c.wire.call(ctx, reqs...)
+		if err != nil {
+			return got, err
+		}
+		end := min(got+len(reqs)*readChunk, len(buf))
+		n, eof, err := fill(buf, answers, got, end)
+		if err != nil {
+			return got, err
+		}
+		if report != nil && n > got {
+			report(int64(n))
+		}
+		if eof {
+			return n, nil
+		}
+		if n == got {
+			return got, fmt.Errorf("%w: a read of no bytes before the end of the file", errProtocol)
+		}
+		got = n
+	}
+	return got, nil
 }
 
 // Store writes value to a temporary file beside name and renames it over
@@ -239,13 +327,15 @@ func (d *Driver) storePipelined(ctx context.Context, c *client, tmp, target stri
 	if err != nil {
 		return err // the connection broke: the sweep removes the temporary
 	}
+	done := int64(0)
 	for i, a := range answers {
 		serr := statusError(a)
 		if serr != nil && err == nil {
 			err = serr
 		}
 		if err == nil && report != nil && reqs[i].typ == fxpWrite {
-			report(int64(len(reqs[i].data)))
+			done += int64(len(reqs[i].data))
+			report(done)
 		}
 	}
 	if err == nil {

@@ -40,8 +40,9 @@ type wire struct {
 }
 
 // counts are the packets the client sent, by SFTP packet type, and the
-// rounds: writes that started at least one packet, the driver's pipelined
-// requests being written at once.
+// rounds (round trips): writes that started at least one packet whose
+// answer is waited for, the driver's pipelined requests being written at
+// once.
 type counts struct {
 	types  [256]int64
 	rounds int64
@@ -57,18 +58,23 @@ type answer struct {
 const (
 	fxpOpen     = 3
 	fxpClose    = 4
+	fxpRead     = 5
 	fxpWrite    = 6
+	fxpFstat    = 8
 	fxpRemove   = 13
 	fxpExtended = 200
 	fxpVersion  = 2
 	fxpStatus   = 101
 	fxpHandle   = 102
+	fxpData     = 103
+	fxpAttrs    = 105
 
 	fxOK               = 0
 	fxEOF              = 1
 	fxNoSuchFile       = 2
 	fxPermissionDenied = 3
 
+	pflagRead  = 0x01
 	pflagWrite = 0x02
 	pflagCreat = 0x08
 	pflagExcl  = 0x20
@@ -93,7 +99,7 @@ func newWire(r io.Reader, w io.WriteCloser) *wire {
 func (x *wire) Write(p []byte) (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.count(p)
+	x.count(p, true)
 	n, err := x.w.Write(p)
 	if err != nil && x.werr == nil {
 		x.werr = err
@@ -107,8 +113,9 @@ func (x *wire) Write(p []byte) (int, error) {
 // Close closes the subsystem's input.
 func (x *wire) Close() error { return x.w.Close() }
 
-// count follows the packets in p, one of the writes that send them.
-func (x *wire) count(p []byte) {
+// count follows the packets in p, one of the writes that send them; a
+// write that starts a packet and whose answers are waited for is a round.
+func (x *wire) count(p []byte, waits bool) {
 	started := false
 	for len(p) > 0 {
 		if x.rest > 0 {
@@ -128,7 +135,7 @@ func (x *wire) count(p []byte) {
 		x.rest = int(binary.BigEndian.Uint32(x.head)) - 1
 		x.head = x.head[:0]
 	}
-	if started {
+	if started && waits {
 		x.sent.rounds++
 	}
 }
@@ -213,6 +220,7 @@ type request struct {
 	typ    byte
 	fields []byte
 	data   []byte
+	noWait bool // its answer is not waited for (a CLOSE of a file read)
 }
 
 // call sends the requests at once, in their order, and returns their
@@ -221,9 +229,10 @@ type request struct {
 // io.ErrUnexpectedEOF, which the driver takes for a broken connection.
 func (x *wire) call(ctx context.Context, reqs ...request) ([]answer, error) {
 	chans := make([]chan answer, len(reqs))
-	size := 0
+	size, waits := 0, false
 	for _, r := range reqs {
 		size += 9 + len(r.fields) + len(r.data)
+		waits = waits || !r.noWait
 	}
 	buf := make([]byte, 0, size)
 	x.rmu.Lock()
@@ -237,8 +246,10 @@ func (x *wire) call(ctx context.Context, reqs ...request) ([]answer, error) {
 		if x.nextID == 0 {
 			x.nextID = ownID
 		}
-		chans[i] = make(chan answer, 1)
-		x.waiting[id] = chans[i]
+		if !r.noWait {
+			chans[i] = make(chan answer, 1)
+			x.waiting[id] = chans[i]
+		}
 		buf = binary.BigEndian.AppendUint32(buf, uint32(5+len(r.fields)+len(r.data)))
 		buf = append(buf, r.typ)
 		buf = binary.BigEndian.AppendUint32(buf, id)
@@ -253,7 +264,7 @@ func (x *wire) call(ctx context.Context, reqs ...request) ([]answer, error) {
 	}
 	err := x.werr
 	if err == nil {
-		x.count(buf)
+		x.count(buf, waits)
 		if _, err = x.w.Write(buf); err != nil {
 			x.werr = err
 			x.idle.Broadcast()
@@ -266,6 +277,9 @@ func (x *wire) call(ctx context.Context, reqs ...request) ([]answer, error) {
 
 	out := make([]answer, len(reqs))
 	for i, ch := range chans {
+		if ch == nil {
+			continue
+		}
 		select {
 		case out[i] = <-ch:
 		case <-x.dead:
@@ -337,6 +351,65 @@ func writeReq(handle string, off int64, data []byte) request {
 	f = binary.BigEndian.AppendUint64(f, uint64(off))
 	f = binary.BigEndian.AppendUint32(f, uint32(len(data)))
 	return request{typ: fxpWrite, fields: f, data: data}
+}
+
+func readReq(handle string, off int64, n int) request {
+	f := str(nil, handle)
+	f = binary.BigEndian.AppendUint64(f, uint64(off))
+	f = binary.BigEndian.AppendUint32(f, uint32(n))
+	return request{typ: fxpRead, fields: f}
+}
+
+func fstatReq(handle string) request { return request{typ: fxpFstat, fields: str(nil, handle)} }
+
+// attrsOf returns the size of an FSTAT's answer and whether it is a
+// directory.
+func attrsOf(a answer) (size int64, dir bool, err error) {
+	if a.typ != fxpAttrs {
+		return 0, false, statusError(a)
+	}
+	b := a.data
+	if len(b) < 4 {
+		return 0, false, errProtocol
+	}
+	flags := binary.BigEndian.Uint32(b)
+	b = b[4:]
+	if flags&1 == 0 || len(b) < 8 {
+		return 0, false, fmt.Errorf("%w: attributes without the size", errProtocol)
+	}
+	size = int64(binary.BigEndian.Uint64(b))
+	b = b[8:]
+	if flags&2 != 0 { // uid, gid
+		if len(b) < 8 {
+			return 0, false, errProtocol
+		}
+		b = b[8:]
+	}
+	if flags&4 != 0 && len(b) >= 4 {
+		dir = binary.BigEndian.Uint32(b)&0o170000 == 0o040000
+	}
+	if size < 0 {
+		return 0, false, errProtocol
+	}
+	return size, dir, nil
+}
+
+// dataOf returns the data of a READ's answer; end of file is io.EOF.
+func dataOf(a answer) ([]byte, error) {
+	if a.typ != fxpData {
+		if err := statusError(a); err != nil {
+			return nil, err
+		}
+		return nil, errProtocol
+	}
+	if len(a.data) < 4 {
+		return nil, errProtocol
+	}
+	n := binary.BigEndian.Uint32(a.data)
+	if int(n) > len(a.data)-4 {
+		return nil, errProtocol
+	}
+	return a.data[4 : 4+n], nil
 }
 
 func closeReq(handle string) request { return request{typ: fxpClose, fields: str(nil, handle)} }
