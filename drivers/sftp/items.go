@@ -141,7 +141,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 			}
 		}
 		if !eof && got < len(buf) {
-			got, err = c.readRange(ctx, h, buf, start, got, report)
+			got, err = c.readRest(ctx, h, buf, start, got, report)
 			if err != nil {
 				return err
 			}
@@ -203,6 +203,60 @@ func fill(buf []byte, answers []answer, from, to int) (got int, eof bool, err er
 	}
 	return got, false, nil
 }
+
+// readRest reads buf[got:] as readRange does, in segments of one round
+// each, readSegments of them at a time, so that the link stays busy while
+// a round's last answers come; it returns how much of buf is filled
+// without a gap, reporting that as the segments complete in order.
+func (c *client) readRest(ctx context.Context, h string, buf []byte, base int64, got int, report func(int64)) (int, error) {
+	const seg = readBatch * readChunk
+	n := (len(buf) - got + seg - 1) / seg
+	if n <= 1 {
+		return c.readRange(ctx, h, buf, base, got, report)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	start := got
+	results := make([]chan result, n)
+	sem := make(chan struct{}, readSegments)
+	for i := range n {
+		results[i] = make(chan result, 1)
+		from, to := start+i*seg, min(start+(i+1)*seg, len(buf))
+		go func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i] <- result{err: ctx.Err()}
+				return
+			}
+			defer func() { <-sem }()
+			k, err := c.readRange(ctx, h, buf[from:to], base+int64(from), 0, nil)
+			results[i] <- result{k, err}
+		}()
+	}
+	var first error
+	full := true
+	for i := range n {
+		r := <-results[i]
+		from, to := start+i*seg, min(start+(i+1)*seg, len(buf))
+		if first == nil && r.err != nil {
+			first = r.err
+		}
+		if full && first == nil {
+			got = from + r.n
+			full = got == to
+			if report != nil {
+				report(int64(got))
+			}
+		}
+	}
+	return got, first
+}
+
+// readSegments is how many rounds of READs readRest keeps in flight.
+const readSegments = 4
 
 // readRange reads into buf[got:] the file from offset base+got on, in
 // rounds of up to readBatch READs, until buf is full or the file ends; it
