@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// BenchmarkSmall measures 4 KiB Store and Delete, one call at a time, on
-// the test sshd over loopback:
+// BenchmarkSmall measures 4 KiB Store and Delete, and 4 KiB and 1 MiB
+// Load, one call at a time, on the test sshd over loopback:
 //
 //	go test -run '^$' -bench Small -benchtime 2000x ./drivers/sftp/
 func BenchmarkSmall(b *testing.B) {
@@ -33,6 +33,21 @@ func BenchmarkSmall(b *testing.B) {
 			}
 		}
 	})
+	for _, size := range []int{4 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("Load%dKiB", size>>10), func(b *testing.B) {
+			big := bytes.Repeat([]byte("L"), size)
+			if err := d.Store(ctx, "data/load", big); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for range b.N {
+				if v, err := d.Load(ctx, "data/load"); err != nil || len(v) != size {
+					b.Fatal(len(v), err)
+				}
+			}
+		})
+	}
 	b.Run("Delete", func(b *testing.B) {
 		b.StopTimer()
 		for i := range b.N {
