@@ -15,12 +15,20 @@
 // # Speed
 //
 // All goroutines share one SSH connection, over which pkg/sftp pipelines
-// their requests; large values are read and written with concurrent
-// requests. Store is an exclusive create of a temporary file beside the
-// target, the write, and a posix-rename@openssh.com over the target: no stat
-// before it, and a mkdir only when the create found the directory missing.
-// Delete costs a stat more than a bare remove, because SFTP's remove would
-// also remove an empty directory. OpenSSH offers no remote hash
+// their requests. For Store, Load and Delete the driver sends its own
+// requests on the same session, several at once in a set order (the table
+// of requests and round trips is in docs/semantics.md; requests_test.go
+// checks it). Store of up to 256 KiB is 3 round trips: an exclusive create
+// of a temporary file beside the target; the WRITEs and the CLOSE
+// together; a posix-rename@openssh.com over the target once they succeeded
+// (sent with them, it would put a value whose write failed in place). A
+// mkdir comes only when the create found the directory missing; larger
+// values are written with pkg/sftp's concurrent writes. Load of up to 64
+// KiB is 2: the open; the FSTAT and the first READs together (the CLOSE is
+// not waited for); a larger value keeps rounds of READs in flight. Delete
+// is one REMOVE (pkg/sftp's Remove would also remove an empty directory),
+// and an LSTAT only after a failure, to say whether the name is a
+// directory. OpenSSH offers no remote hash
 // (check-file), so Hash loads the value and hashes it locally.
 //
 // # Robustness
