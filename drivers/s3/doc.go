@@ -41,9 +41,10 @@
 // and a missing item must be kv.ErrNotFound) and a DELETE; Move a
 // server-side copy and a DELETE; List one ListObjectsV2 per 1000 entries.
 // All goroutines share one client and its connection pool. The client
-// retries a request that failed on the network or with a retryable S3
-// error a bounded number of times (WithRetries), with backoff, and never
-// once the context is done.
+// tries each request once (the retry layer above owns retries); with
+// WithRetries, it retries a request that failed on the network or with a
+// retryable S3 error that many times, with backoff, and never once the
+// context is done.
 //
 // # Errors
 //

@@ -21,7 +21,7 @@ import (
 // Defaults of the options.
 const (
 	DefaultTimeout     = 30 * time.Second
-	DefaultRetries     = 3
+	DefaultRetries     = 0 // the retry layer owns retries
 	DefaultConcurrency = 64
 	DefaultPartSize    = 16 << 20
 	DefaultPartThreads = 4
@@ -104,8 +104,9 @@ func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = 
 
 // WithRetries sets how often the client retries a request that failed on
 // the network or with a retryable S3 error (SlowDown, InternalError, ...),
-// with exponential backoff; 0 is no retries. Retries stop when the context
-// is done.
+// with exponential backoff; 0 (the default) is no retries: the retry layer,
+// which compose stacks over the driver, owns retries. Retries stop when the
+// context is done.
 func WithRetries(n int) Option { return func(c *config) { c.retries = n } }
 
 // WithConcurrency sizes the connection pool for n goroutines calling at

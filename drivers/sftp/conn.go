@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pkgsftp "github.com/pkg/sftp"
@@ -17,8 +18,12 @@ import (
 	"github.com/kvcompose/compose/kv"
 )
 
-// client is the SFTP client of one connection.
-type client = pkgsftp.Client
+// client is the SFTP client of one connection: pkg/sftp's, and the wire
+// under it, on which the driver sends its own pipelined requests.
+type client struct {
+	*pkgsftp.Client
+	wire *wire
+}
 
 // conn is one SSH connection and its SFTP session. done is closed when the
 // connection is closed, by us or because it broke.
@@ -28,6 +33,9 @@ type conn struct {
 	done chan struct{}
 	once sync.Once
 	log  *slog.Logger
+	// cancelled is set when a cancelled call closed the connection, which
+	// then did not break on the link.
+	cancelled atomic.Bool
 }
 
 // discard is the logger of a driver without WithLogger.
@@ -153,33 +161,52 @@ type permanent struct{ error }
 
 func (p permanent) Unwrap() error { return p.error }
 
-// do runs f on the shared connection. When f fails because the connection
-// broke, or connecting failed for a reason that may pass, it runs f again
-// on a new connection, up to the configured retries, and then returns an
-// error wrapping kv.ErrConnection. retried tells f whether an earlier try
-// broke off. Cancelling ctx closes the connection f waits on and returns
-// the context's error.
+// do runs f on the shared connection, connecting first when there is
+// none or the last one broke. When f fails because the connection broke,
+// or connecting failed for a reason that may pass, it runs f again on a new
+// connection up to the configured retries (none by default: the retry
+// layer above owns retries), and then returns an error wrapping
+// kv.ErrConnection. A call whose connection another call's cancellation
+// closed is run again on a new connection, without counting as a retry.
+// retried tells f whether an earlier try broke off. Cancelling ctx closes
+// the connection f waits on and returns the context's error.
 func (d *Driver) do(ctx context.Context, op kv.Op, name string, f func(c *client) error) error {
 	return d.doRetried(ctx, op, name, func(c *client, _ bool) error { return f(c) })
 }
+
+// maxCancelled bounds the tries of a call whose connections other calls'
+// cancellations keep closing.
+const maxCancelled = 3
 
 func (d *Driver) doRetried(ctx context.Context, op kv.Op, name string, f func(c *client, retried bool) error) error {
 	p := reconnect
 	p.MaxTries = max(d.cfg.retries, 0) + 1
 	s := p.Start()
+	cancelled := 0
 	for {
-		again, err := d.try(ctx, op, name, s.Tries() > 1, f)
+		again, err := d.try(ctx, op, name, s.Tries() > 1 || cancelled > 0, f)
 		if !again {
 			return err
 		}
+		if errors.Is(err, errCancelled) && cancelled < maxCancelled {
+			cancelled++
+			continue
+		}
 		switch werr := s.Wait(ctx); {
 		case errors.Is(werr, backoff.ErrExhausted):
-			return kv.NewError(op.String(), name, kv.ErrConnection, fmt.Errorf("%d tries: %w", s.Tries(), err))
+			if n := s.Tries() + cancelled; n > 1 {
+				err = fmt.Errorf("%d tries: %w", n, err)
+			}
+			return kv.NewError(op.String(), name, kv.ErrConnection, err)
 		case werr != nil:
 			return kv.NewError(op.String(), name, nil, werr)
 		}
 	}
 }
+
+// errCancelled is the cause of a try whose connection another call's
+// cancellation closed.
+var errCancelled = errors.New("another call was cancelled and closed the connection")
 
 // reconnect is the schedule of the tries of doRetried: 100 ms before the
 // first retry, 200 ms before the second, 300 ms before each further one.
@@ -210,7 +237,10 @@ func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f
 		}
 		return true, err
 	}
-	stop := context.AfterFunc(ctx, func() { d.link.drop(c) })
+	stop := context.AfterFunc(ctx, func() {
+		c.cancelled.Store(true)
+		d.link.drop(c)
+	})
 	err = f(c.sftp, retried)
 	if !stop() {
 		return false, kv.NewError(op.String(), name, nil, ctx.Err())
@@ -222,6 +252,9 @@ func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f
 		return false, kv.FSError(op, name, err)
 	}
 	d.link.drop(c)
+	if c.cancelled.Load() {
+		return true, fmt.Errorf("%w: %w", errCancelled, err)
+	}
 	return true, err
 }
 
@@ -288,7 +321,12 @@ func handshake(nc net.Conn, addr string, cc *ssh.ClientConfig) (*conn, error) {
 		return nil, err
 	}
 	sshc := ssh.NewClient(sc, chans, reqs)
-	sftpc, err := pkgsftp.NewClient(sshc,
+	w, err := subsystem(sshc)
+	if err != nil {
+		sshc.Close()
+		return nil, fmt.Errorf("start sftp on %s: %w", addr, err)
+	}
+	sftpc, err := pkgsftp.NewClientPipe(w, w,
 		pkgsftp.UseConcurrentWrites(true),
 		pkgsftp.UseConcurrentReads(true),
 		pkgsftp.MaxConcurrentRequestsPerFile(64))
@@ -296,5 +334,31 @@ func handshake(nc net.Conn, addr string, cc *ssh.ClientConfig) (*conn, error) {
 		sshc.Close()
 		return nil, fmt.Errorf("start sftp on %s: %w", addr, err)
 	}
-	return &conn{ssh: sshc, sftp: sftpc, done: make(chan struct{})}, nil
+	return &conn{ssh: sshc, sftp: &client{Client: sftpc, wire: w}, done: make(chan struct{})}, nil
+}
+
+// subsystem starts the SFTP subsystem in a new session of sshc and returns
+// the wire over its pipes; its standard error is read and dropped.
+func subsystem(sshc *ssh.Client) (*wire, error) {
+	s, err := sshc.NewSession()
+	if err != nil {
+		return nil, err
+	}
+	pw, err := s.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	pr, err := s.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	perr, err := s.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.RequestSubsystem("sftp"); err != nil {
+		return nil, err
+	}
+	go io.Copy(io.Discard, perr)
+	return newWire(pr, pw), nil
 }

@@ -15,12 +15,20 @@
 // # Speed
 //
 // All goroutines share one SSH connection, over which pkg/sftp pipelines
-// their requests; large values are read and written with concurrent
-// requests. Store is an exclusive create of a temporary file beside the
-// target, the write, and a posix-rename@openssh.com over the target: no stat
-// before it, and a mkdir only when the create found the directory missing.
-// Delete costs a stat more than a bare remove, because SFTP's remove would
-// also remove an empty directory. OpenSSH offers no remote hash
+// their requests. For Store, Load and Delete the driver sends its own
+// requests on the same session, several at once in a set order (the table
+// of requests and round trips is in docs/semantics.md; requests_test.go
+// checks it). Store of up to 256 KiB is 3 round trips: an exclusive create
+// of a temporary file beside the target; the WRITEs and the CLOSE
+// together; a posix-rename@openssh.com over the target once they succeeded
+// (sent with them, it would put a value whose write failed in place). A
+// mkdir comes only when the create found the directory missing; larger
+// values are written with pkg/sftp's concurrent writes. Load of up to 64
+// KiB is 2: the open; the FSTAT and the first READs together (the CLOSE is
+// not waited for); a larger value keeps rounds of READs in flight. Delete
+// is one REMOVE (pkg/sftp's Remove would also remove an empty directory),
+// and an LSTAT only after a failure, to say whether the name is a
+// directory. OpenSSH offers no remote hash
 // (check-file), so Hash loads the value and hashes it locally.
 //
 // # Robustness
@@ -28,12 +36,14 @@
 // A keepalive runs every WithKeepAlive interval; a connection that does not
 // answer within WithTimeout (also the limit for connecting) is closed, so
 // that a dead link gives an error instead of a hang. A call that fails
-// because the connection broke is retried on a new connection (WithRetries
-// times, then an error wrapping kv.ErrConnection); a Delete or Move that
-// finds its item gone only on such a retry counts as done, since the first
-// try most likely succeeded. Cancelling a call's context ends it at once by
-// closing the connection it waits on; other calls on that connection are
-// retried on a new one.
+// because the connection broke returns an error wrapping kv.ErrConnection,
+// and the next call connects anew: the retry layer (layers/retry, which
+// compose stacks over the driver) owns retries. WithRetries makes the
+// driver retry on a new connection itself; a Delete or Move that finds its
+// item gone only on such a retry counts as done, since the first try most
+// likely succeeded. Cancelling a call's context ends it at once by closing
+// the connection it waits on; other calls on that connection are run again
+// on a new one.
 //
 // # Durability
 //

@@ -2,12 +2,15 @@ package sftp_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/pem"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,11 +20,14 @@ import (
 	"github.com/kvcompose/compose/internal/sshdtest"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/retry"
 )
 
+// TestReconnectAfterCut checks that a cut link costs the call one error
+// (the retry layer above retries it) and that the next try connects anew.
 func TestReconnectAfterCut(t *testing.T) {
-	d, p := viaProxy(t)
-	kvtest.OpenStore(t, d)
+	dd, p := viaProxy(t)
+	d := kvtest.OpenStore(t, retry.New(dd, retry.Config{}))
 	ctx := t.Context()
 	if err := d.Store(ctx, "ns/a", []byte("before")); err != nil {
 		t.Fatal(err)
@@ -38,8 +44,8 @@ func TestReconnectAfterCut(t *testing.T) {
 }
 
 func TestCutMidCall(t *testing.T) {
-	d, p := viaProxy(t)
-	kvtest.OpenStore(t, d)
+	dd, p := viaProxy(t)
+	d := kvtest.OpenStore(t, retry.New(dd, retry.Config{}))
 	ctx := t.Context()
 	value := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB
 	if err := d.Store(ctx, "ns/large", value); err != nil {
@@ -85,6 +91,30 @@ func TestDeadLinkTimesOut(t *testing.T) {
 	_, err := d.Load(ctx, "ns/missing")
 	if !errors.Is(err, kv.ErrConnection) {
 		t.Fatalf("load over a dead link: %v, want kv.ErrConnection", err)
+	}
+}
+
+// TestOneTry checks that the driver alone tries a call once: a refused
+// connection is one dial and an error wrapping kv.ErrConnection, and the
+// next call dials again (the retry layer owns retries).
+func TestOneTry(t *testing.T) {
+	s := needServer(t)
+	p := sshdtest.NewProxy(t, s.Addr())
+	addr := p.Addr()
+	p.Close() // nobody listens there now
+	var dials atomic.Int64
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	d := newDriver(t, sftp.WithDialer(dial))
+	for i := range 2 {
+		if err := d.Open(t.Context()); !errors.Is(err, kv.ErrConnection) {
+			t.Fatalf("open of an unreachable server: %v, want kv.ErrConnection", err)
+		}
+		if n := dials.Load(); n != int64(i+1) {
+			t.Fatalf("%d dials after %d opens, want one per open", n, i+1)
+		}
 	}
 }
 

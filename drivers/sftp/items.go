@@ -15,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 
-	pkgsftp "github.com/pkg/sftp"
-
 	"github.com/kvcompose/compose/kv"
 )
 
@@ -86,8 +84,12 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 	return info, err
 }
 
-// Load returns the value of name, or the part a kv.Range selects, read
-// with concurrent requests.
+// Load returns the value of name, or the part a kv.Range selects. It
+// opens the file, then sends the FSTAT (unless the range says the size) and
+// the READs of the first firstRead bytes together, and the CLOSE without
+// waiting for its answer: a value of up to firstRead bytes, or a range of
+// up to directReadMax, takes two round trips; a larger value reads the rest
+// in further rounds of up to readBatch READs.
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
 	const op = kv.OpLoad
 	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
@@ -97,30 +99,53 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	report := kv.ProgressOf(ctx)
 	var value []byte
 	err := d.do(ctx, op, name, func(c *client) error {
-		f, err := c.Open(d.path(name))
+		h, err := c.open(ctx, d.path(name), pflagRead)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		n := size
-		if !ranged || offset < 0 || size < 0 || size > directReadMax {
-			fi, err := f.Stat()
+		defer c.wire.call(ctx, request{typ: fxpClose, fields: str(nil, h), noWait: true})
+		if ranged && offset >= 0 && size >= 0 && size <= directReadMax {
+			buf := make([]byte, size)
+			n, err := c.readRange(ctx, h, buf, offset, 0, report)
+			value = buf[:n]
+			return err
+		}
+		first := firstRead
+		reqs := []request{fstatReq(h)}
+		if !ranged {
+			reqs = append(reqs, readReqs(h, 0, 0, first)...)
+		}
+		answers, err := c.wire.call(ctx, reqs...)
+		if err != nil {
+			return err
+		}
+		n, dir, err := attrsOf(answers[0])
+		if err != nil {
+			return err
+		}
+		if dir {
+			return errors.New("is a directory")
+		}
+		start, end := int64(0), n
+		if ranged {
+			start, end = kv.ClampRange(n, offset, size)
+		}
+		buf := make([]byte, end-start)
+		got, eof := 0, false
+		if !ranged {
+			got, eof, err = fill(buf, answers[1:], 0, first)
 			if err != nil {
 				return err
 			}
-			if fi.IsDir() {
-				return errors.New("is a directory")
+			if report != nil && got > 0 {
+				report(int64(got)) // bytes moved so far
 			}
-			start, end := int64(0), fi.Size()
-			if ranged {
-				start, end = kv.ClampRange(fi.Size(), offset, size)
-			}
-			offset, n = start, end-start
 		}
-		buf := make([]byte, n)
-		got, err := readAt(f, buf, offset, report)
-		if err != nil && err != io.EOF {
-			return err
+		if !eof && got < len(buf) {
+			got, err = c.readRest(ctx, h, buf, start, got, report)
+			if err != nil {
+				return err
+			}
 		}
 		value = buf[:got]
 		return nil
@@ -131,26 +156,147 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	return value, nil
 }
 
-// readAt reads len(buf) bytes at offset with concurrent requests; with a
-// report function (kv.WithProgress), in pieces, reporting each.
-func readAt(f *pkgsftp.File, buf []byte, offset int64, report func(int64)) (int, error) {
-	if report == nil {
-		return f.ReadAt(buf, offset)
+// firstRead is what Load reads before it knows the size; readChunk is the
+// data of one READ, and readBatch the most READs sent together.
+const (
+	firstRead = 64 << 10
+	readChunk = 32 << 10
+	readBatch = 64
+)
+
+// readReqs returns the READs of buf[from:to] of a buffer that holds the
+// file from offset base.
+func readReqs(h string, base int64, from, to int) []request {
+	var reqs []request
+	for pos := from; pos < to && len(reqs) < readBatch; pos += readChunk {
+		reqs = append(reqs, readReq(h, base+int64(pos), min(readChunk, to-pos)))
 	}
-	got := 0
-	err := kv.Chunks(int64(len(buf)), report, func(off, end int64) error {
-		n, err := f.ReadAt(buf[off:end], offset+off)
-		got += n
-		return err
-	})
-	return got, err
+	return reqs
+}
+
+// fill copies the answers to the READs that readReqs(h, base, from, to)
+// returned into buf, and returns up to where buf is filled without a gap
+// from the start, and whether the file ended there.
+func fill(buf []byte, answers []answer, from, to int) (got int, eof bool, err error) {
+	got = from
+	for i, a := range answers {
+		pos := from + i*readChunk
+		want := min(readChunk, to-pos)
+		data, err := dataOf(a)
+		switch {
+		case err == io.EOF:
+			return got, got == pos, nil
+		case err != nil:
+			return got, false, err
+		case len(data) > want:
+			return got, false, fmt.Errorf("%w: read %d bytes, asked for %d", errProtocol, len(data), want)
+		}
+		if pos >= len(buf) {
+			return got, false, nil // the file grew since its FSTAT
+		}
+		copy(buf[pos:], data)
+		if got == pos {
+			got = min(pos+len(data), len(buf))
+		}
+		if len(data) < want {
+			return got, false, nil // a short read: the rest is read again
+		}
+	}
+	return got, false, nil
+}
+
+// readRest reads buf[got:] as readRange does, in segments of one round
+// each, readSegments of them at a time, so that the link stays busy while
+// a round's last answers come; it returns how much of buf is filled
+// without a gap, reporting that as the segments complete in order.
+func (c *client) readRest(ctx context.Context, h string, buf []byte, base int64, got int, report func(int64)) (int, error) {
+	const seg = readBatch * readChunk
+	n := (len(buf) - got + seg - 1) / seg
+	if n <= 1 {
+		return c.readRange(ctx, h, buf, base, got, report)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	start := got
+	results := make([]chan result, n)
+	sem := make(chan struct{}, readSegments)
+	for i := range n {
+		results[i] = make(chan result, 1)
+		from, to := start+i*seg, min(start+(i+1)*seg, len(buf))
+		go func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i] <- result{err: ctx.Err()}
+				return
+			}
+			defer func() { <-sem }()
+			k, err := c.readRange(ctx, h, buf[from:to], base+int64(from), 0, nil)
+			results[i] <- result{k, err}
+		}()
+	}
+	var first error
+	full := true
+	for i := range n {
+		r := <-results[i]
+		from, to := start+i*seg, min(start+(i+1)*seg, len(buf))
+		if first == nil && r.err != nil {
+			first = r.err
+		}
+		if full && first == nil {
+			got = from + r.n
+			full = got == to
+			if report != nil {
+				report(int64(got))
+			}
+		}
+	}
+	return got, first
+}
+
+// readSegments is how many rounds of READs readRest keeps in flight.
+const readSegments = 4
+
+// readRange reads into buf[got:] the file from offset base+got on, in
+// rounds of up to readBatch READs, until buf is full or the file ends; it
+// returns how much of buf is filled.
+func (c *client) readRange(ctx context.Context, h string, buf []byte, base int64, got int, report func(int64)) (int, error) {
+	for got < len(buf) {
+		reqs := readReqs(h, base, got, len(buf))
+		answers, err := c.wire.call(ctx, reqs...)
+		if err != nil {
+			return got, err
+		}
+		end := min(got+len(reqs)*readChunk, len(buf))
+		n, eof, err := fill(buf, answers, got, end)
+		if err != nil {
+			return got, err
+		}
+		if report != nil && n > got {
+			report(int64(n))
+		}
+		if eof {
+			return n, nil
+		}
+		if n == got {
+			return got, fmt.Errorf("%w: a read of no bytes before the end of the file", errProtocol)
+		}
+		got = n
+	}
+	return got, nil
 }
 
 // Store writes value to a temporary file beside name and renames it over
 // name with posix-rename, so that readers see the old value or the new one.
 // The parent directories are made only when the create finds them missing.
 // With WithSync, the file is synced before the rename and its directory
-// after it.
+// after it. A value of up to pipelineMax bytes takes three round trips:
+// the create; the writes, the sync and the close, pipelined; the rename,
+// sent only once the writes and the close succeeded (SFTP cannot make a
+// request depend on the one before, and a rename sent with them would put
+// a value whose write failed in place).
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
 	const op = kv.OpStore
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
@@ -159,6 +305,11 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	target := d.path(name)
 	tmp := target + "." + strconv.FormatUint(rand.Uint64(), 36) + kv.TempSuffix
 	report := kv.ProgressOf(ctx)
+	if len(value) <= pipelineMax {
+		return d.do(ctx, op, name, func(c *client) error {
+			return d.storePipelined(ctx, c, tmp, target, value, report)
+		})
+	}
 	return d.do(ctx, op, name, func(c *client) error {
 		const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
 		f, err := c.OpenFile(tmp, flags)
@@ -193,8 +344,96 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	})
 }
 
-// Delete removes the item name; a missing item is kv.ErrNotFound, and a
-// directory is refused. An item that is gone only when a retry after a
+// pipelineMax is the largest value that Store sends in pipelined requests
+// of its own; a larger one goes through pkg/sftp's concurrent writes.
+const pipelineMax = 256 << 10
+
+// writeChunk is the data of one WRITE request: what every SFTP server
+// must accept.
+const writeChunk = 32 << 10
+
+// storePipelined is Store of a small value in three round trips (see
+// Store).
+func (d *Driver) storePipelined(ctx context.Context, c *client, tmp, target string, value []byte, report func(int64)) error {
+	const pflags = pflagWrite | pflagCreat | pflagExcl
+	h, err := c.open(ctx, tmp, pflags)
+	if err != nil && isNotExist(err) {
+		if err := d.mkdirAll(c, path.Dir(target)); err != nil {
+			return inTheWay(err)
+		}
+		h, err = c.open(ctx, tmp, pflags)
+	}
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errProtocol) || ctx.Err() != nil {
+			return err
+		}
+		return inTheWay(err)
+	}
+	reqs := make([]request, 0, len(value)/writeChunk+3)
+	for off := 0; off < len(value); off += writeChunk {
+		reqs = append(reqs, writeReq(h, int64(off), value[off:min(off+writeChunk, len(value))]))
+	}
+	if d.cfg.sync {
+		d.syncs.Add(1)
+		reqs = append(reqs, extReq(extFsync, h))
+	}
+	reqs = append(reqs, closeReq(h))
+	answers, err := c.wire.call(ctx, reqs...)
+	if err != nil {
+		return err // the connection broke: the sweep removes the temporary
+	}
+	done := int64(0)
+	for i, a := range answers {
+		serr := statusError(a)
+		if serr != nil && err == nil {
+			err = serr
+		}
+		if err == nil && report != nil && reqs[i].typ == fxpWrite {
+			done += int64(len(reqs[i].data))
+			report(done)
+		}
+	}
+	if err == nil {
+		err = c.ext(ctx, "posix-rename@openssh.com", tmp, target)
+	}
+	if err != nil {
+		c.remove(ctx, tmp)
+		return err
+	}
+	return d.syncDirs(c, path.Dir(target))
+}
+
+// open opens path with one OPEN request and returns the handle.
+func (c *client) open(ctx context.Context, path string, pflags uint32) (string, error) {
+	a, err := c.wire.call(ctx, openReq(path, pflags))
+	if err != nil {
+		return "", err
+	}
+	return handleOf(a[0])
+}
+
+// remove removes the file path with one REMOVE request (pkg/sftp's Remove
+// tries RMDIR after a failed REMOVE, which takes an empty directory).
+func (c *client) remove(ctx context.Context, path string) error {
+	a, err := c.wire.call(ctx, removeReq(path))
+	if err != nil {
+		return err
+	}
+	return statusError(a[0])
+}
+
+// ext sends the extended request name with args and returns its status.
+func (c *client) ext(ctx context.Context, name string, args ...string) error {
+	a, err := c.wire.call(ctx, extReq(name, args...))
+	if err != nil {
+		return err
+	}
+	return statusError(a[0])
+}
+
+// Delete removes the item name with one REMOVE request; a missing item is
+// kv.ErrNotFound, and a directory is refused (a failed REMOVE is followed by
+// an LSTAT that tells which). An item that is gone only when a retry after a
 // broken connection looks counts as deleted.
 func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) error {
 	const op = kv.OpDelete
@@ -203,20 +442,22 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 	}
 	p := d.path(name)
 	return d.doRetried(ctx, op, name, func(c *client, retried bool) error {
-		fi, err := c.Lstat(p)
+		a, err := c.wire.call(ctx, removeReq(p))
+		if err != nil {
+			return err
+		}
+		err = statusError(a[0])
 		switch {
 		case retried && isNotExist(err):
-			return nil
-		case err != nil:
+			// The try that broke off removed it.
+		case isNotExist(err):
 			return err
-		case fi.IsDir():
-			return errors.New("is a directory, not an item")
-		}
-		err = c.Remove(p)
-		if retried && isNotExist(err) {
-			err = nil
-		}
-		if err != nil {
+		case err != nil:
+			// SFTP says "failure" (or "permission denied") for a
+			// directory as for other causes: say which.
+			if fi, serr := c.Lstat(p); serr == nil && fi.IsDir() {
+				return errors.New("is a directory, not an item")
+			}
 			return err
 		}
 		return d.syncDirs(c, path.Dir(p))

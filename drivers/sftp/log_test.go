@@ -11,14 +11,15 @@ import (
 	"github.com/kvcompose/compose/drivers/sftp"
 	"github.com/kvcompose/compose/internal/logcapture"
 	"github.com/kvcompose/compose/kv/kvtest"
+	"github.com/kvcompose/compose/layers/retry"
 )
 
 // TestLogger checks the driver's own events: a connection, a reconnection
 // after a cut, and a refused host key.
 func TestLogger(t *testing.T) {
 	logger, h := logcapture.Logger(slog.LevelDebug)
-	d, p := viaProxy(t, sftp.WithLogger(logger))
-	kvtest.OpenStore(t, d)
+	dd, p := viaProxy(t, sftp.WithLogger(logger))
+	d := kvtest.OpenStore(t, retry.New(dd, retry.Config{}))
 	ctx := t.Context()
 	if err := d.Store(ctx, "ns/a", []byte("a")); err != nil {
 		t.Fatal(err)
@@ -45,12 +46,12 @@ func TestLogger(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, err := sftp.FromURL(storeURL(t), sftp.WithSSHConfig(s.SSHConfig), sftp.WithKnownHosts(empty),
+	d2, err := sftp.FromURL(storeURL(t), sftp.WithSSHConfig(s.SSHConfig), sftp.WithKnownHosts(empty),
 		sftp.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Open(ctx); err == nil {
+	if err := d2.Open(ctx); err == nil {
 		t.Fatal("open with an unknown host key succeeded")
 	}
 	r := h.Take()

@@ -23,7 +23,9 @@ import (
 const (
 	DefaultTimeout   = 15 * time.Second
 	DefaultKeepAlive = 15 * time.Second
-	DefaultRetries   = 3
+	// DefaultRetries is none: the retry layer, which compose stacks over
+	// remote drivers, owns retries (one owner per concern).
+	DefaultRetries = 0
 )
 
 // Driver is a kv.Backend that keeps every item as a file below a base
@@ -90,7 +92,8 @@ func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = 
 func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAlive = d } }
 
 // WithRetries sets how often a call that failed because the connection
-// broke is retried on a new connection.
+// broke is retried on a new connection (default none: put the retry layer
+// over the driver, as compose does, rather than retry in both).
 func WithRetries(n int) Option { return func(c *config) { c.retries = n } }
 
 // WithLogger makes the driver report its own events to logger: a
