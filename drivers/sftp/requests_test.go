@@ -9,21 +9,15 @@ import (
 
 	"github.com/kvcompose/compose/drivers/sftp"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/kvtest"
 )
 
 // TestRequestsPerCall counts the SFTP requests that each call sends on the
 // wire, and the rounds (requests sent together, then waited for), as
 // docs/semantics.md lists them.
 func TestRequestsPerCall(t *testing.T) {
-	d := newDriver(t)
+	d := kvtest.OpenStore(t, newDriver(t))
 	ctx := context.Background()
-	if err := d.Create(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close(ctx)
 	sftp.StopSweep(d)
 	if err := d.Mkdir(ctx, "data"); err != nil {
 		t.Fatal(err)
@@ -94,15 +88,8 @@ func TestRequestsPerCall(t *testing.T) {
 // TestDeleteDirectory checks that Delete refuses a directory, empty or not,
 // and leaves it in place (pkg/sftp's Remove would take an empty one).
 func TestDeleteDirectory(t *testing.T) {
-	d := newDriver(t)
+	d := kvtest.OpenStore(t, newDriver(t))
 	ctx := context.Background()
-	if err := d.Create(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close(ctx)
 	for _, dir := range []string{"empty", "full"} {
 		if err := d.Mkdir(ctx, dir); err != nil {
 			t.Fatal(err)
