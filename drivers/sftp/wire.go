@@ -110,8 +110,15 @@ func (x *wire) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close closes the subsystem's input.
-func (x *wire) Close() error { return x.w.Close() }
+// Close closes the subsystem's input. It waits for a write under way (its
+// own requests are written under x.mu, outside pkg/sftp's lock): the ssh
+// channel's CloseWrite must not run beside a Write. The driver closes the
+// ssh connection first, which ends a write that waits on a hung link.
+func (x *wire) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.w.Close()
+}
 
 // count follows the packets in p, one of the writes that send them; a
 // write that starts a packet and whose answers are waited for is a round.
