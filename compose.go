@@ -38,6 +38,7 @@ import (
 	"github.com/kvcompose/compose/drivers/s3"
 	"github.com/kvcompose/compose/drivers/sftp"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Opener makes a driver from a URL of its scheme. It must do no I/O; errors
@@ -97,7 +98,7 @@ func restDriver(u string, c *config) (kv.Backend, error) {
 
 // noSync is the error of WithSync(true) on a driver that cannot honour it.
 func noSync(rawURL, why string) error {
-	return kv.NewError("open url", rawURL, kv.ErrUnsupported, errors.New("WithSync: "+why))
+	return backendkit.NewError(kv.OpParseURL, rawURL, kv.ErrUnsupported, errors.New("WithSync: "+why))
 }
 
 // Register makes a driver available to Open under scheme (lowercase
@@ -177,7 +178,7 @@ func (c *config) driver(rawURL string) (kv.Backend, error) {
 }
 
 func invalidURL(rawURL, why string) error {
-	return kv.NewError("open url", rawURL, kv.ErrInvalidURL, errors.New(why))
+	return backendkit.NewError(kv.OpParseURL, rawURL, kv.ErrInvalidURL, errors.New(why))
 }
 
 func validScheme(s string) bool {

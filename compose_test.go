@@ -230,7 +230,7 @@ func TestErrorsReachSentinelThroughStack(t *testing.T) {
 	require.Contains(t, err.Error(), "data/missing")
 	var kerr *kv.Error
 	require.True(t, errors.As(err, &kerr))
-	require.Equal(t, "load", kerr.Op)
+	require.Equal(t, kv.OpLoad, kerr.Op)
 }
 
 func ExampleOpen() {

@@ -15,7 +15,7 @@ import (
 // nesting layer leaves a local store to the driver, one os.RemoveAll), and
 // "tree" with the nesting layer emptying the directory tree concurrently,
 // as it does for a remote driver. s/check is the part of Destroy that
-// checks that the directory is a store (kv.Recognize, timed as the
+// checks that the directory is a store (backendkit.Recognize, timed as the
 // driver's Open and Close). Run it with -benchtime=1x.
 func BenchmarkDestroyLevel2(b *testing.B) {
 	for _, way := range []string{"local", "tree"} {

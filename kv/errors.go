@@ -29,27 +29,24 @@ var (
 	// longer than what was asked, a redirect. The retry layer does not
 	// retry it: the same server would answer the same.
 	ErrProtocol = errors.New("protocol error")
+	// ErrNotAStore is the error of Open and Destroy on a directory that no
+	// store made: the message names the first entry a store would not hold.
+	ErrNotAStore = errors.New("not a store")
 )
 
 // Error is the error type of kvcompose: the operation, the item, the
 // sentinel (Kind) and the underlying cause (Err), either of which may be nil.
 // errors.Is and errors.As reach both Kind and Err.
 type Error struct {
-	Op   string // "load", "store", ...
+	Op   Op     // the call: OpLoad, OpStore, ...
 	Name string // the item, "" for store-wide calls
 	Kind error  // one of the sentinels, or nil
 	Err  error  // the cause, or nil
 }
 
-// NewError returns an *Error for op on name with the sentinel kind and the
-// cause err (either may be nil).
-func NewError(op, name string, kind, err error) error {
-	return &Error{Op: op, Name: name, Kind: kind, Err: err}
-}
-
 // Error formats as `op "name": kind: cause`.
 func (e *Error) Error() string {
-	s := e.Op
+	s := e.Op.String()
 	if e.Name != "" {
 		s += " " + strconv.Quote(e.Name)
 	}

@@ -1,68 +1,10 @@
 package kv
 
-import (
-	"context"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
-	"fmt"
-	"hash"
-
-	"github.com/zeebo/blake3"
-	"golang.org/x/crypto/blake2b"
-)
-
 // DefaultHash is the algorithm Hash and Defrag use when none is given.
 const DefaultHash = "sha256"
 
-// HashAlgorithms lists the algorithms NewHash knows.
-var HashAlgorithms = []string{"sha256", "sha512", "sha1", "md5", "blake2b-256", "blake3"}
-
-// NewHash returns a new hash.Hash for algorithm ("" means DefaultHash). An
-// unknown algorithm is an ErrUnsupported error that says "Unsupported hash
-// algorithm" (the text borgstore's clients look for) and lists the known ones.
-func NewHash(algorithm string) (hash.Hash, error) {
-	switch algorithm {
-	case "", "sha256":
-		return sha256.New(), nil
-	case "sha512":
-		return sha512.New(), nil
-	case "sha1":
-		return sha1.New(), nil
-	case "md5":
-		return md5.New(), nil
-	case "blake2b-256":
-		return blake2b.New256(nil)
-	case "blake3":
-		return blake3.New(), nil
-	}
-	return nil, fmt.Errorf("%w: Unsupported hash algorithm %q (known: %v)", ErrUnsupported, algorithm, HashAlgorithms)
-}
-
-// HashBytes returns the hex digest of data with algorithm.
-func HashBytes(algorithm string, data []byte) (string, error) {
-	h, err := NewHash(algorithm)
-	if err != nil {
-		return "", err
-	}
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// Hash is the generic Backend.Hash: it loads name from b with opts and
-// hashes it locally. Drivers without a remote hash call it with themselves
-// as b.
-func Hash(ctx context.Context, b Backend, name, algorithm string, opts ...Option) (string, error) {
-	h, err := NewHash(algorithm)
-	if err != nil {
-		return "", NewError(OpHash.String(), name, nil, err)
-	}
-	value, err := b.Load(ctx, name, opts...)
-	if err != nil {
-		return "", err
-	}
-	h.Write(value)
-	return hex.EncodeToString(h.Sum(nil)), nil
+// HashAlgorithms returns the algorithms that Hash and TargetHash take, the
+// default first: sha256, sha512, sha1, md5, blake2b-256, blake3.
+func HashAlgorithms() []string {
+	return []string{"sha256", "sha512", "sha1", "md5", "blake2b-256", "blake3"}
 }

@@ -105,34 +105,3 @@ func invalid(format string, args ...any) error {
 // IsValidName reports whether name is a valid non-root name; drivers use it
 // to skip foreign entries while listing.
 func IsValidName(name string) bool { return name != "" && validate(name) == nil }
-
-// CheckName checks name as a call of op with opts takes it, as
-// Lifecycle.Begin does: the root is valid for Info, List and Mkdir, a
-// List takes one trailing "/", and Hidden admits a name ending in ".hid"
-// on Info, Load, Store and Delete. A layer that judges names (permissions)
-// calls it first, so that it never judges an alias. The error is a *Error
-// for op on name that wraps ErrInvalidName.
-func CheckName(op Op, name string, opts []Option) error {
-	check := name
-	if op == OpList {
-		check = ListDir(check)
-	}
-	if Has(opts, KindHidden) && hiddenOp(op) {
-		var ok bool
-		if check, ok = strings.CutSuffix(check, HiddenSuffix); !ok {
-			return NewError(op.String(), name, ErrInvalidName, fmt.Errorf("a hidden item's name ends in %s", HiddenSuffix))
-		}
-	}
-	if op == OpDefrag {
-		return validateOrWrap(op, name, ValidateName(check))
-	}
-	return validateOrWrap(op, name, validateFor(op, check))
-}
-
-// validateOrWrap returns err, if any, as a *Error of op on name.
-func validateOrWrap(op Op, name string, err error) error {
-	if err != nil {
-		return NewError(op.String(), name, nil, err)
-	}
-	return nil
-}

@@ -22,30 +22,40 @@ const (
 	OpOpen
 	OpClose
 	OpQuota
-	NumOps // the number of operations, not an operation
+	// NumOps is the number of Backend methods; the Ops from NumOps on
+	// name what happens outside a method, for errors.
+	NumOps
+	// OpParseURL is the parsing of a store's URL (compose.Open, a driver's
+	// FromURL), not a method.
+	OpParseURL
+	// OpNew is a driver's constructor checking its configuration, not a
+	// method.
+	OpNew
 )
 
-var opNames = [NumOps]string{
-	OpInfo:    "info",
-	OpLoad:    "load",
-	OpStore:   "store",
-	OpDelete:  "delete",
-	OpMove:    "move",
-	OpList:    "list",
-	OpHash:    "hash",
-	OpDefrag:  "defrag",
-	OpMkdir:   "mkdir",
-	OpRmdir:   "rmdir",
-	OpCreate:  "create",
-	OpDestroy: "destroy",
-	OpOpen:    "open",
-	OpClose:   "close",
-	OpQuota:   "quota",
+var opNames = [...]string{
+	OpInfo:     "info",
+	OpLoad:     "load",
+	OpStore:    "store",
+	OpDelete:   "delete",
+	OpMove:     "move",
+	OpList:     "list",
+	OpHash:     "hash",
+	OpDefrag:   "defrag",
+	OpMkdir:    "mkdir",
+	OpRmdir:    "rmdir",
+	OpCreate:   "create",
+	OpDestroy:  "destroy",
+	OpOpen:     "open",
+	OpClose:    "close",
+	OpQuota:    "quota",
+	OpParseURL: "parse url",
+	OpNew:      "new",
 }
 
 // String returns the lowercase name of the method, as used in errors: "load".
 func (o Op) String() string {
-	if o < NumOps {
+	if int(o) < len(opNames) {
 		return opNames[o]
 	}
 	return "op(" + strconv.Itoa(int(o)) + ")"

@@ -1,15 +1,12 @@
 package kv
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // OptionKind tells which per-call option an Option is.
 type OptionKind uint8
 
 // The option kinds. Range and the Defrag targets are understood by drivers;
-// the others are consumed by a layer (one that implements OptionConsumer)
+// the others are consumed by a layer (see OptionKind.Layer)
 // before the call reaches a driver.
 const (
 	KindRange       OptionKind = iota + 1 // Range(offset, size)
@@ -43,10 +40,10 @@ func (k OptionKind) String() string {
 	return fmt.Sprintf("option(%d)", uint8(k))
 }
 
-// needs describes what consumes an option of kind k before a driver would
-// see it, for the error a driver gives when it does: "" for the options
-// drivers understand themselves.
-func (k OptionKind) needs() string {
+// Layer describes what consumes an option of kind k before a driver would
+// see it ("a soft-delete layer"), for the error a driver gives when it
+// does: "" for the options drivers take themselves.
+func (k OptionKind) Layer() string {
 	switch k {
 	case KindDeleted, KindSoftDelete, KindUndelete:
 		return "a soft-delete layer"
@@ -67,6 +64,13 @@ type Option struct {
 
 // Kind returns the kind of the option.
 func (o Option) Kind() OptionKind { return o.kind }
+
+// Span returns the offset and size of a Range option (0, 0 for the others).
+func (o Option) Span() (offset, size int64) { return o.offset, o.size }
+
+// Arg returns the name of a Target option or the algorithm of a TargetHash
+// option ("" for the others).
+func (o Option) Arg() string { return o.str }
 
 // String describes the option, for example "range(64,128)".
 func (o Option) String() string {
@@ -121,89 +125,3 @@ func Hidden() Option { return Option{kind: KindHidden} }
 // only a prefix of names); the others refuse it with ErrUnsupported. The
 // nesting layer uses it to list a nested namespace without a walk.
 func Recursive() Option { return Option{kind: KindRecursive} }
-
-// Has reports whether opts holds an option of kind k.
-func Has(opts []Option, k OptionKind) bool {
-	for _, o := range opts {
-		if o.kind == k {
-			return true
-		}
-	}
-	return false
-}
-
-// Without returns opts less the options of the given kinds. It returns opts
-// itself, without allocating, when none of them is present.
-func Without(opts []Option, kinds ...OptionKind) []Option {
-	i := slices.IndexFunc(opts, func(o Option) bool { return slices.Contains(kinds, o.kind) })
-	if i < 0 {
-		return opts
-	}
-	out := make([]Option, i, len(opts))
-	copy(out, opts[:i])
-	for _, o := range opts[i+1:] {
-		if !slices.Contains(kinds, o.kind) {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// RangeOf returns the last Range in opts.
-func RangeOf(opts []Option) (offset, size int64, ok bool) {
-	for _, o := range opts {
-		if o.kind == KindRange {
-			offset, size, ok = o.offset, o.size, true
-		}
-	}
-	return offset, size, ok
-}
-
-// DefragTarget returns the Defrag target in opts: a given name, or else the
-// hash algorithm that names it ("sha256" when opts names neither).
-func DefragTarget(opts []Option) (name, algorithm string) {
-	algorithm = DefaultHash
-	for _, o := range opts {
-		switch o.kind {
-		case KindTarget:
-			name = o.str
-		case KindTargetHash:
-			algorithm = o.str
-		}
-	}
-	return name, algorithm
-}
-
-// CheckOptions returns an ErrUnsupported error for op on name if opts holds
-// an option whose kind is not in allowed. An option that a layer consumes
-// is reported as needing that layer, so a soft delete that reached a driver
-// says that no soft-delete layer is in the stack. Drivers call it through
-// Lifecycle.Begin.
-func CheckOptions(op Op, name string, opts []Option, allowed ...OptionKind) error {
-	for _, o := range opts {
-		if slices.Contains(allowed, o.kind) {
-			continue
-		}
-		if n := o.kind.needs(); n != "" {
-			return NewError(op.String(), name, ErrUnsupported,
-				fmt.Errorf("option %s needs %s, and no layer in the stack consumed it", o.kind, n))
-		}
-		return NewError(op.String(), name, ErrUnsupported, fmt.Errorf("option %s does not apply to %s", o, op))
-	}
-	return nil
-}
-
-// ClampRange turns a Range (offset, size) into the half-open byte interval
-// [start, end) of a value of length n, following docs/semantics.md: a negative
-// offset counts from the end and is clamped to the start, a negative size
-// means to the end, and anything past the end is cut.
-func ClampRange(n, offset, size int64) (start, end int64) {
-	if offset < 0 {
-		offset = max(n+offset, 0)
-	}
-	start = min(offset, n)
-	if size < 0 {
-		return start, n
-	}
-	return start, start + min(size, n-start)
-}

@@ -73,26 +73,3 @@ func PropertiesOf(b Backend) Properties {
 	}
 	return Properties{}
 }
-
-// OptionConsumer is implemented by layers that consume per-call options: a
-// soft-delete layer consumes KindDeleted, KindSoftDelete and KindUndelete,
-// a nesting layer KindChangeLevel. kvtest reads it to know which options a
-// stack handles; a layer in any package can declare it.
-type OptionConsumer interface {
-	ConsumesOptions() []OptionKind
-}
-
-// Consumes reports whether a layer in the stack from b consumes options of
-// kind k.
-func Consumes(b Backend, k OptionKind) bool {
-	for x := range Stack(b) {
-		if c, ok := x.(OptionConsumer); ok {
-			for _, ck := range c.ConsumesOptions() {
-				if ck == k {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/restproto"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/layers/nesting"
 )
 
@@ -24,7 +25,7 @@ func (q *request) checkName(op kv.Op, name string, root bool) bool {
 		check = kv.ValidateDirName
 	}
 	if err := check(name); err != nil {
-		q.fail(kv.NewError(op.String(), name, nil, err))
+		q.fail(backendkit.NewError(op, name, nil, err))
 		return false
 	}
 	return true
@@ -165,7 +166,7 @@ func (q *request) fitsQuota() error {
 			return nil
 		}
 	}
-	return kv.NewError(kv.OpStore.String(), q.name, kv.ErrQuotaExceeded,
+	return backendkit.NewError(kv.OpStore, q.name, kv.ErrQuotaExceeded,
 		fmt.Errorf("a %d-byte value does not fit: the quota is %d bytes, %d in use", n, quota.Limit, quota.Usage))
 }
 
@@ -209,7 +210,7 @@ func (q *request) head() {
 		q.fail(err)
 		return
 	case !info.Exists:
-		q.fail(kv.NewError(kv.OpInfo.String(), q.name, kv.ErrNotFound, nil))
+		q.fail(backendkit.NewError(kv.OpInfo, q.name, kv.ErrNotFound, nil))
 		return
 	}
 	hd := q.w.Header()
@@ -305,7 +306,7 @@ func (q *request) defrag() {
 	ctx, b := q.r.Context(), q.h.b
 	var total, largest int64
 	if err := q.h.item(ctx, func() (err error) {
-		total, err = kv.CheckBlocks(ctx, b, sources)
+		total, err = backendkit.CheckBlocks(ctx, b, sources)
 		return err
 	}); err != nil {
 		q.fail(err)
@@ -350,14 +351,14 @@ func dirOf(name string) string {
 // directory of the first source: namespace/HASH nested at levels.
 func defragNamed(q *request, sources []kv.Block, algorithm, namespace string, levels int) (string, error) {
 	ctx, b := q.r.Context(), q.h.b
-	const op = "defrag"
-	value, err := kv.ReadBlocks(ctx, b, sources)
+	const op = kv.OpDefrag
+	value, err := backendkit.ReadBlocks(ctx, b, sources)
 	if err != nil {
 		return "", err
 	}
-	sum, err := kv.HashBytes(algorithm, value)
+	sum, err := backendkit.HashBytes(algorithm, value)
 	if err != nil {
-		return "", kv.NewError(op, "", nil, err)
+		return "", backendkit.NewError(op, "", nil, err)
 	}
 	name := sum
 	if namespace != "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/kvcompose/compose/drivers/posixfs"
 	"github.com/kvcompose/compose/internal/restproto"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/restserver"
 )
 
@@ -99,7 +100,7 @@ func (f *fixture) files(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(f.store, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && !kv.IsStoreRecord(d.Name()) {
+		if err == nil && !d.IsDir() && !backendkit.IsStoreRecord(d.Name()) {
 			rel, _ := filepath.Rel(f.store, p)
 			out = append(out, filepath.ToSlash(rel))
 		}

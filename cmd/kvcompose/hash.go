@@ -19,7 +19,7 @@ func newHashCmd() *cobra.Command {
 		Use:   "hash URL NAME",
 		Short: "Print the hex digest of an item's value",
 		Long: `Hash prints the hex digest of the value of NAME, computed by the store
-where it can (remotely, without downloading the value). Algorithms: ` + strings.Join(kv.HashAlgorithms, ", ") + `.`,
+where it can (remotely, without downloading the value). Algorithms: ` + strings.Join(kv.HashAlgorithms(), ", ") + `.`,
 		Example: `  kvcompose hash file:///srv/store data/0123abcd
   kvcompose hash --algorithm blake3 file:///srv/store data/0123abcd`,
 		Args: nargs(2, 2),
@@ -28,8 +28,8 @@ where it can (remotely, without downloading the value). Algorithms: ` + strings.
 			if err != nil {
 				return err
 			}
-			if !slices.Contains(kv.HashAlgorithms, algorithm) {
-				return usageErrorf("hash: unknown --algorithm %q (known: %s)", algorithm, strings.Join(kv.HashAlgorithms, ", "))
+			if !slices.Contains(kv.HashAlgorithms(), algorithm) {
+				return usageErrorf("hash: unknown --algorithm %q (known: %s)", algorithm, strings.Join(kv.HashAlgorithms(), ", "))
 			}
 			var opts []kv.Option
 			if deleted {
@@ -46,8 +46,8 @@ where it can (remotely, without downloading the value). Algorithms: ` + strings.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&algorithm, "algorithm", kv.DefaultHash, "hash algorithm: "+strings.Join(kv.HashAlgorithms, ", "))
+	f.StringVar(&algorithm, "algorithm", kv.DefaultHash, "hash algorithm: "+strings.Join(kv.HashAlgorithms(), ", "))
 	f.BoolVar(&deleted, "deleted", false, "hash the soft-deleted version")
-	_ = cmd.RegisterFlagCompletionFunc("algorithm", cobra.FixedCompletions(kv.HashAlgorithms, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("algorithm", cobra.FixedCompletions(kv.HashAlgorithms(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

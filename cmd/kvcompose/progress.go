@@ -8,7 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Progress is shown only for work that lasts: the bar appears after
@@ -60,13 +60,13 @@ func (a *app) startProgress(desc string, total int64, o progressOpts) *progress 
 func (p *progress) shown() bool { return p.stop != nil }
 
 // context returns ctx, asking the drivers below to report the bytes they
-// move into p (kv.WithProgress) when a bar is drawn; else ctx as it is, so
+// move into p (backendkit.WithProgress) when a bar is drawn; else ctx as it is, so
 // that nothing changes where no bar is shown.
 func (p *progress) context(ctx context.Context) context.Context {
 	if !p.shown() {
 		return ctx
 	}
-	return kv.WithProgress(ctx, p.Set)
+	return backendkit.WithProgress(ctx, p.Set)
 }
 
 // showsProgress reports whether startProgress with o draws a bar: not

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kvcompose/compose"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/layers/stats"
 )
 
@@ -117,9 +118,9 @@ func TestExitCode(t *testing.T) {
 	}{
 		{errors.New("unknown command"), false, exitUsage},
 		{usageErrorf("bad flag"), true, exitUsage},
-		{fmt.Errorf("x: %w", kv.NewError("open url", "x", kv.ErrInvalidURL, nil)), true, exitUsage},
-		{kv.NewError("load", "A", kv.ErrInvalidName, nil), true, exitUsage},
-		{kv.NewError("load", "a", kv.ErrNotFound, nil), true, exitFailed},
+		{fmt.Errorf("x: %w", backendkit.NewError(kv.OpParseURL, "x", kv.ErrInvalidURL, nil)), true, exitUsage},
+		{backendkit.NewError(kv.OpLoad, "A", kv.ErrInvalidName, nil), true, exitUsage},
+		{backendkit.NewError(kv.OpLoad, "a", kv.ErrNotFound, nil), true, exitFailed},
 		{errors.New("disk full"), true, exitFailed},
 	} {
 		if got := exitCode(c.err, c.started); got != c.want {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Mkdir creates the directory name and its parents; an existing directory
@@ -35,11 +36,11 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 	n := parent.child(base)
 	switch {
 	case n == nil:
-		return kv.NewError(op.String(), name, kv.ErrNotFound, nil)
+		return backendkit.NewError(op, name, kv.ErrNotFound, nil)
 	case !n.isDir():
-		return kv.NewError(op.String(), name, nil, errNotDir)
+		return backendkit.NewError(op, name, nil, errNotDir)
 	case len(n.children) > 0:
-		return kv.NewError(op.String(), name, nil, errNotEmpty)
+		return backendkit.NewError(op, name, nil, errNotEmpty)
 	}
 	delete(parent.children, base)
 	return nil
@@ -82,8 +83,8 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	if err != nil {
 		return nil, err
 	}
-	if offset, size, ok := kv.RangeOf(opts); ok {
-		start, end := kv.ClampRange(int64(len(v)), offset, size)
+	if offset, size, ok := backendkit.RangeOf(opts); ok {
+		start, end := backendkit.ClampRange(int64(len(v)), offset, size)
 		v = v[start:end]
 	}
 	return append(make([]byte, 0, len(v)), v...), nil
@@ -95,9 +96,9 @@ func (s *store) value(op kv.Op, name string) ([]byte, error) {
 	n := s.lookup(name)
 	switch {
 	case n == nil:
-		return nil, kv.NewError(op.String(), name, kv.ErrNotFound, nil)
+		return nil, backendkit.NewError(op, name, kv.ErrNotFound, nil)
 	case n.isDir():
-		return nil, kv.NewError(op.String(), name, nil, errIsDir)
+		return nil, backendkit.NewError(op, name, nil, errIsDir)
 	}
 	return n.value, nil
 }
@@ -127,7 +128,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 func (s *store) put(op kv.Op, name string, parent *node, base string, n *node) error {
 	if old, ok := parent.children[base]; ok {
 		if old.isDir() {
-			return kv.NewError(op.String(), name, kv.ErrExists, errIsDir)
+			return backendkit.NewError(op, name, kv.ErrExists, errIsDir)
 		}
 		s.usage -= int64(len(old.value))
 	}
@@ -169,11 +170,11 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	n := fromParent.child(fromBase)
 	switch {
 	case n == nil:
-		return kv.NewError(op.String(), from, kv.ErrNotFound, nil)
+		return backendkit.NewError(op, from, kv.ErrNotFound, nil)
 	case from == to:
 		return nil
 	case n.isDir() && strings.HasPrefix(to, from+"/"):
-		return kv.NewError(op.String(), from, nil, errIntoSelf)
+		return backendkit.NewError(op, from, nil, errIntoSelf)
 	}
 	toDir, toBase := split(to)
 	toParent, err := d.s.mkdirAll(op, toDir)
@@ -181,7 +182,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 		return err
 	}
 	if old := toParent.children[toBase]; old != nil && (old.isDir() || n.isDir()) {
-		return kv.NewError(op.String(), to, kv.ErrExists, nil)
+		return backendkit.NewError(op, to, kv.ErrExists, nil)
 	}
 	delete(fromParent.children, fromBase)
 	d.s.usage -= int64(len(n.value))
@@ -192,19 +193,19 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // by name; a missing directory yields kv.ErrNotFound. The entries are those
 // present when List is called.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	name = kv.ListDir(name)
+	name = backendkit.ListDir(name)
 	const op = kv.OpList
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
 	d.s.mu.RLock()
 	defer d.s.mu.RUnlock()
 	n := d.s.lookup(name)
 	switch {
 	case n == nil:
-		return kv.ErrorSeq(kv.NewError(op.String(), name, kv.ErrNotFound, nil))
+		return backendkit.ErrorSeq(backendkit.NewError(op, name, kv.ErrNotFound, nil))
 	case !n.isDir():
-		return kv.ErrorSeq(kv.NewError(op.String(), name, kv.ErrNotFound, errNotDir))
+		return backendkit.ErrorSeq(backendkit.NewError(op, name, kv.ErrNotFound, errNotDir))
 	}
 	items := make([]kv.ItemInfo, 0, len(n.children))
 	for base, c := range n.children {
@@ -213,7 +214,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 		}
 	}
 	slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
-	return kv.SliceSeq(ctx, op, name, items)
+	return backendkit.SliceSeq(ctx, op, name, items)
 }
 
 // Hash returns the hex digest of the value of name with algorithm ("" for
@@ -223,9 +224,9 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return "", err
 	}
-	h, err := kv.NewHash(algorithm)
+	h, err := backendkit.NewHash(algorithm)
 	if err != nil {
-		return "", kv.NewError(op.String(), name, nil, err)
+		return "", backendkit.NewError(op, name, nil, err)
 	}
 	d.s.mu.RLock()
 	defer d.s.mu.RUnlock()
@@ -237,9 +238,9 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Defrag builds a new item from blocks of existing items (see kv.Defrag).
+// Defrag builds a new item from blocks of existing items (see backendkit.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	return kv.DriverDefrag(ctx, &d.lc, d, sources, opts...)
+	return backendkit.DriverDefrag(ctx, &d.lc, d, sources, opts...)
 }
 
 // Quota reports no limit (-1) and the bytes held in values as usage.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Driver is an in-memory kv.Backend. Each Driver is a store of its own,
@@ -15,7 +16,7 @@ import (
 type Driver struct {
 	name string
 	s    store
-	lc   kv.Lifecycle
+	lc   backendkit.Lifecycle
 }
 
 var (
@@ -35,21 +36,21 @@ func FromURL(raw string) (*Driver, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, kv.InvalidURL(raw, "%v", err)
+		return nil, backendkit.InvalidURL(raw, "%v", err)
 	case u.Scheme != "mem":
-		return nil, kv.InvalidURL(raw, "scheme %q is not mem", u.Scheme)
+		return nil, backendkit.InvalidURL(raw, "scheme %q is not mem", u.Scheme)
 	case u.Opaque != "":
-		return nil, kv.InvalidURL(raw, "want mem://name")
+		return nil, backendkit.InvalidURL(raw, "want mem://name")
 	case u.Host == "":
-		return nil, kv.InvalidURL(raw, "missing store name, want mem://name")
+		return nil, backendkit.InvalidURL(raw, "missing store name, want mem://name")
 	case u.User != nil:
-		return nil, kv.InvalidURL(raw, "a mem URL has no user")
+		return nil, backendkit.InvalidURL(raw, "a mem URL has no user")
 	case u.Port() != "":
-		return nil, kv.InvalidURL(raw, "a mem URL has no port")
+		return nil, backendkit.InvalidURL(raw, "a mem URL has no port")
 	case u.Path != "" && u.Path != "/":
-		return nil, kv.InvalidURL(raw, "a mem URL has no path, got %q", u.Path)
+		return nil, backendkit.InvalidURL(raw, "a mem URL has no path, got %q", u.Path)
 	case u.RawQuery != "" || u.Fragment != "":
-		return nil, kv.InvalidURL(raw, "a mem URL has no query or fragment")
+		return nil, backendkit.InvalidURL(raw, "a mem URL has no query or fragment")
 	}
 	return New(u.Host), nil
 }
@@ -63,7 +64,7 @@ func (d *Driver) Properties() kv.Properties { return kv.Properties{Scheme: "mem"
 // String describes the driver as its URL.
 func (d *Driver) String() string { return "mem://" + d.name }
 
-// Create makes the store and its kv.StoreRecord. An existing empty store
+// Create makes the store and its backendkit.StoreRecord. An existing empty store
 // is accepted; one with items is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
@@ -73,17 +74,17 @@ func (d *Driver) Create(ctx context.Context) error {
 			d.s.root = newDir()
 		}
 		for name := range d.s.root.children {
-			if !kv.IsStoreRecord(name) {
-				return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
+			if !backendkit.IsStoreRecord(name) {
+				return backendkit.NewError(kv.OpCreate, "", kv.ErrExists, fmt.Errorf("store %s is not empty", d))
 			}
 		}
-		d.s.root.children[kv.StoreRecord] = &node{value: kv.StoreRecordValue} // not in the usage
+		d.s.root.children[backendkit.StoreRecord] = &node{value: []byte(backendkit.StoreRecordText)} // not in the usage
 		return nil
 	})
 }
 
 // Destroy removes the store and its items; a missing store is
-// kv.ErrNoStore, one that is not a store (kv.Recognize) kv.ErrNotAStore.
+// kv.ErrNoStore, one that is not a store (backendkit.Recognize) kv.ErrNotAStore.
 func (d *Driver) Destroy(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
 		d.s.mu.Lock()
@@ -97,7 +98,7 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open opens the store; a missing one is kv.ErrNoStore, one that is not a
-// store (kv.Recognize) kv.ErrNotAStore.
+// store (backendkit.Recognize) kv.ErrNotAStore.
 func (d *Driver) Open(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpOpen, func() error {
 		d.s.mu.RLock()
@@ -107,19 +108,19 @@ func (d *Driver) Open(ctx context.Context) error {
 }
 
 // check returns kv.ErrNoStore for a missing store and the error of
-// kv.Recognize. The caller holds d.s.mu.
+// backendkit.Recognize. The caller holds d.s.mu.
 func (d *Driver) check(ctx context.Context, op kv.Op) error {
 	if d.s.root == nil {
-		return kv.NewError(op.String(), "", kv.ErrNoStore, nil)
+		return backendkit.NewError(op, "", kv.ErrNoStore, nil)
 	}
-	return kv.Recognize(ctx, op, d.String(), func(_ context.Context, dir string) ([]kv.DirEntry, error) {
+	return backendkit.Recognize(ctx, op, d.String(), func(_ context.Context, dir string) ([]backendkit.DirEntry, error) {
 		n := d.s.lookup(dir)
 		if n == nil || !n.isDir() {
-			return nil, kv.NewError(op.String(), dir, kv.ErrNotFound, nil)
+			return nil, backendkit.NewError(op, dir, kv.ErrNotFound, nil)
 		}
-		out := make([]kv.DirEntry, 0, len(n.children))
+		out := make([]backendkit.DirEntry, 0, len(n.children))
 		for name, c := range n.children {
-			out = append(out, kv.DirEntry{Name: name, Dir: c.isDir()})
+			out = append(out, backendkit.DirEntry{Name: name, Dir: c.isDir()})
 		}
 		return out, nil
 	})

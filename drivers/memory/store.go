@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Causes of the errors that have no sentinel of their own.
@@ -76,7 +77,7 @@ func (s *store) mkdirAll(op kv.Op, name string) (*node, error) {
 			c = newDir()
 			n.children[seg] = c
 		} else if !c.isDir() {
-			return nil, kv.NewError(op.String(), name, kv.ErrExists, errNotDir)
+			return nil, backendkit.NewError(op, name, kv.ErrExists, errNotDir)
 		}
 		n = c
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // directReadMax is the largest Range size that Load reads without asking
@@ -104,7 +105,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 		return wrap(op, name, err)
 	}
 	if !fi.IsDir() {
-		return kv.NewError(op.String(), name, nil, errors.New("not a directory"))
+		return backendkit.NewError(op, name, nil, errors.New("not a directory"))
 	}
 	if err := r.Remove(name); err != nil {
 		return wrap(op, name, err)
@@ -145,10 +146,10 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	if _, err := d.begin(ctx, op, name, opts, kv.KindRange); err != nil {
 		return nil, err
 	}
-	offset, size, partial := kv.RangeOf(opts)
+	offset, size, partial := backendkit.RangeOf(opts)
 	if !partial {
 		var value []byte
-		report := kv.ProgressOf(ctx)
+		report := backendkit.ProgressOf(ctx)
 		err := d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
 			if report != nil {
 				value, err = readReporting(dir.root, file, report)
@@ -176,7 +177,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		if err != nil {
 			return nil, wrap(op, name, err)
 		}
-		start, end := kv.ClampRange(fi.Size(), offset, size)
+		start, end := backendkit.ClampRange(fi.Size(), offset, size)
 		offset, size = start, end-start
 	}
 	value := make([]byte, size)
@@ -188,7 +189,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 }
 
 // readReporting reads the whole file in pieces, reporting the bytes read
-// (kv.WithProgress).
+// (backendkit.WithProgress).
 func readReporting(r *os.Root, file string, report func(int64)) ([]byte, error) {
 	f, err := r.Open(file)
 	if err != nil {
@@ -203,7 +204,7 @@ func readReporting(r *os.Root, file string, report func(int64)) ([]byte, error) 
 		return nil, &os.PathError{Op: "read", Path: file, Err: syscall.EISDIR}
 	}
 	value := make([]byte, fi.Size())
-	err = kv.Chunks(fi.Size(), report, func(off, end int64) error {
+	err = backendkit.Chunks(fi.Size(), report, func(off, end int64) error {
 		_, err := io.ReadFull(f, value[off:end])
 		return err
 	})
@@ -220,7 +221,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err != nil {
 		return err
 	}
-	report := kv.ProgressOf(ctx)
+	report := backendkit.ProgressOf(ctx)
 	write := func(dir *dirHandle, file string) error { return d.write(dir, file, value, report) }
 	err = d.dirs.do(name, write)
 	if err != nil && isMissing(err) {
@@ -249,7 +250,7 @@ func (d *Driver) write(dir *dirHandle, file string, value []byte, report func(in
 	if report == nil {
 		_, err = f.Write(value)
 	} else {
-		err = kv.Chunks(int64(len(value)), report, func(off, end int64) error {
+		err = backendkit.Chunks(int64(len(value)), report, func(off, end int64) error {
 			_, err := f.Write(value[off:end])
 			return err
 		})
@@ -286,7 +287,7 @@ func (d *Driver) Delete(ctx context.Context, name string, opts ...kv.Option) err
 		return d.syncDir(dir)
 	})
 	if err == errIsDir {
-		return kv.NewError(op.String(), name, nil, err)
+		return backendkit.NewError(op, name, nil, err)
 	}
 	if err != nil {
 		return wrap(op, name, err)
@@ -354,11 +355,11 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // foreign files) and symbolic links that lead outside the store or nowhere.
 // A missing directory yields kv.ErrNotFound.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	name = kv.ListDir(name)
+	name = backendkit.ListDir(name)
 	const op = kv.OpList
 	r, err := d.begin(ctx, op, name, opts)
 	if err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
 		items, err := listDir(r, name)
@@ -366,7 +367,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 			yield(kv.ItemInfo{}, wrap(op, name, err))
 			return
 		}
-		kv.SliceSeq(ctx, op, name, items)(yield)
+		backendkit.SliceSeq(ctx, op, name, items)(yield)
 	}
 }
 
@@ -405,22 +406,22 @@ func listDir(r *os.Root, name string) ([]kv.ItemInfo, error) {
 	return items, nil
 }
 
-// Hash returns the hex digest of the value of name (see kv.Hash).
+// Hash returns the hex digest of the value of name (see backendkit.Hash).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	return kv.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
+	return backendkit.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
 }
 
-// Defrag builds a new item from blocks of existing items (see kv.Defrag).
+// Defrag builds a new item from blocks of existing items (see backendkit.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	return kv.DriverDefrag(ctx, &d.lc, d, sources, opts...)
+	return backendkit.DriverDefrag(ctx, &d.lc, d, sources, opts...)
 }
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	return kv.DriverQuota(ctx, &d.lc)
+	return backendkit.DriverQuota(ctx, &d.lc)
 }
 
-// begin is the frame of an item call (kv.Lifecycle.Begin) that also
+// begin is the frame of an item call (backendkit.Lifecycle.Begin) that also
 // returns the open root of the store.
 func (d *Driver) begin(ctx context.Context, op kv.Op, name string, opts []kv.Option, allowed ...kv.OptionKind) (*os.Root, error) {
 	if err := d.lc.Begin(ctx, op, name, opts, allowed...); err != nil {
@@ -467,7 +468,7 @@ func isMissing(err error) bool {
 // should be is kv.ErrExists.
 func wrapInTheWay(op kv.Op, name string, err error) error {
 	if errors.Is(err, syscall.ENOTDIR) {
-		return kv.NewError(op.String(), name, kv.ErrExists, err)
+		return backendkit.NewError(op, name, kv.ErrExists, err)
 	}
 	return wrap(op, name, err)
 }

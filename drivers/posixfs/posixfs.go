@@ -14,6 +14,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/tmpsweep"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Permissions of what the driver creates (before the umask).
@@ -32,7 +33,7 @@ type Driver struct {
 	// by tests that watch what is synced.
 	sync func(*os.File) error
 
-	lc   kv.Lifecycle
+	lc   backendkit.Lifecycle
 	root atomic.Pointer[os.Root]
 	dirs dirCache // handles of the directories items are in
 
@@ -61,11 +62,11 @@ func WithFsync(on bool) Option { return func(d *Driver) { d.fsync = on } }
 // is refused (Destroy would empty it). New does no I/O.
 func New(base string, opts ...Option) (*Driver, error) {
 	if !filepath.IsAbs(base) {
-		return nil, kv.NewError("new", base, kv.ErrInvalidURL, errors.New("base directory must be an absolute path"))
+		return nil, backendkit.NewError(kv.OpNew, base, kv.ErrInvalidURL, errors.New("base directory must be an absolute path"))
 	}
 	base = filepath.Clean(base)
 	if base == string(filepath.Separator) {
-		return nil, kv.NewError("new", base, kv.ErrInvalidURL, errors.New("base directory must not be the file system root"))
+		return nil, backendkit.NewError(kv.OpNew, base, kv.ErrInvalidURL, errors.New("base directory must not be the file system root"))
 	}
 	d := &Driver{base: base, sync: (*os.File).Sync}
 	for _, o := range opts {
@@ -82,23 +83,23 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, kv.InvalidURL(raw, "%v", err)
+		return nil, backendkit.InvalidURL(raw, "%v", err)
 	case u.Scheme != "file":
-		return nil, kv.InvalidURL(raw, "scheme %q, want file:///abs/path", u.Scheme)
+		return nil, backendkit.InvalidURL(raw, "scheme %q, want file:///abs/path", u.Scheme)
 	case u.Opaque != "":
-		return nil, kv.InvalidURL(raw, "relative path %q, want file:///abs/path", u.Opaque)
+		return nil, backendkit.InvalidURL(raw, "relative path %q, want file:///abs/path", u.Opaque)
 	case u.User != nil || u.Host != "":
-		return nil, kv.InvalidURL(raw, "host part %q (a relative path?), want file:///abs/path with three slashes", u.Host)
+		return nil, backendkit.InvalidURL(raw, "host part %q (a relative path?), want file:///abs/path with three slashes", u.Host)
 	case u.ForceQuery && u.RawQuery == "":
-		return nil, kv.InvalidURL(raw, "empty query part, want file:///abs/path or file:///abs/path?sync=true")
+		return nil, backendkit.InvalidURL(raw, "empty query part, want file:///abs/path or file:///abs/path?sync=true")
 	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
-		return nil, kv.InvalidURL(raw, "fragment part %q, want file:///abs/path without #", u.Fragment)
+		return nil, backendkit.InvalidURL(raw, "fragment part %q, want file:///abs/path without #", u.Fragment)
 	case u.Path == "":
-		return nil, kv.InvalidURL(raw, "no path, want file:///abs/path")
+		return nil, backendkit.InvalidURL(raw, "no path, want file:///abs/path")
 	case !strings.HasPrefix(u.Path, "/"):
-		return nil, kv.InvalidURL(raw, "relative path %q, want file:///abs/path", u.Path)
+		return nil, backendkit.InvalidURL(raw, "relative path %q, want file:///abs/path", u.Path)
 	}
-	sync, err := kv.SyncQuery(raw, u.RawQuery)
+	sync, err := backendkit.SyncQuery(raw, u.RawQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -122,15 +123,15 @@ func (d *Driver) Properties() kv.Properties {
 }
 
 // Create makes the base directory and its missing parents and writes
-// kv.StoreRecord in it. An existing empty directory, or an empty store
-// (nothing but hidden records at its base, kv.IsStoreRecord), is accepted;
+// backendkit.StoreRecord in it. An existing empty directory, or an empty store
+// (nothing but hidden records at its base, backendkit.IsStoreRecord), is accepted;
 // a non-empty one (temporary files count) is kv.ErrExists.
 func (d *Driver) Create(ctx context.Context) error {
 	const op = kv.OpCreate
 	return d.lc.Transition(ctx, kv.OpCreate, func() error {
 		if err := os.MkdirAll(d.base, dirPerm); err != nil {
 			if errors.Is(err, syscall.ENOTDIR) {
-				return kv.NewError(op.String(), "", kv.ErrExists, err)
+				return backendkit.NewError(op, "", kv.ErrExists, err)
 			}
 			return wrap(op, "", err)
 		}
@@ -142,8 +143,8 @@ func (d *Driver) Create(ctx context.Context) error {
 		for {
 			names, err := f.Readdirnames(16)
 			for _, n := range names {
-				if !kv.IsStoreRecord(n) {
-					return kv.NewError(op.String(), "", kv.ErrExists, errors.New(d.base+" is not empty"))
+				if !backendkit.IsStoreRecord(n) {
+					return backendkit.NewError(op, "", kv.ErrExists, errors.New(d.base+" is not empty"))
 				}
 			}
 			if err == io.EOF {
@@ -153,15 +154,15 @@ func (d *Driver) Create(ctx context.Context) error {
 				return wrap(op, "", err)
 			}
 		}
-		if err := os.WriteFile(filepath.Join(d.base, kv.StoreRecord), kv.StoreRecordValue, filePerm); err != nil {
-			return wrap(op, kv.StoreRecord, err)
+		if err := os.WriteFile(filepath.Join(d.base, backendkit.StoreRecord), []byte(backendkit.StoreRecordText), filePerm); err != nil {
+			return wrap(op, backendkit.StoreRecord, err)
 		}
 		return nil
 	})
 }
 
 // Destroy removes the store and everything in it; a missing store is
-// kv.ErrNoStore, a directory that is not a store (kv.Recognize)
+// kv.ErrNoStore, a directory that is not a store (backendkit.Recognize)
 // kv.ErrNotAStore, and nothing is removed then. Symbolic links are removed, never followed. When the base
 // directory itself cannot be removed but everything in it could, Destroy
 // succeeds and leaves it empty.
@@ -195,7 +196,7 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open opens the store; a missing base, or one that is not a directory, is
-// kv.ErrNoStore, a directory that is not a store (kv.Recognize)
+// kv.ErrNoStore, a directory that is not a store (backendkit.Recognize)
 // kv.ErrNotAStore. It starts a sweep in the background that removes the
 // temporaries of killed writers once stale (see internal/tmpsweep).
 func (d *Driver) Open(ctx context.Context) error {
@@ -233,11 +234,11 @@ func (d *Driver) openBase(op kv.Op) (*os.Root, error) {
 	fi, err := os.Stat(d.base)
 	switch {
 	case errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
-		return nil, kv.NewError(op.String(), "", kv.ErrNoStore, err)
+		return nil, backendkit.NewError(op, "", kv.ErrNoStore, err)
 	case err != nil:
 		return nil, wrap(op, "", err)
 	case !fi.IsDir():
-		return nil, kv.NewError(op.String(), "", kv.ErrNoStore, errors.New(d.base+" is not a directory"))
+		return nil, backendkit.NewError(op, "", kv.ErrNoStore, errors.New(d.base+" is not a directory"))
 	}
 	r, err := os.OpenRoot(d.base)
 	if err != nil {
@@ -252,7 +253,7 @@ func (d *Driver) openStore(ctx context.Context, op kv.Op) (*os.Root, error) {
 	if err != nil {
 		return nil, err
 	}
-	readDir := func(_ context.Context, dir string) ([]kv.DirEntry, error) {
+	readDir := func(_ context.Context, dir string) ([]backendkit.DirEntry, error) {
 		f, err := r.Open(dirPath(dir))
 		if err != nil {
 			return nil, wrap(op, dir, err)
@@ -262,13 +263,13 @@ func (d *Driver) openStore(ctx context.Context, op kv.Op) (*os.Root, error) {
 		if err != nil {
 			return nil, wrap(op, dir, err)
 		}
-		out := make([]kv.DirEntry, len(entries))
+		out := make([]backendkit.DirEntry, len(entries))
 		for i, e := range entries {
-			out[i] = kv.DirEntry{Name: e.Name(), Dir: e.IsDir()}
+			out[i] = backendkit.DirEntry{Name: e.Name(), Dir: e.IsDir()}
 		}
 		return out, nil
 	}
-	if err := kv.Recognize(ctx, op, d.base, readDir); err != nil {
+	if err := backendkit.Recognize(ctx, op, d.base, readDir); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -281,14 +282,14 @@ func (d *Driver) openRoot(op kv.Op, name string) (*os.Root, error) {
 	if r := d.root.Load(); r != nil {
 		return r, nil
 	}
-	return nil, kv.NewError(op.String(), name, kv.ErrNotOpen, nil)
+	return nil, backendkit.NewError(op, name, kv.ErrNotOpen, nil)
 }
 
-// wrap maps an os error to the kv sentinel it means (see kv.FSError; a
+// wrap maps an os error to the kv sentinel it means (see backendkit.FSError; a
 // parent that is a file also means not found) and keeps it as the cause.
 func wrap(op kv.Op, name string, err error) error {
 	if isMissing(err) {
-		return kv.NewError(op.String(), name, kv.ErrNotFound, err)
+		return backendkit.NewError(op, name, kv.ErrNotFound, err)
 	}
-	return kv.FSError(op, name, err)
+	return backendkit.FSError(op, name, err)
 }

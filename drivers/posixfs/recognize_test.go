@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // tree makes the files (and, for names ending in "/", directories) below
@@ -84,7 +85,7 @@ func TestRecognizeForeign(t *testing.T) {
 }
 
 // TestRecognizeStores checks that Open and Destroy take stores: one that
-// Create made (with kv.StoreRecord), and stores without the record in the
+// Create made (with backendkit.StoreRecord), and stores without the record in the
 // shapes borgstore and Borg 2 leave (pre-created nesting directories,
 // hidden and temporary files, soft-deleted items).
 func TestRecognizeStores(t *testing.T) {
@@ -96,7 +97,7 @@ func TestRecognizeStores(t *testing.T) {
 		{"empty", nil},
 		{"borgstore", []string{"config/settings", "data/00/", "data/ff/", "data/01/0123", "data/01/0123.del", "data/01/0456.x1.tmp", "quota.hid"}},
 		{"borg2", borg2},
-		{"marked", []string{kv.StoreRecord, "notes", "Whatever/Upper"}},
+		{"marked", []string{backendkit.StoreRecord, "notes", "Whatever/Upper"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			base := newBase(t)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // params are the JSON parameters of an rc call.
@@ -86,16 +87,16 @@ func (s *server) kvError(op kv.Op, name string, err error) error {
 	var re *rcError
 	switch {
 	case errors.As(err, &re):
-		return kv.NewError(op.String(), name, re.sentinel(), err)
+		return backendkit.NewError(op, name, re.sentinel(), err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return kv.NewError(op.String(), name, nil, err)
+		return backendkit.NewError(op, name, nil, err)
 	}
 	if s.exited() {
 		err = fmt.Errorf("rclone rcd (pid %d) has exited (%v); reopen the store: %w", s.cmd.Process.Pid, s.waitErr, err)
 	} else {
 		err = fmt.Errorf("talking to rclone rcd at %s: %w", s.base, err)
 	}
-	return kv.NewError(op.String(), name, kv.ErrConnection, err)
+	return backendkit.NewError(op, name, kv.ErrConnection, err)
 }
 
 // withTimeout applies the call timeout, if any.

@@ -39,6 +39,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/tmpsweep"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // MinVersion is the oldest rclone release the driver works with.
@@ -57,7 +58,7 @@ var _ kv.Backend = (*Driver)(nil)
 type Driver struct {
 	remote string
 	cfg    config
-	life   kv.Lifecycle
+	life   backendkit.Lifecycle
 
 	mu       sync.Mutex // serializes Create, Open, Close, Destroy, Shutdown
 	srv      atomic.Pointer[server]
@@ -145,11 +146,11 @@ func FromURL(rawURL string, opts ...Option) (*Driver, error) {
 	scheme, remote, ok := strings.Cut(rawURL, ":")
 	switch {
 	case !ok || !strings.EqualFold(scheme, "rclone"):
-		return nil, kv.InvalidURL(rawURL, `scheme is not "rclone"; want rclone:remote:path`)
+		return nil, backendkit.InvalidURL(rawURL, `scheme is not "rclone"; want rclone:remote:path`)
 	case remote == "":
-		return nil, kv.InvalidURL(rawURL, "no remote after rclone:; want rclone:remote:path, e.g. rclone::local:/tmp/x or rclone:mys3:bucket/path")
+		return nil, backendkit.InvalidURL(rawURL, "no remote after rclone:; want rclone:remote:path, e.g. rclone::local:/tmp/x or rclone:mys3:bucket/path")
 	case strings.ContainsAny(remote, "\x00\n\r"):
-		return nil, kv.InvalidURL(rawURL, "remote holds a control character")
+		return nil, backendkit.InvalidURL(rawURL, "remote holds a control character")
 	}
 	return New(remote, opts...), nil
 }
@@ -223,15 +224,15 @@ func (d *Driver) create(ctx context.Context) (err error) {
 		return err
 	}
 	for _, e := range root {
-		if !kv.IsStoreRecord(e.Name) {
-			return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists, errors.New(d.remote+" is not empty"))
+		if !backendkit.IsStoreRecord(e.Name) {
+			return backendkit.NewError(kv.OpCreate, "", kv.ErrExists, errors.New(d.remote+" is not empty"))
 		}
 	}
 	if err := s.call(ctx, d.cfg, "operations/mkdir", params{"fs": d.remote, "remote": ""}, nil); err != nil {
 		return s.kvError(kv.OpCreate, "", err)
 	}
-	if err := s.upload(ctx, d.cfg, d.remote, "", kv.StoreRecord, kv.StoreRecordValue); err != nil {
-		return s.kvError(kv.OpCreate, kv.StoreRecord, err)
+	if err := s.upload(ctx, d.cfg, d.remote, "", backendkit.StoreRecord, []byte(backendkit.StoreRecordText)); err != nil {
+		return s.kvError(kv.OpCreate, backendkit.StoreRecord, err)
 	}
 	return nil
 }
@@ -304,7 +305,7 @@ func (d *Driver) stop(op kv.Op, keep bool) error {
 	d.sweep.Stop()
 	d.sweep = nil
 	if err := d.releaseServer(keep); err != nil {
-		return kv.NewError(op.String(), "", nil, err)
+		return backendkit.NewError(op, "", nil, err)
 	}
 	return nil
 }
@@ -331,14 +332,14 @@ func (d *Driver) rootEntries(ctx context.Context, s *server, op kv.Op) ([]entry,
 		var re *rcError
 		if errors.As(err, &re) && strings.Contains(re.Msg, "didn't find section in config file") {
 			remote, _, _ := strings.Cut(d.remote, ":")
-			return nil, kv.NewError(op.String(), "", nil,
+			return nil, backendkit.NewError(op, "", nil,
 				fmt.Errorf("unknown rclone remote %q: it is not in rclone's config (rclone listremotes shows the configured ones)", remote))
 		}
 		if errors.Is(kerr, kv.ErrNotFound) || errors.As(err, &re) && strings.Contains(re.Msg, "is a file not a directory") {
 			if strings.HasPrefix(d.remote, ":memory:") && !d.keepAlive() {
 				err = fmt.Errorf("%w (a :memory: remote keeps its items only while its rcd runs: use rclone.WithKeepAlive(true))", err)
 			}
-			return nil, kv.NewError(op.String(), "", kv.ErrNoStore, err)
+			return nil, backendkit.NewError(op, "", kv.ErrNoStore, err)
 		}
 		return nil, kerr
 	}
@@ -346,22 +347,22 @@ func (d *Driver) rootEntries(ctx context.Context, s *server, op kv.Op) ([]entry,
 }
 
 // checkStore returns kv.ErrNoStore for a missing store and kv.ErrNotAStore
-// for a directory that is not a store (kv.Recognize).
+// for a directory that is not a store (backendkit.Recognize).
 func (d *Driver) checkStore(ctx context.Context, s *server, op kv.Op) error {
 	root, err := d.rootEntries(ctx, s, op)
 	if err != nil {
 		return err
 	}
-	return kv.Recognize(ctx, op, d.remote, func(ctx context.Context, dir string) ([]kv.DirEntry, error) {
+	return backendkit.Recognize(ctx, op, d.remote, func(ctx context.Context, dir string) ([]backendkit.DirEntry, error) {
 		es := root
 		if dir != "" {
 			if es, err = d.list(ctx, s, op, dir); err != nil {
 				return nil, err
 			}
 		}
-		out := make([]kv.DirEntry, len(es))
+		out := make([]backendkit.DirEntry, len(es))
 		for i, e := range es {
-			out[i] = kv.DirEntry{Name: e.Name, Dir: e.IsDir}
+			out[i] = backendkit.DirEntry{Name: e.Name, Dir: e.IsDir}
 		}
 		return out, nil
 	})
@@ -371,7 +372,7 @@ func (d *Driver) checkStore(ctx context.Context, s *server, op kv.Op) error {
 func (d *Driver) server(op kv.Op, name string) (*server, error) {
 	s := d.srv.Load()
 	if s == nil {
-		return nil, kv.NewError(op.String(), name, kv.ErrNotOpen, nil)
+		return nil, backendkit.NewError(op, name, kv.ErrNotOpen, nil)
 	}
 	return s, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // entry is an item of operations/stat and operations/list.
@@ -31,7 +32,7 @@ func (e entry) info(name string) kv.ItemInfo {
 	return it
 }
 
-// begin is the frame of an item call (kv.Lifecycle.Begin) that also
+// begin is the frame of an item call (backendkit.Lifecycle.Begin) that also
 // returns the rcd to talk to.
 func (d *Driver) begin(ctx context.Context, op kv.Op, name string, opts []kv.Option, allowed ...kv.OptionKind) (*server, error) {
 	if err := d.life.Begin(ctx, op, name, opts, allowed...); err != nil {
@@ -78,7 +79,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	if err != nil {
 		return nil, err
 	}
-	offset, size, ranged := kv.RangeOf(opts)
+	offset, size, ranged := backendkit.RangeOf(opts)
 	if ranged && offset < 0 {
 		// A suffix range past the start confuses rclone (a 404 from the
 		// local backend, a dropped connection from :memory:): ask for the
@@ -88,9 +89,9 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		case err != nil:
 			return nil, err
 		case !it.Exists || it.Directory:
-			return nil, kv.NewError(kv.OpLoad.String(), name, kv.ErrNotFound, nil)
+			return nil, backendkit.NewError(kv.OpLoad, name, kv.ErrNotFound, nil)
 		}
-		start, end := kv.ClampRange(it.Size, offset, size)
+		start, end := backendkit.ClampRange(it.Size, offset, size)
 		offset, size = start, end-start
 	}
 	if ranged && size == 0 {
@@ -99,7 +100,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		case err != nil:
 			return nil, err
 		case !it.Exists || it.Directory:
-			return nil, kv.NewError(kv.OpLoad.String(), name, kv.ErrNotFound, nil)
+			return nil, backendkit.NewError(kv.OpLoad, name, kv.ErrNotFound, nil)
 		}
 		return []byte{}, nil
 	}
@@ -109,7 +110,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	err = retry(ctx, func() error {
 		v, resp, err := s.get(ctx, d.cfg, d.remote, name, rng, limit)
 		if err == nil && ranged && resp.StatusCode == http.StatusOK { // Range ignored
-			start, end := kv.ClampRange(int64(len(v)), offset, size)
+			start, end := backendkit.ClampRange(int64(len(v)), offset, size)
 			v = v[start:end]
 		}
 		value = v
@@ -203,7 +204,7 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 	if from == to {
 		it, err := d.stat(ctx, s, kv.OpMove, from)
 		if err == nil && (!it.Exists || it.Directory) {
-			err = kv.NewError(kv.OpMove.String(), from, kv.ErrNotFound, nil)
+			err = backendkit.NewError(kv.OpMove, from, kv.ErrNotFound, nil)
 		}
 		return err
 	}
@@ -221,22 +222,22 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // List yields the entries of the directory name, sorted by name, skipping
 // names that are not valid (temporary files, foreign files).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	name = kv.ListDir(name)
-	recursive := kv.Has(opts, kv.KindRecursive)
+	name = backendkit.ListDir(name)
+	recursive := backendkit.Has(opts, kv.KindRecursive)
 	var allowed []kv.OptionKind
 	if d.Properties().Flat {
 		allowed = append(allowed, kv.KindRecursive)
 	}
 	s, err := d.begin(ctx, kv.OpList, name, opts, allowed...)
 	if err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
 	if recursive {
 		return d.listAll(ctx, s, name)
 	}
 	entries, err := d.list(ctx, s, kv.OpList, name)
 	if err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
 	items := make([]kv.ItemInfo, 0, len(entries))
 	for _, e := range entries {
@@ -245,7 +246,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 		}
 	}
 	slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
-	return kv.SliceSeq(ctx, kv.OpList, name, items)
+	return backendkit.SliceSeq(ctx, kv.OpList, name, items)
 }
 
 // recursiveOpt lists every file below a directory, for kv.Recursive.
@@ -262,10 +263,10 @@ func (d *Driver) listAll(ctx context.Context, s *server, name string) iter.Seq2[
 	}
 	err := s.call(ctx, d.cfg, "operations/list", params{"fs": d.remote, "remote": name, "opt": recursiveOpt}, &out)
 	if err != nil {
-		return kv.ErrorSeq(s.kvError(kv.OpList, name, err))
+		return backendkit.ErrorSeq(s.kvError(kv.OpList, name, err))
 	}
 	if name != "" && len(out.List) == 0 {
-		return kv.ErrorSeq(kv.NewError(kv.OpList.String(), name, kv.ErrNotFound, nil))
+		return backendkit.ErrorSeq(backendkit.NewError(kv.OpList, name, kv.ErrNotFound, nil))
 	}
 	items := make([]kv.ItemInfo, 0, len(out.List))
 	for _, e := range out.List {
@@ -278,7 +279,7 @@ func (d *Driver) listAll(ctx context.Context, s *server, name string) iter.Seq2[
 		}
 	}
 	slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
-	return kv.SliceSeq(ctx, kv.OpList, name, items)
+	return backendkit.SliceSeq(ctx, kv.OpList, name, items)
 }
 
 // dirMarker is the hidden item that makes a directory exist on a remote
@@ -299,7 +300,7 @@ func (d *Driver) list(ctx context.Context, s *server, op kv.Op, name string) ([]
 		return nil, s.kvError(op, name, err)
 	}
 	if s.bucketBased && name != "" && len(out.List) == 0 {
-		return nil, kv.NewError(op.String(), name, kv.ErrNotFound, nil)
+		return nil, backendkit.NewError(op, name, kv.ErrNotFound, nil)
 	}
 	return out.List, nil
 }
@@ -336,9 +337,9 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 	case err != nil:
 		return err
 	case !it.Exists:
-		return kv.NewError(kv.OpRmdir.String(), name, kv.ErrNotFound, nil)
+		return backendkit.NewError(kv.OpRmdir, name, kv.ErrNotFound, nil)
 	case !it.Directory:
-		return kv.NewError(kv.OpRmdir.String(), name, nil, errors.New("not a directory"))
+		return backendkit.NewError(kv.OpRmdir, name, nil, errors.New("not a directory"))
 	}
 	if s.bucketBased {
 		// A directory is its items: refuse any but the marker, and
@@ -348,7 +349,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 			return err
 		}
 		if slices.ContainsFunc(entries, func(e entry) bool { return e.Name != dirMarker }) {
-			return kv.NewError(kv.OpRmdir.String(), name, nil, errors.New("directory not empty"))
+			return backendkit.NewError(kv.OpRmdir, name, nil, errors.New("directory not empty"))
 		}
 		err = s.call(ctx, d.cfg, "operations/deletefile", params{"fs": d.remote, "remote": path.Join(name, dirMarker)}, nil)
 		if err != nil {
@@ -364,14 +365,14 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 
 // Hash returns the hex digest of the value of name. rclone 1.60 has no rc
 // call that hashes a single file remotely, so the value is loaded and
-// hashed here (kv.Hash).
+// hashed here (backendkit.Hash).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	return kv.DriverHash(ctx, &d.life, d, name, algorithm, opts...)
+	return backendkit.DriverHash(ctx, &d.life, d, name, algorithm, opts...)
 }
 
-// Defrag builds a new item from blocks of existing items (kv.Defrag).
+// Defrag builds a new item from blocks of existing items (backendkit.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	return kv.DriverDefrag(ctx, &d.life, d, sources, opts...)
+	return backendkit.DriverDefrag(ctx, &d.life, d, sources, opts...)
 }
 
 // Quota reports what operations/about says about the remote: its total

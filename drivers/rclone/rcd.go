@@ -18,6 +18,7 @@ import (
 	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/internal/tail"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // server is one running "rclone rcd" child and the HTTP client that talks
@@ -61,13 +62,13 @@ func binaryPath(cfg config) (string, error) {
 func startServer(ctx context.Context, op kv.Op, cfg config, checkVersion bool) (*server, error) {
 	bin, err := binaryPath(cfg)
 	if err != nil {
-		return nil, kv.NewError(op.String(), "", nil, err)
+		return nil, backendkit.NewError(op, "", nil, err)
 	}
 	var lastErr error
 	for range 3 { // a new port if another process took ours meanwhile
 		s, err := launch(ctx, bin, cfg)
 		if err != nil {
-			return nil, kv.NewError(op.String(), "", kv.ErrConnection, err)
+			return nil, backendkit.NewError(op, "", kv.ErrConnection, err)
 		}
 		err = s.waitReady(ctx, cfg)
 		if err == nil && checkVersion {
@@ -78,7 +79,7 @@ func startServer(ctx context.Context, op kv.Op, cfg config, checkVersion bool) (
 		}
 		s.stop(cfg.stopTimeout)
 		if ctx.Err() != nil {
-			return nil, kv.NewError(op.String(), "", nil, err)
+			return nil, backendkit.NewError(op, "", nil, err)
 		}
 		lastErr = err
 		if !strings.Contains(s.stderr.String(), "address already in use") {
@@ -86,9 +87,9 @@ func startServer(ctx context.Context, op kv.Op, cfg config, checkVersion bool) (
 		}
 	}
 	if errors.Is(lastErr, errTooOld) {
-		return nil, kv.NewError(op.String(), "", kv.ErrUnsupported, lastErr)
+		return nil, backendkit.NewError(op, "", kv.ErrUnsupported, lastErr)
 	}
-	return nil, kv.NewError(op.String(), "", kv.ErrConnection, lastErr)
+	return nil, backendkit.NewError(op, "", kv.ErrConnection, lastErr)
 }
 
 // launch starts the rcd process on a free port with new credentials.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/restproto"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // suffixSlack is how many bytes past a negative-offset Range Load reads
@@ -90,30 +91,30 @@ func (d *Driver) request(s spec) (*http.Request, error) {
 func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec) (*response, error) {
 	req, err := d.request(s)
 	if err != nil {
-		return nil, kv.NewError(op.String(), name, kv.ErrInvalidName, err)
+		return nil, backendkit.NewError(op, name, kv.ErrInvalidName, err)
 	}
 	resp, err := d.tr.roundTrip(ctx, req, s.limit)
 	if cerr := ctx.Err(); cerr != nil {
-		return nil, kv.NewError(op.String(), name, nil, cerr)
+		return nil, backendkit.NewError(op, name, nil, cerr)
 	}
 	switch {
 	case errors.Is(err, kv.ErrProtocol):
-		return nil, kv.NewError(op.String(), name, nil, fmt.Errorf("%s: %w", d, err))
+		return nil, backendkit.NewError(op, name, nil, fmt.Errorf("%s: %w", d, err))
 	case err != nil:
 		d.tr.reset()
-		return nil, kv.NewError(op.String(), name, kv.ErrConnection, fmt.Errorf("%s: %w", d, err))
+		return nil, backendkit.NewError(op, name, kv.ErrConnection, fmt.Errorf("%s: %w", d, err))
 	case resp.status >= 300 && resp.status < 400:
-		return resp, kv.NewError(op.String(), name, kv.ErrProtocol,
+		return resp, backendkit.NewError(op, name, kv.ErrProtocol,
 			fmt.Errorf("server answered %d %s with Location %q: redirects are not followed",
 				resp.status, http.StatusText(resp.status), resp.header.Get("Location")))
 	}
-	return resp, restproto.Error(op.String(), name, resp.status, string(resp.body))
+	return resp, restproto.Error(op, name, resp.status, string(resp.body))
 }
 
 // protocolError is the kv.ErrProtocol error of op on name for an answer
 // that does not parse.
 func protocolError(op kv.Op, name, format string, args ...any) error {
-	return kv.NewError(op.String(), name, kv.ErrProtocol, fmt.Errorf(format, args...))
+	return backendkit.NewError(op, name, kv.ErrProtocol, fmt.Errorf(format, args...))
 }
 
 // Mkdir creates the directory name and its parents (POST NAME?cmd=mkdir).
@@ -151,7 +152,7 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 	}
 	info, err := parseInfo(name, resp.header)
 	if err != nil {
-		return kv.ItemInfo{}, kv.NewError(kv.OpInfo.String(), name, kv.ErrProtocol, err)
+		return kv.ItemInfo{}, backendkit.NewError(kv.OpInfo, name, kv.ErrProtocol, err)
 	}
 	return info, nil
 }
@@ -166,7 +167,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	if err := noHidden(op, name, opts); err != nil {
 		return nil, err
 	}
-	offset, size, ranged := kv.RangeOf(opts)
+	offset, size, ranged := backendkit.RangeOf(opts)
 	// limit is the most bytes the answer may have: the range asked.
 	rng, cut, limit := "", int64(-1), int64(-1)
 	switch {
@@ -175,7 +176,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		// "bytes=0--1" would be the whole value to borgstore.
 		info, err := d.Info(ctx, name)
 		if err == nil && !info.Exists {
-			err = kv.NewError(op.String(), name, kv.ErrNotFound, nil)
+			err = backendkit.NewError(op, name, kv.ErrNotFound, nil)
 		}
 		return []byte{}, err
 	case offset >= 0 || size < 0:
@@ -191,12 +192,12 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	default:
 		info, err := d.Info(ctx, name)
 		if err == nil && !info.Exists {
-			err = kv.NewError(op.String(), name, kv.ErrNotFound, nil)
+			err = backendkit.NewError(op, name, kv.ErrNotFound, nil)
 		}
 		if err != nil {
 			return nil, err
 		}
-		start, end := kv.ClampRange(info.Size, offset, size)
+		start, end := backendkit.ClampRange(info.Size, offset, size)
 		if start == end {
 			return []byte{}, nil
 		}
@@ -272,9 +273,9 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // listing is kv.ErrProtocol.
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	const op = kv.OpList
-	name = kv.ListDir(name)
+	name = backendkit.ListDir(name)
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
 		resp, err := d.call(ctx, op, name, get(name+"/", nil, -1))
@@ -284,10 +285,10 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 		}
 		items, err := parseListing(resp.body)
 		if err != nil {
-			yield(kv.ItemInfo{}, kv.NewError(op.String(), name, kv.ErrProtocol, err))
+			yield(kv.ItemInfo{}, backendkit.NewError(op, name, kv.ErrProtocol, err))
 			return
 		}
-		kv.SliceSeq(ctx, op, name, items)(yield)
+		backendkit.SliceSeq(ctx, op, name, items)(yield)
 	}
 }
 
@@ -307,7 +308,7 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 	}
 	sum, err := parseHash(resp.body)
 	if err != nil {
-		return "", kv.NewError(kv.OpHash.String(), name, kv.ErrProtocol, err)
+		return "", backendkit.NewError(kv.OpHash, name, kv.ErrProtocol, err)
 	}
 	return sum, nil
 }
@@ -320,18 +321,18 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 	if err := d.lc.Begin(ctx, op, "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
 		return "", err
 	}
-	target, algorithm := kv.DefragTarget(opts)
+	target, algorithm := backendkit.DefragTarget(opts)
 	if len(sources) == 0 {
-		return "", kv.NewError(op.String(), target, nil, errors.New("no source blocks"))
+		return "", backendkit.NewError(op, target, nil, errors.New("no source blocks"))
 	}
 	blocks := make([][3]any, len(sources))
 	for i, s := range sources {
 		if s.Offset < 0 || s.Size < 0 {
-			return "", kv.NewError(op.String(), s.Name, kv.ErrReadRange,
+			return "", backendkit.NewError(op, s.Name, kv.ErrReadRange,
 				fmt.Errorf("block offset %d size %d: must not be negative", s.Offset, s.Size))
 		}
 		if err := kv.ValidateName(s.Name); err != nil {
-			return "", kv.NewError(op.String(), s.Name, nil, err)
+			return "", backendkit.NewError(op, s.Name, nil, err)
 		}
 		blocks[i] = [3]any{s.Name, s.Offset, s.Size}
 	}
@@ -351,7 +352,7 @@ func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Opti
 	}
 	made, err := parseName(resp.body)
 	if err != nil {
-		return "", kv.NewError(op.String(), target, kv.ErrProtocol, err)
+		return "", backendkit.NewError(op, target, kv.ErrProtocol, err)
 	}
 	return made, nil
 }
@@ -369,7 +370,7 @@ func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 	}
 	q, err := parseQuota(resp.body)
 	if err != nil {
-		return kv.Quota{}, kv.NewError(op.String(), "", kv.ErrProtocol, err)
+		return kv.Quota{}, backendkit.NewError(op, "", kv.ErrProtocol, err)
 	}
 	return q, nil
 }
@@ -377,8 +378,8 @@ func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
 // noHidden refuses kv.Hidden: borgstore's REST protocol carries no hidden
 // items (the server keeps the records of its store itself).
 func noHidden(op kv.Op, name string, opts []kv.Option) error {
-	if len(opts) > 0 && kv.Has(opts, kv.KindHidden) {
-		return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("borgstore's REST protocol carries no hidden items"))
+	if len(opts) > 0 && backendkit.Has(opts, kv.KindHidden) {
+		return backendkit.NewError(op, name, kv.ErrUnsupported, errors.New("borgstore's REST protocol carries no hidden items"))
 	}
 	return nil
 }

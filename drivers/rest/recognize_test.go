@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // TestNotAStoreThroughServer: the server's backend refuses to open or
@@ -19,7 +20,7 @@ func TestNotAStoreThroughServer(t *testing.T) {
 	if err := c.Create(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(srv.store, kv.StoreRecord)); err != nil {
+	if err := os.Remove(filepath.Join(srv.store, backendkit.StoreRecord)); err != nil {
 		t.Fatal(err)
 	}
 	bashrc := filepath.Join(srv.store, ".bashrc")

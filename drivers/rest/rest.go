@@ -49,6 +49,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Defaults of the options.
@@ -83,7 +84,7 @@ type Driver struct {
 	argv   []string // rest: the command that runs the server
 	cfg    config
 
-	lc kv.Lifecycle
+	lc backendkit.Lifecycle
 	tr transport
 }
 
@@ -168,24 +169,24 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 	case "rest":
 		return fromRestURL(raw, c)
 	}
-	return nil, kv.InvalidURL(raw, "scheme %q, want http, https or rest", scheme)
+	return nil, backendkit.InvalidURL(raw, "scheme %q, want http, https or rest", scheme)
 }
 
 func fromHTTPURL(raw string, c config) (*Driver, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, kv.InvalidURL(raw, "%v", err)
+		return nil, backendkit.InvalidURL(raw, "%v", err)
 	case u.Host == "" || u.Hostname() == "":
-		return nil, kv.InvalidURL(raw, "no host, want %s://[user:pass@]host[:port][/sub/path]", u.Scheme)
+		return nil, backendkit.InvalidURL(raw, "no host, want %s://[user:pass@]host[:port][/sub/path]", u.Scheme)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, kv.InvalidURL(raw, "query or fragment, want %s://[user:pass@]host[:port][/sub/path]", u.Scheme)
+		return nil, backendkit.InvalidURL(raw, "query or fragment, want %s://[user:pass@]host[:port][/sub/path]", u.Scheme)
 	}
 	d := &Driver{scheme: strings.ToLower(u.Scheme), host: u.Hostname(), cfg: c}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, kv.InvalidURL(raw, "invalid port %q", p)
+			return nil, backendkit.InvalidURL(raw, "invalid port %q", p)
 		}
 		d.port = n
 	}
@@ -204,20 +205,20 @@ func fromHTTPURL(raw string, c config) (*Driver, error) {
 func fromRestURL(raw string, c config) (*Driver, error) {
 	m := restURL.FindStringSubmatch(raw)
 	if m == nil {
-		return nil, kv.InvalidURL(raw, "want rest://[user@]host[:port]/path or rest:///path")
+		return nil, backendkit.InvalidURL(raw, "want rest://[user@]host[:port]/path or rest:///path")
 	}
 	user, host, port, dir := m[1], m[2], m[3], m[4]
 	d := &Driver{scheme: "rest", base: "http://stdio-backend", host: host, cfg: c}
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, kv.InvalidURL(raw, "invalid port %q", port)
+			return nil, backendkit.InvalidURL(raw, "invalid port %q", port)
 		}
 		d.port = n
 	}
 	server, err := splitShell(c.server)
 	if err != nil || len(server) == 0 {
-		return nil, kv.InvalidURL(raw, "server command %q: %v", c.server, err)
+		return nil, backendkit.InvalidURL(raw, "server command %q: %v", c.server, err)
 	}
 	if host != "" {
 		rsh := []string{"ssh", "-o", "ServerAliveInterval=30", "-o", "ServerAliveCountMax=3"}
@@ -226,7 +227,7 @@ func fromRestURL(raw string, c config) (*Driver, error) {
 		}
 		if env := os.Getenv("BORGSTORE_RSH"); env != "" {
 			if rsh, err = splitShell(env); err != nil || len(rsh) == 0 {
-				return nil, kv.InvalidURL(raw, "BORGSTORE_RSH %q: %v", env, err)
+				return nil, backendkit.InvalidURL(raw, "BORGSTORE_RSH %q: %v", env, err)
 			}
 		}
 		target := host
@@ -307,7 +308,7 @@ func (d *Driver) Open(ctx context.Context) error {
 		if err != nil {
 			d.tr.release()
 			if errors.Is(err, kv.ErrNotFound) {
-				err = kv.NewError(kv.OpOpen.String(), "", kv.ErrNoStore, err)
+				err = backendkit.NewError(kv.OpOpen, "", kv.ErrNoStore, err)
 			}
 		}
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/kvcompose/compose/drivers/s3"
 	"github.com/kvcompose/compose/internal/s3test"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 )
 
@@ -54,7 +55,7 @@ func TestHashFromChecksum(t *testing.T) {
 		{"ns/large", "sha256", large, "HEAD,GET"},
 	} {
 		got, err := d.Hash(ctx, tc.name, tc.alg)
-		want, _ := kv.HashBytes(tc.alg, tc.value)
+		want, _ := backendkit.HashBytes(tc.alg, tc.value)
 		if err != nil || got != want {
 			t.Errorf("hash %s %q = %s, %v; want %s", tc.name, tc.alg, got, err, want)
 		}
@@ -83,7 +84,7 @@ func TestHashFromChecksum(t *testing.T) {
 
 func mustHash(t *testing.T, v []byte) string {
 	t.Helper()
-	h, err := kv.HashBytes("", v)
+	h, err := backendkit.HashBytes("", v)
 	if err != nil {
 		t.Fatal(err)
 	}

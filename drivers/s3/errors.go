@@ -12,6 +12,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // s3Error is an error reply of the server, as the cause of a *kv.Error:
@@ -59,28 +60,28 @@ func (d *Driver) fail(ctx context.Context, op kv.Op, name string, err error) err
 		if !errors.Is(err, cerr) {
 			err = fmt.Errorf("%w: %w", cerr, err)
 		}
-		return kv.NewError(op.String(), name, nil, err)
+		return backendkit.NewError(op, name, nil, err)
 	}
 	var resp minio.ErrorResponse
 	if errors.As(err, &resp) && (resp.Code != "" || resp.StatusCode != 0) {
 		cause := &s3Error{resp}
 		switch {
 		case resp.Code == "NoSuchBucket":
-			return kv.NewError(op.String(), name, kv.ErrNoStore,
+			return backendkit.NewError(op, name, kv.ErrNoStore,
 				fmt.Errorf("bucket %q does not exist: %w", d.bucket, cause))
 		case permissionCodes[resp.Code] || resp.StatusCode == http.StatusForbidden:
-			return kv.NewError(op.String(), name, kv.ErrPermission, cause)
+			return backendkit.NewError(op, name, kv.ErrPermission, cause)
 		case notFoundCodes[resp.Code] || resp.StatusCode == http.StatusNotFound:
-			return kv.NewError(op.String(), name, kv.ErrNotFound, cause)
+			return backendkit.NewError(op, name, kv.ErrNotFound, cause)
 		case connectionCodes[resp.Code]:
-			return kv.NewError(op.String(), name, kv.ErrConnection, cause)
+			return backendkit.NewError(op, name, kv.ErrConnection, cause)
 		}
-		return kv.NewError(op.String(), name, nil, cause)
+		return backendkit.NewError(op, name, nil, cause)
 	}
 	if isConnection(err) {
-		return kv.NewError(op.String(), name, kv.ErrConnection, err)
+		return backendkit.NewError(op, name, kv.ErrConnection, err)
 	}
-	return kv.NewError(op.String(), name, nil, err)
+	return backendkit.NewError(op, name, nil, err)
 }
 
 // isConnection reports an error of the link to the server: refused, reset,

@@ -18,6 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // suffixReadMax is the most bytes past a negative-offset Range that Load
@@ -46,7 +47,7 @@ func (d *Driver) dirKey(name string) string {
 // made by Mkdir, PATH/DIR/.dir, as borgstore's s3 backend writes it. The
 // empty object PATH/DIR/ that earlier versions of this driver wrote marks
 // a directory too.
-const dirMarker = kv.DirMarker
+const dirMarker = backendkit.DirMarker
 
 // isMarkerName reports whether name (relative to the store or to a
 // directory) is that of a directory marker.
@@ -58,7 +59,7 @@ func isMarkerName(name string) bool {
 // would never show, with kv.ErrInvalidName.
 func markerName(op kv.Op, name string) error {
 	if isMarkerName(name) {
-		return kv.NewError(op.String(), name, kv.ErrInvalidName,
+		return backendkit.NewError(op, name, kv.ErrInvalidName,
 			errors.New(`".dir" is the name of a directory marker on S3 (borgstore's layout), not of an item`))
 	}
 	return nil
@@ -91,7 +92,7 @@ func (d *Driver) Rmdir(ctx context.Context, name string) error {
 			return d.fail(ctx, kv.OpRmdir, name, err)
 		}
 		if !isMarker(obj.Key, dir) {
-			return kv.NewError(kv.OpRmdir.String(), name, nil, errors.New("directory not empty"))
+			return backendkit.NewError(kv.OpRmdir, name, nil, errors.New("directory not empty"))
 		}
 		markers = append(markers, obj.Key)
 	}
@@ -139,8 +140,8 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	if err := d.lc.Begin(ctx, kv.OpLoad, name, opts, kv.KindRange); err != nil {
 		return nil, err
 	}
-	offset, size, ranged := kv.RangeOf(opts)
-	value, err := d.load(ctx, d.key(name), offset, size, ranged, kv.ProgressOf(ctx))
+	offset, size, ranged := backendkit.RangeOf(opts)
+	value, err := d.load(ctx, d.key(name), offset, size, ranged, backendkit.ProgressOf(ctx))
 	if err != nil {
 		return nil, d.fail(ctx, kv.OpLoad, name, err)
 	}
@@ -148,7 +149,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 }
 
 // load reads the object key, or its part from offset of size bytes,
-// reporting the bytes read to report when it is set (kv.WithProgress).
+// reporting the bytes read to report when it is set (backendkit.WithProgress).
 func (d *Driver) load(ctx context.Context, key string, offset, size int64, ranged bool, report func(int64)) ([]byte, error) {
 	var get minio.GetObjectOptions
 	limit := int64(-1) // the most bytes of the reply to keep
@@ -176,7 +177,7 @@ func (d *Driver) load(ctx context.Context, key string, offset, size int64, range
 		if err != nil {
 			return nil, err
 		}
-		start, end := kv.ClampRange(obj.Size, offset, size)
+		start, end := backendkit.ClampRange(obj.Size, offset, size)
 		if start == end {
 			return []byte{}, nil
 		}
@@ -198,7 +199,7 @@ func (d *Driver) load(ctx context.Context, key string, offset, size int64, range
 	defer body.Close()
 	var r io.Reader = body
 	if report != nil {
-		r = &kv.ProgressReader{R: body, Report: report}
+		r = &backendkit.ProgressReader{R: body, Report: report}
 	}
 	var value []byte
 	if obj.Size >= 0 {
@@ -226,7 +227,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err := markerName(kv.OpStore, name); err != nil {
 		return err
 	}
-	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value, kv.ProgressOf(ctx)))
+	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value, backendkit.ProgressOf(ctx)))
 }
 
 // checksumSHA256 is the header of the SHA-256 checksum of a PUT's body,
@@ -243,7 +244,7 @@ const checksumSHA256 = "x-amz-checksum-sha256"
 // none, since S3 would keep only a checksum of their checksums. It also
 // spares servers (versitygw) that leave the signed empty chunk of an
 // empty body unread on the connection. When report is set
-// (kv.WithProgress), it is told the bytes sent so far.
+// (backendkit.WithProgress), it is told the bytes sent so far.
 func (d *Driver) put(ctx context.Context, key string, value []byte, report func(int64)) error {
 	size := int64(len(value))
 	if uint64(size) <= d.cfg.partSize {
@@ -256,7 +257,7 @@ func (d *Driver) put(ctx context.Context, key string, value []byte, report func(
 		}
 		var body io.Reader = bytes.NewReader(value)
 		if report != nil {
-			body = &kv.ProgressReader{R: body, Report: report}
+			body = &backendkit.ProgressReader{R: body, Report: report}
 		}
 		_, err := d.core.PutObject(ctx, d.bucket, key, body, size,
 			base64.StdEncoding.EncodeToString(sum[:]), "", opts)
@@ -342,11 +343,11 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // kv.ErrNotFound; one that holds only its marker lists empty. With
 // kv.Recursive it streams every object below name instead (listAll).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	name = kv.ListDir(name)
+	name = backendkit.ListDir(name)
 	if err := d.lc.Begin(ctx, kv.OpList, name, opts, kv.KindRecursive); err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
-	if kv.Has(opts, kv.KindRecursive) {
+	if backendkit.Has(opts, kv.KindRecursive) {
 		return d.listAll(ctx, name)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
@@ -374,7 +375,7 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 			return
 		}
 		slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
-		kv.SliceSeq(ctx, kv.OpList, name, items)(yield)
+		backendkit.SliceSeq(ctx, kv.OpList, name, items)(yield)
 	}
 }
 
@@ -429,7 +430,7 @@ func (d *Driver) listing(ctx context.Context, prefix string, recursive bool, max
 // Hash returns the hex digest of the value of name. A SHA-256 (the
 // default) of an object stored with its checksum (a value of one part,
 // stored by this driver, not on B2) is read with one HEAD in checksum
-// mode; any other is loaded and hashed locally (see kv.Hash), after that
+// mode; any other is loaded and hashed locally (see backendkit.Hash), after that
 // HEAD for a SHA-256: objects stored without the checksum (by borgstore,
 // by earlier versions, in parts, or copied by a server that drops it).
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
@@ -447,7 +448,7 @@ func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Op
 			return sum, nil
 		}
 	}
-	return kv.Hash(ctx, d, name, algorithm)
+	return backendkit.Hash(ctx, d, name, algorithm)
 }
 
 // fullSHA256 returns the hex SHA-256 of the whole value of obj from the
@@ -464,14 +465,14 @@ func fullSHA256(obj minio.ObjectInfo) (string, bool) {
 	return hex.EncodeToString(sum), true
 }
 
-// Defrag builds a new item from blocks of existing items (see kv.Defrag).
+// Defrag builds a new item from blocks of existing items (see backendkit.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	return kv.DriverDefrag(ctx, &d.lc, d, sources, opts...)
+	return backendkit.DriverDefrag(ctx, &d.lc, d, sources, opts...)
 }
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	return kv.DriverQuota(ctx, &d.lc)
+	return backendkit.DriverQuota(ctx, &d.lc)
 }
 
 // notFound returns the kv.ErrNotFound error of op on a directory name
@@ -481,5 +482,5 @@ func notFound(ctx context.Context, op kv.Op, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return kv.NewError(op.String(), name, kv.ErrNotFound, errors.New("no such directory"))
+	return backendkit.NewError(op, name, kv.ErrNotFound, errors.New("no such directory"))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/kvcompose/compose/drivers/s3"
 	"github.com/kvcompose/compose/internal/s3test"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 )
 
@@ -28,7 +29,7 @@ func TestLayout(t *testing.T) {
 	if err := d.Store(ctx, "config/settings", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"borg/repo/": "", "borg/repo/data/.dir": "", "borg/repo/config/settings": "v", "borg/repo/store.hid": string(kv.StoreRecordValue)}
+	want := map[string]string{"borg/repo/": "", "borg/repo/data/.dir": "", "borg/repo/config/settings": "v", "borg/repo/store.hid": string([]byte(backendkit.StoreRecordText))}
 	got := map[string]string{}
 	for obj := range s.Client().ListObjectsIter(ctx, bucket, minio.ListObjectsOptions{Prefix: "borg/", Recursive: true}) {
 		if obj.Err != nil {
@@ -56,7 +57,7 @@ func TestLayout(t *testing.T) {
 }
 
 // TestForeignStore reads a store whose objects another program (borgstore)
-// wrote, without kv.StoreRecord, and skips the names that are not valid
+// wrote, without backendkit.StoreRecord, and skips the names that are not valid
 // items (borgstore's names are lowercase ASCII without blanks; ours have
 // fewer characters).
 func TestForeignStore(t *testing.T) {
@@ -126,7 +127,7 @@ func TestForeignStore(t *testing.T) {
 	}
 }
 
-// TestProgress checks the reports of kv.WithProgress for a value sent in
+// TestProgress checks the reports of backendkit.WithProgress for a value sent in
 // one PUT and in parts.
 func TestProgress(t *testing.T) {
 	t.Run("put", func(t *testing.T) { kvtest.TestProgress(t, kvtest.OpenStore(t, newDriver(t))) })

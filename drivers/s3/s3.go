@@ -16,6 +16,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Defaults of the options.
@@ -46,7 +47,7 @@ type Driver struct {
 	core      minio.Core
 	transport *http.Transport // nil when WithTransport gave one
 
-	lc kv.Lifecycle
+	lc backendkit.Lifecycle
 }
 
 var (
@@ -132,7 +133,7 @@ func withB2() Option { return func(c *config) { c.b2 = true } }
 func New(endpoint, bucket, path string, opts ...Option) (*Driver, error) {
 	d, why := newDriver(endpoint, bucket, path, opts)
 	if why != "" {
-		return nil, kv.NewError("new", path, kv.ErrInvalidURL, errors.New(why))
+		return nil, backendkit.NewError(kv.OpNew, path, kv.ErrInvalidURL, errors.New(why))
 	}
 	return d, nil
 }
@@ -254,21 +255,21 @@ func (d *Driver) Create(ctx context.Context) error {
 			if err != nil {
 				return d.fail(ctx, kv.OpCreate, "", err)
 			}
-			if obj.Key != d.prefix && !kv.IsStoreRecord(strings.TrimPrefix(obj.Key, d.prefix)) {
-				return kv.NewError(kv.OpCreate.String(), "", kv.ErrExists,
+			if obj.Key != d.prefix && !backendkit.IsStoreRecord(strings.TrimPrefix(obj.Key, d.prefix)) {
+				return backendkit.NewError(kv.OpCreate, "", kv.ErrExists,
 					fmt.Errorf("s3:%s/%s holds objects", d.bucket, d.prefix))
 			}
 		}
 		if err := d.putEmpty(ctx, d.prefix); err != nil {
 			return d.fail(ctx, kv.OpCreate, "", err)
 		}
-		return d.fail(ctx, kv.OpCreate, kv.StoreRecord, d.put(ctx, d.prefix+kv.StoreRecord, kv.StoreRecordValue, nil))
+		return d.fail(ctx, kv.OpCreate, backendkit.StoreRecord, d.put(ctx, d.prefix+backendkit.StoreRecord, []byte(backendkit.StoreRecordText), nil))
 	})
 }
 
 // Destroy deletes every object under PATH/, in batches of up to 1000 per
 // request; a prefix without objects is kv.ErrNoStore, one that is not a
-// store (kv.Recognize) kv.ErrNotAStore, and nothing is deleted then.
+// store (backendkit.Recognize) kv.ErrNotAStore, and nothing is deleted then.
 func (d *Driver) Destroy(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpDestroy, func() error {
 		if err := d.checkStore(ctx, kv.OpDestroy); err != nil {
@@ -279,26 +280,26 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open opens the store; a prefix without objects, or a missing bucket, is
-// kv.ErrNoStore, one that is not a store (kv.Recognize) kv.ErrNotAStore. It
+// kv.ErrNoStore, one that is not a store (backendkit.Recognize) kv.ErrNotAStore. It
 // costs one request for a store that Create made.
 func (d *Driver) Open(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpOpen, func() error { return d.checkStore(ctx, kv.OpOpen) })
 }
 
 // checkStore returns kv.ErrNoStore for a prefix without objects and
-// kv.ErrNotAStore for one that is not a store (kv.Recognize).
+// kv.ErrNotAStore for one that is not a store (backendkit.Recognize).
 func (d *Driver) checkStore(ctx context.Context, op kv.Op) error {
 	found := false
-	readDir := func(ctx context.Context, dir string) ([]kv.DirEntry, error) {
+	readDir := func(ctx context.Context, dir string) ([]backendkit.DirEntry, error) {
 		key := d.dirKey(dir)
-		var out []kv.DirEntry
+		var out []backendkit.DirEntry
 		for obj, err := range d.listing(ctx, key, false, 0) {
 			if err != nil {
 				return nil, d.fail(ctx, op, dir, err)
 			}
 			found = true
 			if base, isDir := strings.CutSuffix(obj.Key[len(key):], "/"); base != "" { // not the marker
-				out = append(out, kv.DirEntry{Name: base, Dir: isDir})
+				out = append(out, backendkit.DirEntry{Name: base, Dir: isDir})
 			}
 		}
 		return out, d.fail(ctx, op, dir, ctx.Err())
@@ -308,9 +309,9 @@ func (d *Driver) checkStore(ctx context.Context, op kv.Op) error {
 	case err != nil:
 		return err
 	case !found:
-		return kv.NewError(op.String(), "", kv.ErrNoStore, fmt.Errorf("no objects under s3:%s/%s", d.bucket, d.prefix))
+		return backendkit.NewError(op, "", kv.ErrNoStore, fmt.Errorf("no objects under s3:%s/%s", d.bucket, d.prefix))
 	}
-	return kv.Recognize(ctx, op, "s3:"+d.bucket+"/"+d.prefix, func(ctx context.Context, dir string) ([]kv.DirEntry, error) {
+	return backendkit.Recognize(ctx, op, "s3:"+d.bucket+"/"+d.prefix, func(ctx context.Context, dir string) ([]backendkit.DirEntry, error) {
 		if dir == "" {
 			return root, nil
 		}
@@ -362,7 +363,7 @@ func (d *Driver) destroy(ctx context.Context) error {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case n == 0:
-		return kv.NewError(kv.OpDestroy.String(), "", kv.ErrNoStore, fmt.Errorf("no objects under s3:%s/%s", d.bucket, d.prefix))
+		return backendkit.NewError(kv.OpDestroy, "", kv.ErrNoStore, fmt.Errorf("no objects under s3:%s/%s", d.bucket, d.prefix))
 	}
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // urlForm is the syntax of the URLs FromURL reads, for error messages.
@@ -33,7 +33,7 @@ type location struct {
 func FromURL(raw string, opts ...Option) (*Driver, error) {
 	loc, why := parseURL(raw)
 	if why != "" {
-		return nil, kv.InvalidURL(redact(raw), "%s, want %s", why, urlForm)
+		return nil, backendkit.InvalidURL(redact(raw), "%s, want %s", why, urlForm)
 	}
 	var first []Option
 	switch {
@@ -47,7 +47,7 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 	}
 	d, why := newDriver(loc.endpoint, loc.bucket, loc.path, append(first, opts...))
 	if why != "" {
-		return nil, kv.InvalidURL(redact(raw), "%s", why)
+		return nil, backendkit.InvalidURL(redact(raw), "%s", why)
 	}
 	return d, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // client is the SFTP client of one connection: pkg/sftp's, and the wire
@@ -197,9 +198,9 @@ func (d *Driver) doRetried(ctx context.Context, op kv.Op, name string, f func(c 
 			if n := s.Tries() + cancelled; n > 1 {
 				err = fmt.Errorf("%d tries: %w", n, err)
 			}
-			return kv.NewError(op.String(), name, kv.ErrConnection, err)
+			return backendkit.NewError(op, name, kv.ErrConnection, err)
 		case werr != nil:
-			return kv.NewError(op.String(), name, nil, werr)
+			return backendkit.NewError(op, name, nil, werr)
 		}
 	}
 }
@@ -217,12 +218,12 @@ var reconnect = backoff.Policy{Initial: 100 * time.Millisecond, Max: 300 * time.
 // call's error.
 func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f func(c *client, retried bool) error) (again bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return false, kv.NewError(op.String(), name, nil, err)
+		return false, backendkit.NewError(op, name, nil, err)
 	}
 	c, err := d.link.get(ctx, d)
 	if err != nil {
 		if ctx.Err() != nil {
-			return false, kv.NewError(op.String(), name, nil, ctx.Err())
+			return false, backendkit.NewError(op, name, nil, ctx.Err())
 		}
 		var p permanent
 		if errors.As(err, &p) {
@@ -233,7 +234,7 @@ func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f
 			if refused(p.error) {
 				kind = kv.ErrPermission
 			}
-			return false, kv.NewError(op.String(), name, kind, p.error)
+			return false, backendkit.NewError(op, name, kind, p.error)
 		}
 		return true, err
 	}
@@ -243,13 +244,13 @@ func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f
 	})
 	err = f(c.sftp, retried)
 	if !stop() {
-		return false, kv.NewError(op.String(), name, nil, ctx.Err())
+		return false, backendkit.NewError(op, name, nil, ctx.Err())
 	}
 	if err == nil {
 		return false, nil
 	}
 	if !broken(c, err) {
-		return false, kv.FSError(op, name, err)
+		return false, backendkit.FSError(op, name, err)
 	}
 	d.link.drop(c)
 	if c.cancelled.Load() {

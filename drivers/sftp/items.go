@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // directReadMax is the largest Range size that Load reads without asking
@@ -95,8 +96,8 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
 		return nil, err
 	}
-	offset, size, ranged := kv.RangeOf(opts)
-	report := kv.ProgressOf(ctx)
+	offset, size, ranged := backendkit.RangeOf(opts)
+	report := backendkit.ProgressOf(ctx)
 	var value []byte
 	err := d.do(ctx, op, name, func(c *client) error {
 		h, err := c.open(ctx, d.path(name), pflagRead)
@@ -128,7 +129,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		}
 		start, end := int64(0), n
 		if ranged {
-			start, end = kv.ClampRange(n, offset, size)
+			start, end = backendkit.ClampRange(n, offset, size)
 		}
 		buf := make([]byte, end-start)
 		got, eof := 0, false
@@ -304,7 +305,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	}
 	target := d.path(name)
 	tmp := target + "." + strconv.FormatUint(rand.Uint64(), 36) + kv.TempSuffix
-	report := kv.ProgressOf(ctx)
+	report := backendkit.ProgressOf(ctx)
 	if len(value) <= pipelineMax {
 		return d.do(ctx, op, name, func(c *client) error {
 			return d.storePipelined(ctx, c, tmp, target, value, report)
@@ -324,7 +325,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 		}
 		var r io.Reader = bytes.NewReader(value)
 		if report != nil {
-			r = &kv.ProgressReader{R: r, Report: report}
+			r = &backendkit.ProgressReader{R: r, Report: report}
 		}
 		_, err = f.ReadFrom(r)
 		if err == nil && d.cfg.sync {
@@ -500,10 +501,10 @@ func (d *Driver) Move(ctx context.Context, from, to string, opts ...kv.Option) e
 // List yields the entries of the directory name, sorted by name, skipping
 // names that are not valid (temporary files, foreign files).
 func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	name = kv.ListDir(name)
+	name = backendkit.ListDir(name)
 	const op = kv.OpList
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {
 		var items []kv.ItemInfo
@@ -533,24 +534,24 @@ func (d *Driver) List(ctx context.Context, name string, opts ...kv.Option) iter.
 			return
 		}
 		slices.SortFunc(items, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
-		kv.SliceSeq(ctx, op, name, items)(yield)
+		backendkit.SliceSeq(ctx, op, name, items)(yield)
 	}
 }
 
 // Hash returns the hex digest of the value of name, hashed locally (see
-// kv.Hash): OpenSSH offers no check-file extension.
+// backendkit.Hash): OpenSSH offers no check-file extension.
 func (d *Driver) Hash(ctx context.Context, name, algorithm string, opts ...kv.Option) (string, error) {
-	return kv.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
+	return backendkit.DriverHash(ctx, &d.lc, d, name, algorithm, opts...)
 }
 
-// Defrag builds a new item from blocks of existing items (see kv.Defrag).
+// Defrag builds a new item from blocks of existing items (see backendkit.Defrag).
 func (d *Driver) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	return kv.DriverDefrag(ctx, &d.lc, d, sources, opts...)
+	return backendkit.DriverDefrag(ctx, &d.lc, d, sources, opts...)
 }
 
 // Quota reports that neither limit nor usage is tracked.
 func (d *Driver) Quota(ctx context.Context) (kv.Quota, error) {
-	return kv.DriverQuota(ctx, &d.lc)
+	return backendkit.DriverQuota(ctx, &d.lc)
 }
 
 // inTheWay says kv.ErrExists for a create that failed because an item is

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/tmpsweep"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Defaults of the options.
@@ -38,7 +39,7 @@ type Driver struct {
 	base string // absolute, or relative to the login directory
 	cfg  config
 
-	lc   kv.Lifecycle
+	lc   backendkit.Lifecycle
 	link link
 	// syncs counts the fsync requests sent, for tests.
 	syncs atomic.Int64
@@ -109,7 +110,7 @@ func WithLogger(logger *slog.Logger) Option { return func(c *config) { c.logger 
 func New(host, port, user, dir string, opts ...Option) (*Driver, error) {
 	d, why := newDriver(host, port, user, dir, opts)
 	if why != "" {
-		return nil, kv.NewError("new", dir, kv.ErrInvalidURL, errors.New(why))
+		return nil, backendkit.NewError(kv.OpNew, dir, kv.ErrInvalidURL, errors.New(why))
 	}
 	return d, nil
 }
@@ -142,26 +143,26 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, kv.InvalidURL(raw, "%v", err)
+		return nil, backendkit.InvalidURL(raw, "%v", err)
 	case u.Scheme != "sftp":
-		return nil, kv.InvalidURL(raw, "scheme %q, want sftp://[user@]host[:port]/path", u.Scheme)
+		return nil, backendkit.InvalidURL(raw, "scheme %q, want sftp://[user@]host[:port]/path", u.Scheme)
 	case u.Opaque != "" || u.Host == "":
-		return nil, kv.InvalidURL(raw, "no host, want sftp://[user@]host[:port]/path")
+		return nil, backendkit.InvalidURL(raw, "no host, want sftp://[user@]host[:port]/path")
 	case u.ForceQuery && u.RawQuery == "" || u.Fragment != "" || strings.HasSuffix(raw, "#"):
-		return nil, kv.InvalidURL(raw, "empty query or a fragment, want sftp://[user@]host[:port]/path[?sync=true]")
+		return nil, backendkit.InvalidURL(raw, "empty query or a fragment, want sftp://[user@]host[:port]/path[?sync=true]")
 	case u.Path == "" || u.Path == "/" || u.Path == "//":
-		return nil, kv.InvalidURL(raw, "no path, want sftp://host/relative/path or sftp://host//absolute/path")
+		return nil, backendkit.InvalidURL(raw, "no path, want sftp://host/relative/path or sftp://host//absolute/path")
 	}
 	if _, pw := u.User.Password(); pw {
-		return nil, kv.InvalidURL(raw, "a password in the URL is not supported; use keys or the ssh agent")
+		return nil, backendkit.InvalidURL(raw, "a password in the URL is not supported; use keys or the ssh agent")
 	}
 	port := u.Port()
 	if port != "" {
 		if n, err := net.LookupPort("tcp", port); err != nil || n < 1 || n > 65535 {
-			return nil, kv.InvalidURL(raw, "invalid port %q", port)
+			return nil, backendkit.InvalidURL(raw, "invalid port %q", port)
 		}
 	}
-	sync, err := kv.SyncQuery(raw, u.RawQuery)
+	sync, err := backendkit.SyncQuery(raw, u.RawQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +172,7 @@ func FromURL(raw string, opts ...Option) (*Driver, error) {
 	dir := strings.TrimPrefix(u.Path, "/") // "//abs" -> "/abs", "/rel" -> "rel"
 	d, why := newDriver(u.Hostname(), port, u.User.Username(), dir, opts)
 	if why != "" {
-		return nil, kv.InvalidURL(raw, "%s", why)
+		return nil, backendkit.InvalidURL(raw, "%s", why)
 	}
 	return d, nil
 }
@@ -224,15 +225,15 @@ func (d *Driver) Create(ctx context.Context) error {
 				return err
 			}
 			for _, e := range entries {
-				if !kv.IsStoreRecord(e.Name()) {
-					return kv.NewError(op.String(), "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
+				if !backendkit.IsStoreRecord(e.Name()) {
+					return backendkit.NewError(op, "", kv.ErrExists, fmt.Errorf("%s is not empty", d.base))
 				}
 			}
-			f, err := c.Create(d.path(kv.StoreRecord))
+			f, err := c.Create(d.path(backendkit.StoreRecord))
 			if err != nil {
 				return err
 			}
-			_, err = f.Write(kv.StoreRecordValue)
+			_, err = f.Write([]byte(backendkit.StoreRecordText))
 			return errors.Join(err, f.Close())
 		})
 	})
@@ -254,7 +255,7 @@ func (d *Driver) Destroy(ctx context.Context) error {
 }
 
 // Open connects and opens the store; a missing base, or one that is not a
-// directory, is kv.ErrNoStore, a directory that is not a store (kv.Recognize)
+// directory, is kv.ErrNoStore, a directory that is not a store (backendkit.Recognize)
 // kv.ErrNotAStore. With WithSync, a server that cannot sync files and
 // directories is kv.ErrUnsupported. It starts a sweep in the background that
 // removes the temporaries of killed writers once stale (see
@@ -287,19 +288,19 @@ func (d *Driver) Close(ctx context.Context) error {
 }
 
 // checkStore returns kv.ErrNoStore unless the base is a directory, and
-// kv.ErrNotAStore unless it is a store (kv.Recognize).
+// kv.ErrNotAStore unless it is a store (backendkit.Recognize).
 func (d *Driver) checkStore(ctx context.Context, c *client, op kv.Op) error {
 	if err := d.checkBase(c, op); err != nil {
 		return err
 	}
-	return kv.Recognize(ctx, op, d.String(), func(_ context.Context, dir string) ([]kv.DirEntry, error) {
+	return backendkit.Recognize(ctx, op, d.String(), func(_ context.Context, dir string) ([]backendkit.DirEntry, error) {
 		entries, err := c.ReadDir(d.path(dir))
 		if err != nil {
-			return nil, kv.FSError(op, dir, err)
+			return nil, backendkit.FSError(op, dir, err)
 		}
-		out := make([]kv.DirEntry, len(entries))
+		out := make([]backendkit.DirEntry, len(entries))
 		for i, e := range entries {
-			out[i] = kv.DirEntry{Name: e.Name(), Dir: e.IsDir()}
+			out[i] = backendkit.DirEntry{Name: e.Name(), Dir: e.IsDir()}
 		}
 		return out, nil
 	})
@@ -310,11 +311,11 @@ func (d *Driver) checkBase(c *client, op kv.Op) error {
 	fi, err := c.Stat(d.base)
 	switch {
 	case isNotExist(err):
-		return kv.NewError(op.String(), "", kv.ErrNoStore, err)
+		return backendkit.NewError(op, "", kv.ErrNoStore, err)
 	case err != nil:
 		return err
 	case !fi.IsDir():
-		return kv.NewError(op.String(), "", kv.ErrNoStore, fmt.Errorf("%s is not a directory", d.base))
+		return backendkit.NewError(op, "", kv.ErrNoStore, fmt.Errorf("%s is not a directory", d.base))
 	}
 	return nil
 }

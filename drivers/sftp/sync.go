@@ -8,6 +8,7 @@ import (
 	pkgsftp "github.com/pkg/sftp"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // extFsync is the OpenSSH extension that syncs an open file on the server.
@@ -30,11 +31,11 @@ func (d *Driver) checkSync(c *client, op kv.Op) error {
 		return nil
 	}
 	if v, ok := c.HasExtension(extFsync); !ok || v != "1" {
-		return kv.NewError(op.String(), "", kv.ErrUnsupported,
+		return backendkit.NewError(op, "", kv.ErrUnsupported,
 			errors.New("sync asked for, but the server does not offer "+extFsync))
 	}
 	if err := d.syncDir(c, d.base); err != nil {
-		return kv.NewError(op.String(), "", kv.ErrUnsupported,
+		return backendkit.NewError(op, "", kv.ErrUnsupported,
 			fmt.Errorf("sync asked for, but the server cannot sync a directory: %w", err))
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 func TestVersionIn(t *testing.T) {
@@ -53,12 +54,12 @@ func TestErrorType(t *testing.T) {
 		expected bool
 	}{
 		{nil, "", false},
-		{kv.NewError("load", "ns/a", kv.ErrNotFound, fs.ErrNotExist), "not_found", true},
-		{fmt.Errorf("outer: %w", kv.NewError("store", "ns/a", kv.ErrConnection, context.Canceled)), "canceled", true},
-		{kv.NewError("list", "ns", nil, context.DeadlineExceeded), "deadline_exceeded", true},
-		{kv.NewError("store", "ns/A", kv.ErrInvalidName, nil), "invalid_name", false},
+		{backendkit.NewError(kv.OpLoad, "ns/a", kv.ErrNotFound, fs.ErrNotExist), "not_found", true},
+		{fmt.Errorf("outer: %w", backendkit.NewError(kv.OpStore, "ns/a", kv.ErrConnection, context.Canceled)), "canceled", true},
+		{backendkit.NewError(kv.OpList, "ns", nil, context.DeadlineExceeded), "deadline_exceeded", true},
+		{backendkit.NewError(kv.OpStore, "ns/A", kv.ErrInvalidName, nil), "invalid_name", false},
 		{kv.ErrQuotaExceeded, "quota_exceeded", false},
-		{kv.NewError("load", "ns/a", nil, customError{}), "github.com/kvcompose/compose/internal/observe.customError", false},
+		{backendkit.NewError(kv.OpLoad, "ns/a", nil, customError{}), "github.com/kvcompose/compose/internal/observe.customError", false},
 		{fmt.Errorf("wrapped: %w", customError{}), "github.com/kvcompose/compose/internal/observe.customError", false},
 		{errors.New("plain"), "*errors.errorString", false},
 	} {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // The protocol's constants.
@@ -196,7 +197,7 @@ func Message(err error) string {
 // 400 and 412 the body) gives. Retryable reports the statuses that say the
 // request did not reach the store intact or the server could not take it
 // now (422, 502, 503, 504); their sentinel is kv.ErrConnection.
-func Error(op, name string, status int, body string) error {
+func Error(op kv.Op, name string, status int, body string) error {
 	if status == http.StatusOK || status == http.StatusPartialContent {
 		return nil
 	}
@@ -244,7 +245,7 @@ func Error(op, name string, status int, body string) error {
 	if body != "" {
 		reason += ": " + body
 	}
-	return kv.NewError(op, name, kind, errors.New(reason))
+	return backendkit.NewError(op, name, kind, errors.New(reason))
 }
 
 // Retryable reports whether a request answered with status may succeed when

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 func TestRange(t *testing.T) {
@@ -47,9 +48,9 @@ func TestRange(t *testing.T) {
 func TestErrors(t *testing.T) {
 	for _, kind := range []error{kv.ErrNotFound, kv.ErrNoStore, kv.ErrExists, kv.ErrNotOpen, kv.ErrAlreadyOpen,
 		kv.ErrPermission, kv.ErrQuotaExceeded, kv.ErrReadRange, kv.ErrInvalidName, kv.ErrUnsupported, kv.ErrNotAStore} {
-		err := kv.NewError("load", "x", kind, errors.New("cause"))
+		err := backendkit.NewError(kv.OpLoad, "x", kind, errors.New("cause"))
 		status := Status(err)
-		back := Error("load", "x", status, Message(err))
+		back := Error(kv.OpLoad, "x", status, Message(err))
 		if !errors.Is(back, kind) {
 			t.Errorf("%v -> %d -> %v", kind, status, back)
 		}
@@ -57,21 +58,21 @@ func TestErrors(t *testing.T) {
 	if s := Status(errors.New("disk on fire")); s != http.StatusInternalServerError {
 		t.Errorf("unknown error: %d", s)
 	}
-	if Error("x", "", 200, "") != nil || Error("x", "", 206, "") != nil {
+	if Error(kv.OpLoad, "", 200, "") != nil || Error(kv.OpLoad, "", 206, "") != nil {
 		t.Error("200 and 206 are not errors")
 	}
 	for _, s := range []int{422, 502, 503, 504} {
-		if !Retryable(s) || !errors.Is(Error("x", "", s, ""), kv.ErrConnection) {
+		if !Retryable(s) || !errors.Is(Error(kv.OpLoad, "", s, ""), kv.ErrConnection) {
 			t.Errorf("%d is not a retryable connection error", s)
 		}
 	}
-	if !errors.Is(Error("x", "", 401, "Unauthorized"), kv.ErrPermission) {
+	if !errors.Is(Error(kv.OpLoad, "", 401, "Unauthorized"), kv.ErrPermission) {
 		t.Error("401 is not ErrPermission")
 	}
 }
 
 func TestMessageHidesPaths(t *testing.T) {
-	err := kv.NewError("load", "a/b", kv.ErrNotFound, errors.New("open /srv/borg/store/a/b: no such file"))
+	err := backendkit.NewError(kv.OpLoad, "a/b", kv.ErrNotFound, errors.New("open /srv/borg/store/a/b: no such file"))
 	msg := Message(err)
 	if strings.Contains(msg, "/srv") || !strings.Contains(msg, `"a/b"`) {
 		t.Errorf("Message = %q", msg)

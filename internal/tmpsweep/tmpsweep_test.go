@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/tmpsweep"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // fakeFS is a store in memory: file names with their modification times;
@@ -44,7 +45,7 @@ func (f *fakeFS) ReadDir(_ context.Context, dir string) ([]tmpsweep.Entry, error
 		}
 	}
 	if len(seen) == 0 && dir != "" {
-		return nil, kv.NewError("list", dir, kv.ErrNotFound, nil)
+		return nil, backendkit.NewError(kv.OpList, dir, kv.ErrNotFound, nil)
 	}
 	return slices.SortedFunc(maps.Values(seen), func(a, b tmpsweep.Entry) int { return strings.Compare(a.Name, b.Name) }), nil
 }

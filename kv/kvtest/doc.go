@@ -23,7 +23,7 @@
 //     the state check before name validation;
 //   - Recognize: Open and Destroy of a directory holding what no store
 //     would hold are kv.ErrNotAStore, name the entry and remove nothing; a
-//     store in borgstore's shape without kv.StoreRecord opens and is
+//     store in borgstore's shape without backendkit.StoreRecord opens and is
 //     destroyed; Create writes the record and accepts an empty store;
 //   - Names: every invalid name on every item call is kv.ErrInvalidName,
 //     the root "" is valid for List, Mkdir and Info, ".del" is a valid suffix;

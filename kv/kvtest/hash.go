@@ -6,22 +6,23 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 func testHash(t *testing.T, b kv.Backend) {
 	c := ctx(t)
 	value := "the quick brown fox"
 	store(t, b, "hash/item", value)
-	for _, alg := range kv.HashAlgorithms {
-		want, err := kv.HashBytes(alg, []byte(value))
-		noErr(t, err, "kv.HashBytes %s", alg)
+	for _, alg := range kv.HashAlgorithms() {
+		want, err := backendkit.HashBytes(alg, []byte(value))
+		noErr(t, err, "backendkit.HashBytes %s", alg)
 		got, err := b.Hash(c, "hash/item", alg)
 		noErr(t, err, "hash %s", alg)
 		if got != want {
 			t.Errorf("hash %s: %q, want %q", alg, got, want)
 		}
 	}
-	want, _ := kv.HashBytes(kv.DefaultHash, []byte(value))
+	want, _ := backendkit.HashBytes(kv.DefaultHash, []byte(value))
 	got, err := b.Hash(c, "hash/item", "")
 	noErr(t, err, "hash with the default algorithm")
 	if got != want {
@@ -53,7 +54,7 @@ func testDefrag(t *testing.T, b kv.Backend) {
 		if alg == "" {
 			alg, opts = kv.DefaultHash, nil
 		}
-		sum, _ := kv.HashBytes(alg, []byte(content))
+		sum, _ := backendkit.HashBytes(alg, []byte(content))
 		name, err := b.Defrag(c, blocks, opts...)
 		noErr(t, err, "defrag named by %s", alg)
 		if want := path.Join("defrag", sum); name != want {

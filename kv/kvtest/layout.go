@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // NestFunc puts a nesting layer with levels (nil: the store's own) over
@@ -33,12 +34,12 @@ func TestLayout(t *testing.T, newBackend NewFunc, nest NestFunc) {
 		cleanup(t, drv)
 		noErr(t, layer(t, drv, map[string][]int{"config/": {0}, "data/": {1}}).Create(c), "create with levels")
 		noErr(t, drv.Open(c), "open the driver")
-		_, err := drv.Info(c, kv.LayoutRecord, kv.Hidden())
+		_, err := drv.Info(c, backendkit.LayoutRecord, kv.Hidden())
 		noErr(t, drv.Close(c), "close the driver")
 		if errors.Is(err, kv.ErrUnsupported) {
 			t.Skipf("the backend keeps no hidden records (a REST client): %v", err)
 		}
-		noErr(t, err, "info %s", kv.LayoutRecord)
+		noErr(t, err, "info %s", backendkit.LayoutRecord)
 
 		b := layer(t, drv, nil)
 		noErr(t, b.Open(c), "open without levels")
@@ -77,10 +78,10 @@ func TestLayout(t *testing.T, newBackend NewFunc, nest NestFunc) {
 		}
 		store(t, drv, "config/id", "id")
 		store(t, drv, "packs/ab/abcdef", "pack")
-		err := drv.Delete(c, kv.StoreRecord, kv.Hidden())
+		err := drv.Delete(c, backendkit.StoreRecord, kv.Hidden())
 		if err != nil && !errors.Is(err, kv.ErrNotFound) {
 			_ = drv.Close(c)
-			t.Skipf("the backend gives no access to %s (a REST client): %v", kv.StoreRecord, err)
+			t.Skipf("the backend gives no access to %s (a REST client): %v", backendkit.StoreRecord, err)
 		}
 		noErr(t, drv.Close(c), "close")
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // testLayerOptions checks that an option meant for a layer that is not in
@@ -17,7 +18,7 @@ func testLayerOptions(t *testing.T, b kv.Backend) {
 	c := ctx(t)
 	store(t, b, "opts/item", "v")
 	for _, opt := range []kv.Option{kv.SoftDelete(), kv.Undelete(), kv.ChangeLevel(), kv.Deleted()} {
-		if kv.Consumes(b, opt.Kind()) {
+		if backendkit.Consumes(b, opt.Kind()) {
 			continue
 		}
 		err := b.Move(c, "opts/item", "opts/item", opt)
@@ -27,7 +28,7 @@ func testLayerOptions(t *testing.T, b kv.Backend) {
 		}
 		load(t, b, "opts/item", "v")
 	}
-	if !kv.Consumes(b, kv.KindDeleted) {
+	if !backendkit.Consumes(b, kv.KindDeleted) {
 		_, err := b.Load(c, "opts/item", kv.Deleted())
 		isErr(t, err, kv.ErrUnsupported, "load with deleted")
 		isErr(t, b.Delete(c, "opts/item", kv.Deleted()), kv.ErrUnsupported, "delete with deleted")

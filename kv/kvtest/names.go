@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // invalidNames are names every item call refuses, with why.
@@ -77,7 +78,7 @@ func testNames(t *testing.T, b kv.Backend) {
 	load(t, b, longest, "long")
 	store(t, b, "ns/a.b_c-d~e:f+g=h,i@j", "chars")
 	load(t, b, "ns/a.b_c-d~e:f+g=h,i@j", "chars")
-	if !kv.Consumes(b, kv.KindDeleted) {
+	if !backendkit.Consumes(b, kv.KindDeleted) {
 		store(t, b, "ns/item"+kv.DeletedSuffix, "deleted")
 		load(t, b, "ns/item"+kv.DeletedSuffix, "deleted")
 	}

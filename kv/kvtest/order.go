@@ -57,7 +57,7 @@ var calls = []call{
 var foreign = kv.Target("order/x")
 
 // testCheckOrder pins the order of the checks every item call makes (see
-// kv.Lifecycle.Begin): the state, then the options, then the name, then the
+// backendkit.Lifecycle.Begin): the state, then the options, then the name, then the
 // context. Each case breaks the later checks too, so a driver that checks
 // in another order gives another error.
 func testCheckOrder(t *testing.T, newBackend NewFunc) {

@@ -6,22 +6,23 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // TestProgress checks, on an open backend whose driver reports progress
-// (kv.WithProgress), that a Store and a Load of a value of 2.5 pieces
-// (kv.ProgressChunk) report a rising count of bytes that ends at the
+// (backendkit.WithProgress), that a Store and a Load of a value of 2.5 pieces
+// (backendkit.ProgressChunk) report a rising count of bytes that ends at the
 // value's size, and that the value round-trips. Drivers that move a
 // value at once need not report; this is not part of TestBackend.
 func TestProgress(t *testing.T, b kv.Backend) {
 	t.Helper()
-	value := bytes.Repeat([]byte("0123456789abcdef"), (5*kv.ProgressChunk/2)/16)
+	value := bytes.Repeat([]byte("0123456789abcdef"), (5*backendkit.ProgressChunk/2)/16)
 	for _, op := range []string{"store", "load"} {
 		var (
 			mu      sync.Mutex
 			reports []int64
 		)
-		c := kv.WithProgress(ctx(t), func(done int64) {
+		c := backendkit.WithProgress(ctx(t), func(done int64) {
 			mu.Lock()
 			reports = append(reports, done)
 			mu.Unlock()

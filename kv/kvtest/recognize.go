@@ -7,24 +7,25 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
-// unmark removes the kv.StoreRecord of the open store b and closes it, as
+// unmark removes the backendkit.StoreRecord of the open store b and closes it, as
 // if another program had made the store; it skips the test if the backend
 // gives no access to hidden items.
 func unmark(t *testing.T, b kv.Backend) {
 	t.Helper()
-	err := b.Delete(ctx(t), kv.StoreRecord, kv.Hidden())
+	err := b.Delete(ctx(t), backendkit.StoreRecord, kv.Hidden())
 	if err != nil && !errors.Is(err, kv.ErrNotFound) {
 		_ = b.Close(ctx(t))
-		t.Skipf("the backend gives no access to %s (a REST client): %v", kv.StoreRecord, err)
+		t.Skipf("the backend gives no access to %s (a REST client): %v", backendkit.StoreRecord, err)
 	}
-	noErr(t, err, "delete %s that Create writes", kv.StoreRecord)
+	noErr(t, err, "delete %s that Create writes", backendkit.StoreRecord)
 	noErr(t, b.Close(ctx(t)), "close")
 }
 
 // testRecognize checks that Open and Destroy refuse what no store would
-// hold and remove nothing, and accept a store without kv.StoreRecord in
+// hold and remove nothing, and accept a store without backendkit.StoreRecord in
 // the shape borgstore and Borg 2 give theirs.
 func testRecognize(t *testing.T, newBackend NewFunc) {
 	c := ctx(t)
@@ -55,7 +56,7 @@ func testRecognize(t *testing.T, newBackend NewFunc) {
 		store(t, b, "data/00aa.del", "soft-deleted")
 		store(t, b, "config/settings", "s")
 		unmark(t, b)
-		noErr(t, b.Open(c), "open a store in borgstore's shape without %s", kv.StoreRecord)
+		noErr(t, b.Open(c), "open a store in borgstore's shape without %s", backendkit.StoreRecord)
 		load(t, b, "config/settings", "s")
 		noErr(t, b.Close(c), "close")
 		noErr(t, b.Destroy(c), "destroy a store in borgstore's shape")

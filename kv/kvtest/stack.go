@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // StackFunc returns a fresh, not yet created stack over its own, empty
@@ -105,7 +106,7 @@ func stackRoundTrip(t *testing.T, b kv.Backend) {
 		load(t, b, name, []byte("n"), kv.Range(1, 1))
 		store(t, b, name, []byte("second"))
 		load(t, b, name, []byte("second"))
-		want, _ := kv.HashBytes(kv.DefaultHash, []byte("second"))
+		want, _ := backendkit.HashBytes(kv.DefaultHash, []byte("second"))
 		if got, err := b.Hash(ctx, name, kv.DefaultHash); err != nil || got != want {
 			t.Errorf("hash %s = %q, %v; want %q", name, got, err, want)
 		}
@@ -137,7 +138,7 @@ func stackLevels(t *testing.T, b kv.Backend) {
 func stackListKeys(t *testing.T, b kv.Backend) {
 	var keys []string
 	for i := range 40 {
-		key, _ := kv.HashBytes("md5", []byte{byte(i)})
+		key, _ := backendkit.HashBytes("md5", []byte{byte(i)})
 		keys = append(keys, key)
 		store(t, b, "data/"+key, []byte(key))
 	}
@@ -209,7 +210,7 @@ func stackSoftDelete(t *testing.T, b kv.Backend) {
 		isItem(t, b, name, true, kv.Deleted())
 		load(t, b, name, []byte("v1"), kv.Deleted())
 		load(t, b, name, []byte("1"), kv.Deleted(), kv.Range(-1, -1))
-		want, _ := kv.HashBytes("sha512", []byte("v1"))
+		want, _ := backendkit.HashBytes("sha512", []byte("v1"))
 		if got, err := b.Hash(ctx, name, "sha512", kv.Deleted()); err != nil || got != want {
 			t.Errorf("hash deleted = %q, %v; want %q", got, err, want)
 		}
@@ -287,7 +288,7 @@ func stackDefrag(t *testing.T, b kv.Backend) {
 	}
 	load(t, b, name, want)
 	stackListed(t, b, "data/12/34", "1234", true)
-	sum, _ := kv.HashBytes("sha1", want)
+	sum, _ := backendkit.HashBytes("sha1", want)
 	name, err = b.Defrag(ctx, blocks, kv.TargetHash("sha1"))
 	if err != nil || name != "data/"+sum {
 		t.Fatalf("defrag by hash = %q, %v; want data/%s", name, err, sum)
@@ -343,7 +344,7 @@ func stackMigration(t *testing.T, b kv.Backend) {
 	}
 	isErr(t, b.Move(ctx, "data/ab000000", "data/ab000000", kv.ChangeLevel()), kv.ErrNotFound,
 		"change level of a missing item")
-	sum, _ := kv.HashBytes(kv.DefaultHash, []byte("v2new"))
+	sum, _ := backendkit.HashBytes(kv.DefaultHash, []byte("v2new"))
 	name, err := b.Defrag(ctx, []kv.Block{{Name: old, Size: 2}, {Name: "data/12345678", Size: 3}})
 	if err != nil || name != "data/"+sum {
 		t.Fatalf("defrag by hash = %q, %v; want data/%s", name, err, sum)

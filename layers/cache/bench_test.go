@@ -12,6 +12,7 @@ import (
 	"github.com/kvcompose/compose/drivers/sftp"
 	"github.com/kvcompose/compose/internal/sshdtest"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/cache"
 	"github.com/kvcompose/compose/layers/throttle"
@@ -81,7 +82,7 @@ func BenchmarkRemote(b *testing.B) {
 			s := kvtest.OpenStore(b, cache.New(remote(b), local(b),
 				map[string]cache.Policy{"data/": {Mode: cache.WriteThrough, Verify: "sha256"}}))
 			value := make([]byte, size)
-			key, _ := kv.HashBytes("sha256", value)
+			key, _ := backendkit.HashBytes("sha256", value)
 			if err := s.Store(ctx, "data/"+key, value); err != nil {
 				b.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Mode says what the cache does for the items of a namespace.
@@ -94,7 +95,7 @@ func ValidatePolicy(policy map[string]Policy) error {
 			why = "negative MaxSize"
 		}
 		if why == "" && p.Verify != "" {
-			if _, err := kv.NewHash(p.Verify); err != nil {
+			if _, err := backendkit.NewHash(p.Verify); err != nil {
 				why = err.Error()
 			}
 		}
@@ -255,7 +256,7 @@ func (l *Layer) Open(ctx context.Context) error {
 	l.life.Lock()
 	defer l.life.Unlock()
 	if l.policyErr != nil {
-		return kv.NewError(kv.OpOpen.String(), "", kv.ErrUnsupported, l.policyErr)
+		return backendkit.NewError(kv.OpOpen, "", kv.ErrUnsupported, l.policyErr)
 	}
 	if err := l.next.Open(ctx); err != nil {
 		return err

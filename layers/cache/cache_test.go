@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/cache"
 )
@@ -224,7 +225,7 @@ func TestWrites(t *testing.T) {
 // dropped and the primary's value served (and cached again).
 func TestVerify(t *testing.T) {
 	value := []byte("content-addressed value")
-	key, _ := kv.HashBytes("sha256", value)
+	key, _ := backendkit.HashBytes("sha256", value)
 	name := "data/" + key
 	for _, tc := range []struct {
 		name    string

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/layers/cache"
 )
 
@@ -15,7 +16,7 @@ func ExampleNew() {
 	// cache (in practice a posixfs driver on file:///var/cache/...).
 	primary, local := memory.New("primary"), memory.New("cache")
 	value := []byte("a chunk of a backup")
-	key, _ := kv.HashBytes("sha256", value)
+	key, _ := backendkit.HashBytes("sha256", value)
 
 	l := cache.New(primary, local, map[string]cache.Policy{
 		// Content-addressed: serve from the cache, check the digest first.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // target returns the namespace of an item call on name when the cache
@@ -70,7 +71,7 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 	if s == nil || !onlyRange(opts) || ctx.Err() != nil {
 		return l.next.Load(ctx, name, opts...)
 	}
-	offset, size, ranged := kv.RangeOf(opts)
+	offset, size, ranged := backendkit.RangeOf(opts)
 	if s.policy.Mode == WriteThrough {
 		if value, ok := l.hit(ctx, s, name, opts, ranged, offset, size); ok {
 			return value, nil
@@ -98,7 +99,7 @@ func (l *Layer) Load(ctx context.Context, name string, opts ...kv.Option) ([]byt
 	if !ranged {
 		return value, nil
 	}
-	start, end := kv.ClampRange(int64(len(value)), offset, size)
+	start, end := backendkit.ClampRange(int64(len(value)), offset, size)
 	return bytes.Clone(value[start:end]), nil
 }
 
@@ -130,7 +131,7 @@ func (l *Layer) hit(ctx context.Context, s *space, name string, opts []kv.Option
 			return nil, false
 		}
 		if ranged {
-			start, end := kv.ClampRange(int64(len(value)), offset, size)
+			start, end := backendkit.ClampRange(int64(len(value)), offset, size)
 			value = bytes.Clone(value[start:end])
 		}
 	}
@@ -143,7 +144,7 @@ func (l *Layer) hit(ctx context.Context, s *space, name string, opts []kv.Option
 // verified reports whether value's digest with algorithm is the key of
 // name: its last element, less the ".del" suffix.
 func verified(algorithm, name string, value []byte) bool {
-	digest, err := kv.HashBytes(algorithm, value)
+	digest, err := backendkit.HashBytes(algorithm, value)
 	return err == nil && digest == path.Base(strings.TrimSuffix(name, kv.DeletedSuffix))
 }
 
@@ -215,7 +216,7 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 // Defrag builds a new item in the primary and drops a cached copy of the
 // target, which it does not fill.
 func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
-	target, _ := kv.DefragTarget(opts)
+	target, _ := backendkit.DefragTarget(opts)
 	if s := l.target(target); s != nil {
 		t := l.beginWrite(target)
 		name, err := l.next.Defrag(ctx, sources, opts...)

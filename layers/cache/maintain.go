@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
@@ -180,9 +181,11 @@ func walk(ctx context.Context, b kv.Backend, dir string, f func(name string, inf
 	return nil
 }
 
-// opInvalidate names the Invalidate calls in errors; they are the layer's
-// own, not kv.Backend operations, so no kv.Op names them.
-const opInvalidate = "invalidate"
+// invalidateError is the error of an Invalidate call on name: the layer's
+// own call, not a kv.Backend operation, so no kv.Op names it.
+func invalidateError(name string, err error) error {
+	return fmt.Errorf("invalidate %q: %w", name, err)
+}
 
 // Invalidate removes the cached copy of name, if any, whatever the policy
 // says about name now. Use it when another client changed or deleted the
@@ -190,10 +193,10 @@ const opInvalidate = "invalidate"
 // cache store there is nothing to do.
 func (l *Layer) Invalidate(ctx context.Context, name string) error {
 	if !l.open.Load() {
-		return kv.NewError(opInvalidate, name, kv.ErrNotOpen, nil)
+		return invalidateError(name, kv.ErrNotOpen)
 	}
 	if err := kv.ValidateName(name); err != nil {
-		return kv.NewError(opInvalidate, name, nil, err)
+		return invalidateError(name, err)
 	}
 	if !l.active.Load() {
 		return nil
@@ -214,12 +217,12 @@ func (l *Layer) Invalidate(ctx context.Context, name string) error {
 // layer did not put there.
 func (l *Layer) InvalidateNamespace(ctx context.Context, ns string) error {
 	if !l.open.Load() {
-		return kv.NewError(opInvalidate, ns, kv.ErrNotOpen, nil)
+		return invalidateError(ns, kv.ErrNotOpen)
 	}
 	dir := dirOf(ns)
 	if dir != "" {
 		if err := kv.ValidateDirName(dir); err != nil {
-			return kv.NewError(opInvalidate, ns, nil, err)
+			return invalidateError(ns, err)
 		}
 	}
 	if !l.active.Load() {

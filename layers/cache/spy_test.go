@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // errBroken is the error of a broken spy.
@@ -53,7 +54,7 @@ func (s *spy) call(op kv.Op, name string) error {
 	s.calls[op].Add(1)
 	item := op != kv.OpCreate && op != kv.OpDestroy && op != kv.OpOpen && op != kv.OpClose
 	if s.broken.Load() || item && s.itemsBroken.Load() {
-		return kv.NewError(op.String(), name, kv.ErrConnection, errBroken)
+		return backendkit.NewError(op, name, kv.ErrConnection, errBroken)
 	}
 	return nil
 }
@@ -143,7 +144,7 @@ func (s *spy) Move(ctx context.Context, from, to string, opts ...kv.Option) erro
 
 func (s *spy) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	if err := s.call(kv.OpList, name); err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
 	return s.next.List(ctx, name, opts...)
 }

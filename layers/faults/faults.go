@@ -23,6 +23,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // ErrInjected is the cause of every error the layer injects:
@@ -104,11 +105,11 @@ func (l *Layer) enter(ctx context.Context, op kv.Op, name string) (fault, error)
 		}
 		delay += d
 		if f.err == nil && r.Err != nil {
-			f = fault{err: kv.NewError(op.String(), name, r.Err, ErrInjected), mode: r.Mode}
+			f = fault{err: backendkit.NewError(op, name, r.Err, ErrInjected), mode: r.Mode}
 		}
 	}
 	if err := backoff.Sleep(ctx, delay); err != nil {
-		return fault{}, kv.NewError(op.String(), name, nil, err)
+		return fault{}, backendkit.NewError(op, name, nil, err)
 	}
 	if f.err == nil {
 		return f, nil

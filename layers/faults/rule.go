@@ -79,7 +79,7 @@ type Rule struct {
 	Jitter time.Duration
 
 	// Err is the error of a call the rule fires on, returned as
-	// kv.NewError(op, name, Err, ErrInjected); nil: the rule only delays.
+	// backendkit.NewError(op, name, Err, ErrInjected); nil: the rule only delays.
 	Err error
 	// Mode says how the call fails.
 	Mode Mode

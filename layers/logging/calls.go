@@ -7,6 +7,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/observe"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // plain logs a call that has only a name and options and returns only an
@@ -136,7 +137,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 		}
 		target := name
 		if target == "" {
-			target, _ = kv.DefragTarget(opts)
+			target, _ = backendkit.DefragTarget(opts)
 		}
 		l.record(ctx, call{op: kv.OpDefrag, name: target, opts: opts, bytes: n, duration: since(start)}, err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/metrics"
 )
@@ -194,8 +195,8 @@ func TestErrorTypes(t *testing.T) {
 		err  error
 		want string
 	}{
-		{kv.NewError("load", "ns/a", kv.ErrConnection, errors.New("reset")), "load/connection"},
-		{kv.NewError("load", "ns/a", nil, customError{}), "load/github.com/kvcompose/compose/layers/metrics_test.customError"},
+		{backendkit.NewError(kv.OpLoad, "ns/a", kv.ErrConnection, errors.New("reset")), "load/connection"},
+		{backendkit.NewError(kv.OpLoad, "ns/a", nil, customError{}), "load/github.com/kvcompose/compose/layers/metrics_test.customError"},
 		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), "load/deadline_exceeded"},
 		{errors.New("plain"), "load/*errors.errorString"},
 	} {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Defrag builds a new item from blocks of existing items, each read at its
@@ -16,7 +17,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 	if err := refuse(kv.OpDefrag, "", opts); err != nil {
 		return "", err
 	}
-	target, _ := kv.DefragTarget(opts)
+	target, _ := backendkit.DefragTarget(opts)
 	if target == "" && len(sources) > 0 {
 		dir := path.Dir(sources[0].Name)
 		if dir == "." {
@@ -26,8 +27,8 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 		}
 		if ns := l.lookup(dir); ns == nil || ns.maxLevel > 0 {
 			// The target's name is only known once its content is:
-			// let kv.Defrag name it and store it through this layer.
-			return kv.Defrag(ctx, l, sources, opts...)
+			// let backendkit.Defrag name it and store it through this layer.
+			return backendkit.Defrag(ctx, l, sources, opts...)
 		}
 	}
 	// Resolve every name first, then hold the stripes of all of them: no
@@ -63,7 +64,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 	if err != nil {
 		return "", err
 	}
-	opts = append(kv.Without(opts, kv.KindTarget), kv.Target(nestedTarget))
+	opts = append(backendkit.Without(opts, kv.KindTarget), kv.Target(nestedTarget))
 	if _, err := l.next.Defrag(ctx, nested, opts...); err != nil {
 		return "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Destroy, Create: see lifecycle.go.
@@ -28,7 +29,7 @@ func (l *Layer) Info(ctx context.Context, name string, opts ...kv.Option) (kv.It
 	if err := refuse(op, name, opts); err != nil {
 		return kv.ItemInfo{}, err
 	}
-	if l.isDir(name) || len(opts) > 0 && kv.Has(opts, kv.KindHidden) {
+	if l.isDir(name) || len(opts) > 0 && backendkit.Has(opts, kv.KindHidden) {
 		return l.next.Info(ctx, name, opts...)
 	}
 	it, err := l.resolve(op, name)

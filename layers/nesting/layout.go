@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // LayoutRecord is the hidden item at the root of a store in which Create
@@ -20,7 +21,7 @@ import (
 //
 // Like every ".hid" name it is invisible to List, to borgstore and to
 // Borg 2.
-const LayoutRecord = kv.LayoutRecord
+const LayoutRecord = backendkit.LayoutRecord
 
 // layout is the content of LayoutRecord.
 type layout struct {
@@ -307,5 +308,5 @@ func describe(levels map[string][]int) string {
 var ErrLayout = errors.New("nesting layout mismatch")
 
 func layoutErr(err error) error {
-	return kv.NewError(kv.OpOpen.String(), "", ErrLayout, err)
+	return backendkit.NewError(kv.OpOpen, "", ErrLayout, err)
 }

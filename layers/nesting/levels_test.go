@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 )
 
@@ -189,14 +190,14 @@ func (f *flat) Properties() kv.Properties {
 
 func (f *flat) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	f.lists.Add(1)
-	if !kv.Has(opts, kv.KindRecursive) {
+	if !backendkit.Has(opts, kv.KindRecursive) {
 		return f.Backend.List(ctx, name, opts...)
 	}
 	f.recursive.Add(1)
 	var all []kv.ItemInfo
 	var walk func(dir, rel string) error
 	walk = func(dir, rel string) error {
-		for info, err := range f.Backend.List(ctx, dir, kv.Without(opts, kv.KindRecursive)...) {
+		for info, err := range f.Backend.List(ctx, dir, backendkit.Without(opts, kv.KindRecursive)...) {
 			if err != nil {
 				return err
 			}
@@ -211,12 +212,12 @@ func (f *flat) List(ctx context.Context, name string, opts ...kv.Option) iter.Se
 		}
 		return nil
 	}
-	err := walk(kv.ListDir(name), "")
+	err := walk(backendkit.ListDir(name), "")
 	slices.SortFunc(all, func(a, b kv.ItemInfo) int { return strings.Compare(a.Name, b.Name) })
 	if err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
-	return kv.SliceSeq(ctx, kv.OpList, name, all)
+	return backendkit.SliceSeq(ctx, kv.OpList, name, all)
 }
 
 // TestListAcrossLevels lists a namespace at levels {1, 2}, and at {2, 0},

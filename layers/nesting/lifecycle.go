@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -36,7 +37,7 @@ func (l *Layer) Create(ctx context.Context) error {
 	}
 	return l.whileOpen(ctx, kv.OpCreate, func() error {
 		if err := l.writeRecord(ctx, levels); err != nil {
-			return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("recording the layout: %w", err))
+			return backendkit.NewError(kv.OpCreate, "", nil, fmt.Errorf("recording the layout: %w", err))
 		}
 		if !kv.PropertiesOf(l.next).Precreate {
 			return l.makeNamespaces(ctx)
@@ -51,7 +52,7 @@ func (l *Layer) Create(ctx context.Context) error {
 			return l.next.Mkdir(ctx, dir)
 		})
 		if err != nil {
-			return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("pre-creating nesting directories: %w", err))
+			return backendkit.NewError(kv.OpCreate, "", nil, fmt.Errorf("pre-creating nesting directories: %w", err))
 		}
 		return nil
 	})
@@ -68,7 +69,7 @@ func (l *Layer) makeNamespaces(ctx context.Context) error {
 		}
 		dir := strings.TrimSuffix(ns.prefix, "/")
 		if err := l.next.Mkdir(ctx, dir); err != nil {
-			return kv.NewError(kv.OpCreate.String(), "", nil, fmt.Errorf("making namespace %s: %w", dir, err))
+			return backendkit.NewError(kv.OpCreate, "", nil, fmt.Errorf("making namespace %s: %w", dir, err))
 		}
 	}
 	return nil
@@ -135,7 +136,7 @@ func (l *Layer) whileOpen(ctx context.Context, op kv.Op, f func() error) error {
 	if err := l.next.Open(ctx); err != nil {
 		var e *kv.Error
 		if errors.As(err, &e) && (errors.Is(err, kv.ErrAlreadyOpen) || errors.Is(err, kv.ErrNoStore)) {
-			return kv.NewError(op.String(), "", e.Kind, e.Err)
+			return backendkit.NewError(op, "", e.Kind, e.Err)
 		}
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // List lists the directory name ("data/" is taken as "data"). For a
@@ -34,9 +35,9 @@ import (
 // missed (docs/semantics.md, Nesting).
 func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	if err := refuse(kv.OpList, name, opts); err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
-	name = kv.ListDir(name)
+	name = backendkit.ListDir(name)
 	prefix := name
 	if name != "" {
 		prefix += "/"
@@ -45,8 +46,8 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 	if ns == nil || ns.prefix != prefix || ns.maxLevel == 0 {
 		return l.next.List(ctx, name, opts...)
 	}
-	if kv.Has(opts, kv.KindRecursive) {
-		return kv.ErrorSeq(kv.NewError(kv.OpList.String(), name, kv.ErrUnsupported,
+	if backendkit.Has(opts, kv.KindRecursive) {
+		return backendkit.ErrorSeq(backendkit.NewError(kv.OpList, name, kv.ErrUnsupported,
 			errors.New("a nested namespace lists its items by key; recursive does not apply")))
 	}
 	flat := kv.PropertiesOf(l.next).Flat
@@ -227,7 +228,7 @@ func (w *walker) start(dir string, depth int) *listing {
 		select {
 		case w.slots <- struct{}{}:
 		case <-w.ctx.Done():
-			ls.err = kv.NewError(kv.OpList.String(), dir, nil, w.ctx.Err())
+			ls.err = backendkit.NewError(kv.OpList, dir, nil, w.ctx.Err())
 			return
 		}
 		defer func() { <-w.slots }()

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Move renames from to to, each at its own level: the target stays where an
@@ -16,8 +17,8 @@ import (
 // it is to the last configured level of its namespace, and does nothing if
 // it is already there; a missing item is kv.ErrNotFound.
 func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) error {
-	if len(opts) > 0 && kv.Has(opts, kv.KindChangeLevel) {
-		return l.changeLevel(ctx, from, to, kv.Without(opts, kv.KindChangeLevel))
+	if len(opts) > 0 && backendkit.Has(opts, kv.KindChangeLevel) {
+		return l.changeLevel(ctx, from, to, backendkit.Without(opts, kv.KindChangeLevel))
 	}
 	src, err := l.resolve(kv.OpMove, from)
 	if err != nil {
@@ -51,7 +52,7 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 
 func (l *Layer) changeLevel(ctx context.Context, from, to string, opts []kv.Option) error {
 	if to != from && to != "" {
-		return kv.NewError(kv.OpMove.String(), from, kv.ErrUnsupported,
+		return backendkit.NewError(kv.OpMove, from, kv.ErrUnsupported,
 			errors.New("change-level moves an item to another level of its own name; to must be the same name"))
 	}
 	it, err := l.resolve(kv.OpMove, from)
@@ -76,7 +77,7 @@ func (l *Layer) changeLevel(ctx context.Context, from, to string, opts []kv.Opti
 	}
 	switch idx {
 	case -1:
-		return kv.NewError(kv.OpMove.String(), from, kv.ErrNotFound, nil)
+		return backendkit.NewError(kv.OpMove, from, kv.ErrNotFound, nil)
 	case last:
 		return nil
 	}

@@ -25,12 +25,11 @@ const MaxLevel = 3
 // error.
 func Nest(name string, level int, suffix string) (string, error) {
 	if level < 0 {
-		return "", kv.NewError("nest", name, kv.ErrInvalidName, fmt.Errorf("negative level %d", level))
+		return "", fmt.Errorf("nest %q: %w: negative level %d", name, kv.ErrInvalidName, level)
 	}
 	_, key := split(name)
 	if len(key) < 2*level {
-		return "", kv.NewError("nest", name, kv.ErrInvalidName,
-			fmt.Errorf("key %q is too short for %d nesting levels", key, level))
+		return "", fmt.Errorf("nest %q: %w: key %q is too short for %d nesting levels", name, kv.ErrInvalidName, key, level)
 	}
 	return nest(name, level, suffix), nil
 }
@@ -66,7 +65,7 @@ func nest(name string, level int, suffix string) string {
 // the leading pairs of characters of its key is an ErrInvalidName error.
 func Unnest(name, namespace, suffix string) (string, error) {
 	fail := func(format string, args ...any) (string, error) {
-		return "", kv.NewError("unnest", name, kv.ErrInvalidName, fmt.Errorf(format, args...))
+		return "", fmt.Errorf("unnest %q: %w: %s", name, kv.ErrInvalidName, fmt.Sprintf(format, args...))
 	}
 	rest, ok := strings.CutPrefix(name, namespace)
 	if !ok {

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // DefaultConcurrency is how many Mkdir calls Create runs at once when it
@@ -38,8 +39,8 @@ type Layer struct {
 }
 
 var (
-	_ kv.Backend        = (*Layer)(nil)
-	_ kv.OptionConsumer = (*Layer)(nil)
+	_ kv.Backend                = (*Layer)(nil)
+	_ backendkit.OptionConsumer = (*Layer)(nil)
 )
 
 // Option configures a Layer.
@@ -174,9 +175,9 @@ func (l *Layer) resolve(op kv.Op, name string) (item, error) {
 // else why.
 func unresolved(op kv.Op, name string, why error) error {
 	if err := kv.ValidateName(name); err != nil {
-		return kv.NewError(op.String(), name, nil, err)
+		return backendkit.NewError(op, name, nil, err)
 	}
-	return kv.NewError(op.String(), name, kv.ErrInvalidName, why)
+	return backendkit.NewError(op, name, kv.ErrInvalidName, why)
 }
 
 // spaceList names the configured namespaces, for errors.
@@ -213,8 +214,8 @@ func (l *Layer) locate(ctx context.Context, it item) (string, int, error) {
 
 // refuse returns an error if opts holds ChangeLevel, which only Move takes.
 func refuse(op kv.Op, name string, opts []kv.Option) error {
-	if len(opts) > 0 && kv.Has(opts, kv.KindChangeLevel) {
-		return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("change-level applies only to move"))
+	if len(opts) > 0 && backendkit.Has(opts, kv.KindChangeLevel) {
+		return backendkit.NewError(op, name, kv.ErrUnsupported, errors.New("change-level applies only to move"))
 	}
 	return nil
 }
@@ -225,7 +226,7 @@ func (l *Layer) target(op kv.Op, name string, opts []kv.Option) (item, error) {
 	if err := refuse(op, name, opts); err != nil {
 		return item{}, err
 	}
-	if len(opts) > 0 && kv.Has(opts, kv.KindHidden) {
+	if len(opts) > 0 && backendkit.Has(opts, kv.KindHidden) {
 		return item{name: name, base: name, ns: &rootOnly[0]}, nil
 	}
 	return l.resolve(op, name)
@@ -248,7 +249,7 @@ func callerErr(err error, op kv.Op, nested, name string) error {
 	}
 	if errors.Is(err, kv.ErrInvalidName) {
 		if verr := kv.ValidateName(name); verr != nil {
-			return kv.NewError(op.String(), name, nil, verr)
+			return backendkit.NewError(op, name, nil, verr)
 		}
 	}
 	e, ok := err.(*kv.Error)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/faults"
 )
@@ -213,7 +214,7 @@ func TestDefrag(t *testing.T) {
 	put(t, p, "flat/src", "abcdef")
 	blocks := []kv.Block{{Name: "data/aabbcc", Offset: 1, Size: 2}, {Name: "flat/src", Offset: 0, Size: 3}}
 	want := "12abc"
-	sum, _ := kv.HashBytes(kv.DefaultHash, []byte(want))
+	sum, _ := backendkit.HashBytes(kv.DefaultHash, []byte(want))
 	tests := []struct {
 		sources []kv.Block
 		opts    []kv.Option

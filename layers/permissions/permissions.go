@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Layer checks every call against a permission map before passing it
@@ -39,7 +40,7 @@ import (
 //	Open, Close, Quota          nothing
 //
 // A denial comes before every other check, the store's state included. A
-// call with an invalid name (kv.CheckName) is not judged: it goes down, and
+// call with an invalid name (backendkit.CheckName) is not judged: it goes down, and
 // the store refuses it with kv.ErrInvalidName in the order of the checks,
 // so that no alias of a name ("./keys/x", "keys/./x", "data//x") is ever
 // judged as if it were another directory. Telling w from W costs an Info of the
@@ -80,7 +81,7 @@ func (l *Layer) Permissions() map[string]string { return maps.Clone(l.perms) }
 // op with opts: such a call is not judged, and goes down to be refused.
 func invalid(op kv.Op, opts []kv.Option, names ...string) bool {
 	for _, name := range names {
-		if kv.CheckName(op, name, opts) != nil {
+		if backendkit.CheckName(op, name, opts) != nil {
 			return true
 		}
 	}
@@ -91,7 +92,7 @@ func invalid(op kv.Op, opts []kv.Option, names ...string) bool {
 // letters in want, else an ErrPermission error for op on name.
 func (l *Layer) check(op kv.Op, name string, want letters) error {
 	if l.err != nil {
-		return kv.NewError(op.String(), name, kv.ErrPermission, l.err)
+		return backendkit.NewError(op, name, kv.ErrPermission, l.err)
 	}
 	key, granted, ok := l.rules.lookup(name)
 	if ok && granted&want != 0 {
@@ -104,7 +105,7 @@ func (l *Layer) check(op kv.Op, name string, want letters) error {
 // it when the item does not exist, which an Info of name tells.
 func (l *Layer) checkWrite(ctx context.Context, op kv.Op, name string) error {
 	if l.err != nil {
-		return kv.NewError(op.String(), name, kv.ErrPermission, l.err)
+		return backendkit.NewError(op, name, kv.ErrPermission, l.err)
 	}
 	key, granted, ok := l.rules.lookup(name)
 	switch {
@@ -115,7 +116,7 @@ func (l *Layer) checkWrite(ctx context.Context, op kv.Op, name string) error {
 	}
 	info, err := l.next.Info(ctx, name)
 	if err != nil {
-		return kv.NewError(op.String(), name, nil, err)
+		return backendkit.NewError(op, name, nil, err)
 	}
 	if info.Exists {
 		return denied(op, name, letterO, key, granted, ok, " to overwrite the existing item")
@@ -134,7 +135,7 @@ func denied(op kv.Op, name string, want letters, key string, granted letters, ok
 	if ok {
 		cause = fmt.Errorf("needs %s%s; the entry %q grants %q", needs, why, key, granted)
 	}
-	return kv.NewError(op.String(), name, kv.ErrPermission, cause)
+	return backendkit.NewError(op, name, kv.ErrPermission, cause)
 }
 
 // Create needs w or W on the root.
@@ -246,13 +247,13 @@ func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.S
 	if invalid(kv.OpList, nil, name) {
 		return l.next.List(ctx, name, opts...)
 	}
-	if err := l.check(kv.OpList, kv.ListDir(name), letterL); err != nil {
+	if err := l.check(kv.OpList, backendkit.ListDir(name), letterL); err != nil {
 		return func(yield func(kv.ItemInfo, error) bool) { yield(kv.ItemInfo{}, err) }
 	}
-	if !kv.Has(opts, kv.KindRecursive) {
+	if !backendkit.Has(opts, kv.KindRecursive) {
 		return l.next.List(ctx, name, opts...)
 	}
-	dir := kv.ListDir(name)
+	dir := backendkit.ListDir(name)
 	return func(yield func(kv.ItemInfo, error) bool) {
 		for it, err := range l.next.List(ctx, name, opts...) {
 			if i := strings.LastIndexByte(it.Name, '/'); err == nil && i >= 0 {
@@ -288,7 +289,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 	if len(sources) == 0 {
 		return l.next.Defrag(ctx, sources, opts...)
 	}
-	target, _ := kv.DefragTarget(opts)
+	target, _ := backendkit.DefragTarget(opts)
 	for _, s := range sources {
 		if invalid(kv.OpDefrag, nil, s.Name) || target != "" && invalid(kv.OpDefrag, nil, target) {
 			return l.next.Defrag(ctx, sources, opts...)

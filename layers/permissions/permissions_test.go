@@ -10,6 +10,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/permissions"
 	"github.com/kvcompose/compose/layers/stats"
@@ -265,7 +266,7 @@ type flatLister struct {
 }
 
 func (f flatLister) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
-	if !kv.Has(opts, kv.KindRecursive) {
+	if !backendkit.Has(opts, kv.KindRecursive) {
 		return f.Backend.List(ctx, name, opts...)
 	}
 	return func(yield func(kv.ItemInfo, error) bool) {

@@ -6,10 +6,11 @@ import (
 	"fmt"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // frameError reports whether err is an error of a call's frame (see
-// kv.Lifecycle.Begin: the store is not open, the name or an option is
+// backendkit.Lifecycle.Begin: the store is not open, the name or an option is
 // invalid, the context is done), given before any I/O.
 func frameError(err error) bool {
 	return errors.Is(err, kv.ErrNotOpen) || errors.Is(err, kv.ErrInvalidName) ||
@@ -43,7 +44,7 @@ func unknown(err error) bool {
 func (l *Layer) sizeOf(ctx context.Context, op kv.Op, name string, opts ...kv.Option) (size int64, exists, frame bool, err error) {
 	info, err := l.next.Info(ctx, name, opts...)
 	if err != nil {
-		return 0, false, frameError(err), kv.NewError(op.String(), name, nil, err)
+		return 0, false, frameError(err), backendkit.NewError(op, name, nil, err)
 	}
 	if !info.Exists || info.Directory {
 		return 0, info.Exists, false, nil
@@ -85,7 +86,7 @@ func (l *Layer) reserve(op kv.Op, name string, delta int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.limit >= 0 && l.usage+l.reserved+delta > l.limit {
-		return kv.NewError(op.String(), name, kv.ErrQuotaExceeded,
+		return backendkit.NewError(op, name, kv.ErrQuotaExceeded,
 			fmt.Errorf("%d more bytes would take the usage from %d past the limit of %d", delta, l.usage+l.reserved, l.limit))
 	}
 	l.reserved += delta

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Layer counts the bytes of the values in the store and refuses, with
@@ -90,7 +91,7 @@ func (l *Layer) Limit() int64 { return l.limit }
 // reserved returns an ErrInvalidName error if name is the layer's record.
 func reserved(op kv.Op, name string) error {
 	if name == theRecord.name || name == theMark.name {
-		return kv.NewError(op.String(), name, kv.ErrInvalidName, errors.New("reserved for the quota layer's record"))
+		return backendkit.NewError(op, name, kv.ErrInvalidName, errors.New("reserved for the quota layer's record"))
 	}
 	return nil
 }
@@ -111,7 +112,7 @@ func (l *Layer) Open(ctx context.Context) error {
 	}
 	if err := l.load(ctx); err != nil {
 		_ = l.next.Close(context.WithoutCancel(ctx))
-		return kv.NewError(kv.OpOpen.String(), "", nil, fmt.Errorf("reading the quota usage: %w", err))
+		return backendkit.NewError(kv.OpOpen, "", nil, fmt.Errorf("reading the quota usage: %w", err))
 	}
 	l.mu.Lock()
 	l.open, l.reserved, l.unsure = true, 0, false
@@ -135,7 +136,7 @@ func (l *Layer) Close(ctx context.Context) error {
 	err := l.persist(ctx, true)
 	if err != nil {
 		_ = l.next.Delete(context.WithoutCancel(ctx), theRecord.name, theRecord.opts...)
-		err = kv.NewError(kv.OpClose.String(), "", nil, fmt.Errorf("writing the quota usage: %w", err))
+		err = backendkit.NewError(kv.OpClose, "", nil, fmt.Errorf("writing the quota usage: %w", err))
 	} else if !unsure && l.marked.Load() {
 		if derr := l.next.Delete(ctx, theMark.name, theMark.opts...); derr == nil || errors.Is(derr, kv.ErrNotFound) {
 			l.marked.Store(false)
@@ -163,7 +164,7 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 	if err := reserved(kv.OpStore, name); err != nil {
 		return err
 	}
-	if kv.Has(opts, kv.KindHidden) {
+	if backendkit.Has(opts, kv.KindHidden) {
 		return l.next.Store(ctx, name, value, opts...) // not a value: no scan counts it
 	}
 	i := l.names.lock(name)
@@ -224,7 +225,7 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 	if err := reserved(kv.OpDelete, name); err != nil {
 		return err
 	}
-	if kv.Has(opts, kv.KindHidden) {
+	if backendkit.Has(opts, kv.KindHidden) {
 		return l.next.Delete(ctx, name, opts...) // not a value: no scan counts it
 	}
 	i := l.names.lock(name)
@@ -331,12 +332,12 @@ func (l *Layer) move(ctx context.Context, from, to string, opts []kv.Option) (ch
 }
 
 // Defrag builds the new item from its blocks through the layer (see
-// kv.Defrag), so that its Store is counted and limited like any other.
+// backendkit.Defrag), so that its Store is counted and limited like any other.
 func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Option) (string, error) {
 	if len(sources) == 0 {
 		return l.next.Defrag(ctx, sources, opts...)
 	}
-	return kv.Defrag(ctx, l, sources, opts...)
+	return backendkit.Defrag(ctx, l, sources, opts...)
 }
 
 // Mkdir forwards Mkdir.

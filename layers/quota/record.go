@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // record is where the layer keeps the usage inside the store: an item at
@@ -209,7 +210,7 @@ func (l *Layer) mark(ctx context.Context, op kv.Op, name string) error {
 		return nil
 	}
 	if err := l.next.Store(ctx, theMark.name, []byte("a session is open, or ended without closing"), theMark.opts...); err != nil {
-		return kv.NewError(op.String(), name, nil, fmt.Errorf("writing the quota layer's dirty mark: %w", err))
+		return backendkit.NewError(op, name, nil, fmt.Errorf("writing the quota layer's dirty mark: %w", err))
 	}
 	l.marked.Store(true)
 	return nil

@@ -47,11 +47,12 @@ import (
 
 	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // ErrTransient marks an error that a driver knows may pass if the call is
 // made again (a server busy, a rate limit, a timeout of its own): wrap it,
-// as in kv.NewError(op, name, kv.ErrTransient, cause), and the layer
+// as in backendkit.NewError(op, name, kv.ErrTransient, cause), and the layer
 // retries the call as it does for kv.ErrConnection.
 //
 // It is kv.ErrTransient, so that drivers mark errors without importing a
@@ -137,9 +138,9 @@ func again[T any](ctx context.Context, l *Layer, op kv.Op, name string, done err
 // with werr after the last error err.
 func (l *Layer) giveUp(op kv.Op, name string, s *backoff.Series, err, werr error) error {
 	if errors.Is(werr, backoff.ErrExhausted) {
-		return kv.NewError(op.String(), name, nil, fmt.Errorf("gave up after %d tries: %w", s.Tries(), err))
+		return backendkit.NewError(op, name, nil, fmt.Errorf("gave up after %d tries: %w", s.Tries(), err))
 	}
-	return kv.NewError(op.String(), name, nil, fmt.Errorf("%w after %d tries, the last failed with: %w", werr, s.Tries(), err))
+	return backendkit.NewError(op, name, nil, fmt.Errorf("%w after %d tries, the last failed with: %w", werr, s.Tries(), err))
 }
 
 // none is the value of the calls that return only an error.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/faults"
 	"github.com/kvcompose/compose/layers/retry"
@@ -36,15 +37,15 @@ func TestRetryable(t *testing.T) {
 		want bool
 	}{
 		{"nil", nil, false},
-		{"connection", kv.NewError("load", "a", kv.ErrConnection, errors.New("EOF")), true},
-		{"transient", kv.NewError("load", "a", retry.ErrTransient, errors.New("503")), true},
-		{"connection timeout of the driver", kv.NewError("load", "a", kv.ErrConnection, context.DeadlineExceeded), true},
+		{"connection", backendkit.NewError(kv.OpLoad, "a", kv.ErrConnection, errors.New("EOF")), true},
+		{"transient", backendkit.NewError(kv.OpLoad, "a", retry.ErrTransient, errors.New("503")), true},
+		{"connection timeout of the driver", backendkit.NewError(kv.OpLoad, "a", kv.ErrConnection, context.DeadlineExceeded), true},
 		{"plain", errors.New("disk on fire"), false},
 		{"context", context.Canceled, false},
-		{"not found", kv.NewError("load", "a", kv.ErrNotFound, nil), false},
-		{"connection and permission", kv.NewError("open", "", kv.ErrConnection, kv.ErrPermission), false},
+		{"not found", backendkit.NewError(kv.OpLoad, "a", kv.ErrNotFound, nil), false},
+		{"connection and permission", backendkit.NewError(kv.OpOpen, "", kv.ErrConnection, kv.ErrPermission), false},
 		{"transient and quota", errors.Join(retry.ErrTransient, kv.ErrQuotaExceeded), false},
-		{"invalid name", kv.NewError("load", "A", kv.ErrInvalidName, nil), false},
+		{"invalid name", backendkit.NewError(kv.OpLoad, "A", kv.ErrInvalidName, nil), false},
 		{"unsupported", kv.ErrUnsupported, false},
 		{"read range", errors.Join(kv.ErrConnection, kv.ErrReadRange), false},
 	} {

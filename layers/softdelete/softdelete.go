@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Layer implements kv.SoftDelete, kv.Undelete and kv.Deleted on top of any
@@ -21,8 +22,8 @@ type Layer struct {
 }
 
 var (
-	_ kv.Backend        = (*Layer)(nil)
-	_ kv.OptionConsumer = (*Layer)(nil)
+	_ kv.Backend                = (*Layer)(nil)
+	_ backendkit.OptionConsumer = (*Layer)(nil)
 )
 
 // New returns a soft delete layer over next.
@@ -40,10 +41,10 @@ func (l *Layer) ConsumesOptions() []kv.OptionKind {
 // deleted reports whether opts holds kv.Deleted and returns opts less it.
 // It does not allocate when opts is empty or holds no Deleted.
 func deleted(opts []kv.Option) (bool, []kv.Option) {
-	if len(opts) == 0 || !kv.Has(opts, kv.KindDeleted) {
+	if len(opts) == 0 || !backendkit.Has(opts, kv.KindDeleted) {
 		return false, opts
 	}
-	return true, kv.Without(opts, kv.KindDeleted)
+	return true, backendkit.Without(opts, kv.KindDeleted)
 }
 
 // refuse returns an ErrUnsupported error if opts holds SoftDelete or
@@ -51,7 +52,7 @@ func deleted(opts []kv.Option) (bool, []kv.Option) {
 func refuse(op kv.Op, name string, opts []kv.Option) error {
 	for _, o := range opts {
 		if k := o.Kind(); k == kv.KindSoftDelete || k == kv.KindUndelete {
-			return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("option "+k.String()+" applies only to move"))
+			return backendkit.NewError(op, name, kv.ErrUnsupported, errors.New("option "+k.String()+" applies only to move"))
 		}
 	}
 	return nil
@@ -63,8 +64,8 @@ func refuseAll(op kv.Op, name string, opts []kv.Option) error {
 	if len(opts) == 0 {
 		return nil
 	}
-	if kv.Has(opts, kv.KindDeleted) {
-		return kv.NewError(op.String(), name, kv.ErrUnsupported, errors.New("option deleted does not apply to "+op.String()))
+	if backendkit.Has(opts, kv.KindDeleted) {
+		return backendkit.NewError(op, name, kv.ErrUnsupported, errors.New("option deleted does not apply to "+op.String()))
 	}
 	return refuse(op, name, opts)
 }
@@ -157,11 +158,11 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	if len(opts) == 0 {
 		return l.next.Move(ctx, from, to)
 	}
-	soft, undel := kv.Has(opts, kv.KindSoftDelete), kv.Has(opts, kv.KindUndelete)
+	soft, undel := backendkit.Has(opts, kv.KindSoftDelete), backendkit.Has(opts, kv.KindUndelete)
 	del, rest := deleted(opts)
-	rest = kv.Without(rest, kv.KindSoftDelete, kv.KindUndelete)
+	rest = backendkit.Without(rest, kv.KindSoftDelete, kv.KindUndelete)
 	if (soft || undel) && (to != "" && to != from || soft && undel || del) {
-		return kv.NewError(kv.OpMove.String(), from, kv.ErrUnsupported,
+		return backendkit.NewError(kv.OpMove, from, kv.ErrUnsupported,
 			errors.New("soft delete and undelete rename an item in place: use Move(name, \"\", option) with one option"))
 	}
 	var err error
@@ -169,12 +170,12 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	case soft:
 		err = l.next.Move(ctx, from, from+kv.DeletedSuffix, rest...)
 		if err != nil {
-			err = kv.NewError(kv.OpMove.String(), from, nil, fmt.Errorf("soft delete: %w", err))
+			err = backendkit.NewError(kv.OpMove, from, nil, fmt.Errorf("soft delete: %w", err))
 		}
 	case undel:
 		err = l.next.Move(ctx, from+kv.DeletedSuffix, from, rest...)
 		if err != nil {
-			err = kv.NewError(kv.OpMove.String(), from, nil, fmt.Errorf("undelete: %w", err))
+			err = backendkit.NewError(kv.OpMove, from, nil, fmt.Errorf("undelete: %w", err))
 		}
 	case del:
 		if to != "" {
@@ -209,7 +210,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 // kv.Deleted(), only the soft-deleted items, named without the suffix.
 func (l *Layer) List(ctx context.Context, name string, opts ...kv.Option) iter.Seq2[kv.ItemInfo, error] {
 	if err := refuse(kv.OpList, name, opts); err != nil {
-		return kv.ErrorSeq(err)
+		return backendkit.ErrorSeq(err)
 	}
 	del, rest := deleted(opts)
 	entries := l.next.List(ctx, name, rest...)

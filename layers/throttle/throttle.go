@@ -9,6 +9,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/backoff"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Layer delays the calls that pass through it as a link of its Config
@@ -101,7 +102,7 @@ func (l *Layer) pay(ctx context.Context, op kv.Op, name string, start time.Time,
 			cancel(time.Now()) // give back the bytes not carried yet
 		}
 		if err == nil {
-			err = kv.NewError(op.String(), name, nil, serr)
+			err = backendkit.NewError(op, name, nil, serr)
 		}
 	}
 	return err

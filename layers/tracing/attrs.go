@@ -8,6 +8,7 @@ import (
 
 	"github.com/kvcompose/compose/internal/observe"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // The attribute keys of the spans.
@@ -60,7 +61,7 @@ func (l *Layer) attrs(name string, opts []kv.Option, extra int) []attribute.KeyV
 		}
 		a = append(a, KeyOptions.StringSlice(kinds))
 	}
-	if offset, size, ok := kv.RangeOf(opts); ok {
+	if offset, size, ok := backendkit.RangeOf(opts); ok {
 		a = append(a, KeyRangeOffset.Int64(offset), KeyRangeSize.Int64(size))
 	}
 	return a

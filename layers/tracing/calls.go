@@ -5,6 +5,7 @@ import (
 	"iter"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // plain traces a call that has only a name and options and returns only
@@ -170,7 +171,7 @@ func (l *Layer) Defrag(ctx context.Context, sources []kv.Block, opts ...kv.Optio
 	}
 	name, err := l.next.Defrag(ctx, sources, opts...)
 	if span.IsRecording() {
-		target, algorithm := kv.DefragTarget(opts)
+		target, algorithm := backendkit.DefragTarget(opts)
 		if name == "" {
 			name = target
 		}

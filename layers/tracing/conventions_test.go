@@ -10,6 +10,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/tracing"
 )
@@ -87,9 +88,9 @@ func TestErrorType(t *testing.T) {
 		err  error
 		want string
 	}{
-		{kv.NewError("load", "ns/a", kv.ErrConnection, errors.New("reset")), "connection"},
-		{kv.NewError("load", "ns/a", nil, context.Canceled), "canceled"},
-		{kv.NewError("load", "ns/a", nil, customError{}), "github.com/kvcompose/compose/layers/tracing_test.customError"},
+		{backendkit.NewError(kv.OpLoad, "ns/a", kv.ErrConnection, errors.New("reset")), "connection"},
+		{backendkit.NewError(kv.OpLoad, "ns/a", nil, context.Canceled), "canceled"},
+		{backendkit.NewError(kv.OpLoad, "ns/a", nil, customError{}), "github.com/kvcompose/compose/layers/tracing_test.customError"},
 	} {
 		tp, sr := recorded()
 		l := tracing.New(failing{kvtest.OpenStore(t, memory.New("")), tc.err}, tracing.WithTracerProvider(tp))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/tracing"
 )
@@ -91,7 +92,7 @@ func checkSpan(t *testing.T, s sdktrace.ReadOnlySpan, name string, errType strin
 }
 
 func md5Of(s string) string {
-	sum, _ := kv.HashBytes("md5", []byte(s))
+	sum, _ := backendkit.HashBytes("md5", []byte(s))
 	return sum
 }
 

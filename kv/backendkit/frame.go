@@ -1,9 +1,11 @@
-package kv
+package backendkit
 
 import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/kvcompose/compose/kv"
 )
 
 // Begin is the frame every item call of a driver starts with. It makes the
@@ -22,17 +24,17 @@ import (
 // The options come before the name because they decide what the name means:
 // a Move(name, "", SoftDelete()) that reaches a driver is a missing layer,
 // not an empty name. Every error is a *Error for op on name.
-func (l *Lifecycle) Begin(ctx context.Context, op Op, name string, opts []Option, allowed ...OptionKind) error {
+func (l *Lifecycle) Begin(ctx context.Context, op kv.Op, name string, opts []kv.Option, allowed ...kv.OptionKind) error {
 	if !l.open.Load() {
-		return NewError(op.String(), name, ErrNotOpen, nil)
+		return NewError(op, name, kv.ErrNotOpen, nil)
 	}
 	check := name
 	if len(opts) > 0 {
-		if Has(opts, KindHidden) && hiddenOp(op) {
-			allowed = append(allowed[:len(allowed):len(allowed)], KindHidden)
+		if Has(opts, kv.KindHidden) && hiddenOp(op) {
+			allowed = append(allowed[:len(allowed):len(allowed)], kv.KindHidden)
 			var ok bool
-			if check, ok = strings.CutSuffix(name, HiddenSuffix); !ok {
-				return NewError(op.String(), name, ErrInvalidName, errors.New("a hidden item's name ends in "+HiddenSuffix))
+			if check, ok = strings.CutSuffix(name, kv.HiddenSuffix); !ok {
+				return NewError(op, name, kv.ErrInvalidName, errors.New("a hidden item's name ends in "+kv.HiddenSuffix))
 			}
 		}
 		if err := CheckOptions(op, name, opts, allowed...); err != nil {
@@ -40,39 +42,39 @@ func (l *Lifecycle) Begin(ctx context.Context, op Op, name string, opts []Option
 		}
 	}
 	if err := validateFor(op, check); err != nil {
-		return NewError(op.String(), name, nil, err)
+		return NewError(op, name, nil, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return NewError(op.String(), name, nil, err)
+		return NewError(op, name, nil, err)
 	}
 	return nil
 }
 
 // BeginMove is Begin for Move: both names must be valid item names.
-func (l *Lifecycle) BeginMove(ctx context.Context, from, to string, opts []Option, allowed ...OptionKind) error {
-	if err := l.Begin(ctx, OpMove, from, opts, allowed...); err != nil {
+func (l *Lifecycle) BeginMove(ctx context.Context, from, to string, opts []kv.Option, allowed ...kv.OptionKind) error {
+	if err := l.Begin(ctx, kv.OpMove, from, opts, allowed...); err != nil {
 		return err
 	}
-	if err := ValidateName(to); err != nil {
-		return NewError(OpMove.String(), to, nil, err)
+	if err := kv.ValidateName(to); err != nil {
+		return NewError(kv.OpMove, to, nil, err)
 	}
 	return nil
 }
 
 // hiddenOp reports whether op takes the Hidden option.
-func hiddenOp(op Op) bool {
-	return op == OpInfo || op == OpLoad || op == OpStore || op == OpDelete
+func hiddenOp(op kv.Op) bool {
+	return op == kv.OpInfo || op == kv.OpLoad || op == kv.OpStore || op == kv.OpDelete
 }
 
 // validateFor checks name as op needs it.
-func validateFor(op Op, name string) error {
+func validateFor(op kv.Op, name string) error {
 	switch op {
-	case OpInfo, OpList, OpMkdir:
-		return ValidateDirName(name)
-	case OpDefrag, OpQuota, OpCreate, OpDestroy, OpOpen, OpClose:
+	case kv.OpInfo, kv.OpList, kv.OpMkdir:
+		return kv.ValidateDirName(name)
+	case kv.OpDefrag, kv.OpQuota, kv.OpCreate, kv.OpDestroy, kv.OpOpen, kv.OpClose:
 		return nil
 	}
-	return ValidateName(name)
+	return kv.ValidateName(name)
 }
 
 // ListDir returns the directory that List(name) lists: name less one

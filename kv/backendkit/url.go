@@ -1,4 +1,4 @@
-package kv
+package backendkit
 
 import (
 	"fmt"
@@ -7,13 +7,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kvcompose/compose/kv"
 )
 
 // InvalidURL returns the error of a driver's FromURL for rawURL: it wraps
 // ErrInvalidURL, and the message, formatted as fmt.Sprintf does, says what
 // is wrong.
 func InvalidURL(rawURL, format string, args ...any) error {
-	return NewError("parse url", rawURL, ErrInvalidURL, fmt.Errorf(format, args...))
+	return NewError(kv.OpParseURL, rawURL, kv.ErrInvalidURL, fmt.Errorf(format, args...))
 }
 
 // SyncQuery reads the query part of a driver's URL, which may hold only the

@@ -1,4 +1,4 @@
-package kv
+package backendkit
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"path"
+
+	"github.com/kvcompose/compose/kv"
 )
 
 // Defrag is the generic Backend.Defrag: it reads the blocks with
@@ -19,16 +21,16 @@ import (
 // first source: "data/ab" for a source "data/ab", "data/01/23" for a nested
 // one. A layer that renames items (nesting) therefore calls Defrag with
 // itself as b, so that the target is named and placed at its level.
-func Defrag(ctx context.Context, b Backend, sources []Block, opts ...Option) (string, error) {
+func Defrag(ctx context.Context, b kv.Backend, sources []kv.Block, opts ...kv.Option) (string, error) {
 	target, algorithm := DefragTarget(opts)
 	if len(sources) == 0 {
-		return "", NewError(OpDefrag.String(), target, nil, errors.New("no source blocks"))
+		return "", NewError(kv.OpDefrag, target, nil, errors.New("no source blocks"))
 	}
 	h, err := NewHash(algorithm)
 	if err != nil {
-		return "", NewError(OpDefrag.String(), target, nil, err)
+		return "", NewError(kv.OpDefrag, target, nil, err)
 	}
-	value, err := ReadBlocks(ctx, b, sources, Without(opts, KindTarget, KindTargetHash)...)
+	value, err := ReadBlocks(ctx, b, sources, Without(opts, kv.KindTarget, kv.KindTargetHash)...)
 	if err != nil {
 		return "", err
 	}
@@ -51,13 +53,13 @@ func Defrag(ctx context.Context, b Backend, sources []Block, opts ...Option) (st
 // past what an int64 holds, are an ErrReadRange error, a missing item
 // ErrNotFound. A server calls it to bound the memory a Defrag will take
 // before it calls Defrag.
-func CheckBlocks(ctx context.Context, b Backend, sources []Block, opts ...Option) (int64, error) {
-	const op = "defrag"
+func CheckBlocks(ctx context.Context, b kv.Backend, sources []kv.Block, opts ...kv.Option) (int64, error) {
+	const op = kv.OpDefrag
 	sizes := make(map[string]int64)
 	var total int64
 	for _, s := range sources {
 		if s.Offset < 0 || s.Size < 0 {
-			return 0, NewError(op, s.Name, ErrReadRange,
+			return 0, NewError(op, s.Name, kv.ErrReadRange,
 				fmt.Errorf("block offset %d size %d: must not be negative", s.Offset, s.Size))
 		}
 		size, ok := sizes[s.Name]
@@ -67,20 +69,20 @@ func CheckBlocks(ctx context.Context, b Backend, sources []Block, opts ...Option
 				return 0, err
 			}
 			if !info.Exists || info.Directory {
-				if err := ValidateName(s.Name); err != nil { // the root
+				if err := kv.ValidateName(s.Name); err != nil { // the root
 					return 0, NewError(op, s.Name, nil, err)
 				}
-				return 0, NewError(op, s.Name, ErrNotFound, errors.New("no such item to read a block from"))
+				return 0, NewError(op, s.Name, kv.ErrNotFound, errors.New("no such item to read a block from"))
 			}
 			size = info.Size
 			sizes[s.Name] = size
 		}
 		if s.Offset > size || s.Size > size-s.Offset {
-			return 0, NewError(op, s.Name, ErrReadRange,
+			return 0, NewError(op, s.Name, kv.ErrReadRange,
 				fmt.Errorf("block at offset %d size %d lies past the end of the item (%d bytes)", s.Offset, s.Size, size))
 		}
 		if s.Size > math.MaxInt64-total {
-			return 0, NewError(op, s.Name, ErrReadRange, errors.New("the blocks add up to more than an int64 holds"))
+			return 0, NewError(op, s.Name, kv.ErrReadRange, errors.New("the blocks add up to more than an int64 holds"))
 		}
 		total += s.Size
 	}
@@ -92,20 +94,20 @@ func CheckBlocks(ctx context.Context, b Backend, sources []Block, opts ...Option
 // CheckBlocks before it allocates anything, so the memory it takes is the
 // sum of sizes that really exist; a block that reads short (the item
 // changed meanwhile) is an ErrReadRange error.
-func ReadBlocks(ctx context.Context, b Backend, sources []Block, opts ...Option) ([]byte, error) {
-	const op = "defrag"
+func ReadBlocks(ctx context.Context, b kv.Backend, sources []kv.Block, opts ...kv.Option) ([]byte, error) {
+	const op = kv.OpDefrag
 	total, err := CheckBlocks(ctx, b, sources, opts...)
 	if err != nil {
 		return nil, err
 	}
 	value := make([]byte, 0, total)
 	for _, s := range sources {
-		part, err := b.Load(ctx, s.Name, append(opts[:len(opts):len(opts)], Range(s.Offset, s.Size))...)
+		part, err := b.Load(ctx, s.Name, append(opts[:len(opts):len(opts)], kv.Range(s.Offset, s.Size))...)
 		if err != nil {
 			return nil, err
 		}
 		if int64(len(part)) != s.Size {
-			return nil, NewError(op, s.Name, ErrReadRange,
+			return nil, NewError(op, s.Name, kv.ErrReadRange,
 				fmt.Errorf("block at offset %d: wanted %d bytes, got %d", s.Offset, s.Size, len(part)))
 		}
 		value = append(value, part...)
@@ -117,8 +119,8 @@ func ReadBlocks(ctx context.Context, b Backend, sources []Block, opts ...Option)
 // returns kv.ErrNotOpen unless lc says the store is open, refuses options
 // other than Target and TargetHash (kv.ErrUnsupported), and runs Defrag
 // with b, the driver itself.
-func DriverDefrag(ctx context.Context, lc *Lifecycle, b Backend, sources []Block, opts ...Option) (string, error) {
-	if err := lc.Begin(ctx, OpDefrag, "", opts, KindTarget, KindTargetHash); err != nil {
+func DriverDefrag(ctx context.Context, lc *Lifecycle, b kv.Backend, sources []kv.Block, opts ...kv.Option) (string, error) {
+	if err := lc.Begin(ctx, kv.OpDefrag, "", opts, kv.KindTarget, kv.KindTargetHash); err != nil {
 		return "", err
 	}
 	return Defrag(ctx, b, sources, opts...)
@@ -126,8 +128,8 @@ func DriverDefrag(ctx context.Context, lc *Lifecycle, b Backend, sources []Block
 
 // DriverHash is the Backend.Hash of a driver without a remote hash: the
 // frame of the call (lc.Begin), then Hash with b, the driver itself.
-func DriverHash(ctx context.Context, lc *Lifecycle, b Backend, name, algorithm string, opts ...Option) (string, error) {
-	if err := lc.Begin(ctx, OpHash, name, opts); err != nil {
+func DriverHash(ctx context.Context, lc *Lifecycle, b kv.Backend, name, algorithm string, opts ...kv.Option) (string, error) {
+	if err := lc.Begin(ctx, kv.OpHash, name, opts); err != nil {
 		return "", err
 	}
 	return Hash(ctx, b, name, algorithm)
@@ -135,9 +137,9 @@ func DriverHash(ctx context.Context, lc *Lifecycle, b Backend, name, algorithm s
 
 // DriverQuota is the Backend.Quota of a driver that tracks neither limit
 // nor usage: -1, -1 once the store is open.
-func DriverQuota(ctx context.Context, lc *Lifecycle) (Quota, error) {
-	if err := lc.Begin(ctx, OpQuota, "", nil); err != nil {
-		return Quota{}, err
+func DriverQuota(ctx context.Context, lc *Lifecycle) (kv.Quota, error) {
+	if err := lc.Begin(ctx, kv.OpQuota, "", nil); err != nil {
+		return kv.Quota{}, err
 	}
-	return Quota{Limit: -1, Usage: -1}, nil
+	return kv.Quota{Limit: -1, Usage: -1}, nil
 }

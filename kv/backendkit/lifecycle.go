@@ -1,9 +1,11 @@
-package kv
+package backendkit
 
 import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/kvcompose/compose/kv"
 )
 
 // Lifecycle holds the open/closed state of a driver and gives the errors of
@@ -22,26 +24,26 @@ func (l *Lifecycle) IsOpen() bool { return l.open.Load() }
 // OpClose) and, except for OpClose, the context, then runs f, the driver's
 // own work. OpOpen opens the store when f succeeds; OpClose closes it
 // whatever f returns.
-func (l *Lifecycle) Transition(ctx context.Context, op Op, f func() error) error {
+func (l *Lifecycle) Transition(ctx context.Context, op kv.Op, f func() error) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if op == OpClose {
+	if op == kv.OpClose {
 		if !l.open.Load() {
-			return NewError(op.String(), "", ErrNotOpen, nil)
+			return NewError(op, "", kv.ErrNotOpen, nil)
 		}
 		l.open.Store(false)
 		return f()
 	}
 	if l.open.Load() {
-		return NewError(op.String(), "", ErrAlreadyOpen, nil)
+		return NewError(op, "", kv.ErrAlreadyOpen, nil)
 	}
 	if err := ctx.Err(); err != nil {
-		return NewError(op.String(), "", nil, err)
+		return NewError(op, "", nil, err)
 	}
 	if err := f(); err != nil {
 		return err
 	}
-	if op == OpOpen {
+	if op == kv.OpOpen {
 		l.open.Store(true)
 	}
 	return nil

@@ -1,11 +1,12 @@
-package kv
+package backendkit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/kvcompose/compose/kv"
 )
 
 // StoreRecord is the hidden item that Create writes at the root of every
@@ -28,18 +29,14 @@ const DirMarker = ".dir"
 // LayoutRecord, a quota layer's record) rather than an item: Create takes a
 // store holding only records for empty.
 func IsStoreRecord(name string) bool {
-	base, ok := strings.CutSuffix(name, HiddenSuffix)
+	base, ok := strings.CutSuffix(name, kv.HiddenSuffix)
 	return ok && base != "" && !strings.Contains(name, "/")
 }
 
-// StoreRecordValue is the content of StoreRecord as Create writes it.
+// StoreRecordText is the content of StoreRecord as Create writes it.
 // Recognize only asks whether the record exists, so an empty file of that
 // name adopts a directory the check refuses.
-var StoreRecordValue = []byte("kvcompose store\n")
-
-// ErrNotAStore is the error of Open and Destroy on a directory that no store
-// made: the message names the first entry a store would not hold.
-var ErrNotAStore = errors.New("not a store")
+const StoreRecordText = "kvcompose store\n"
 
 // DirEntry is one name in a directory of a store as the driver finds it,
 // valid or not.
@@ -66,7 +63,7 @@ type ReadDirFunc func(ctx context.Context, dir string) ([]DirEntry, error)
 // items with valid names (soft-deleted ones included), hidden and
 // temporary files, and nesting directories of two lowercase hex digits.
 // Checking that shape costs one listing per namespace.
-func Recognize(ctx context.Context, op Op, where string, readDir ReadDirFunc) error {
+func Recognize(ctx context.Context, op kv.Op, where string, readDir ReadDirFunc) error {
 	root, err := readDir(ctx, "")
 	if err != nil {
 		return err
@@ -107,7 +104,7 @@ func foreignAtRoot(e DirEntry) string {
 		return ""
 	case !e.Dir:
 		return "a file at the base of a directory without " + StoreRecord
-	case !IsValidName(e.Name) || strings.Contains(e.Name, "/"):
+	case !kv.IsValidName(e.Name) || strings.Contains(e.Name, "/"):
 		return "a directory whose name is not a valid namespace"
 	}
 	return ""
@@ -131,7 +128,7 @@ func foreignInNamespace(e DirEntry) string {
 // backslashes, at most MaxNameLen long): a looser rule than ours, so that
 // an item of a store another program wrote does not make it foreign.
 func borgstoreName(name string) bool {
-	if name == "" || len(name) > MaxNameLen {
+	if name == "" || len(name) > kv.MaxNameLen {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
@@ -151,7 +148,7 @@ func internalFile(e DirEntry) bool {
 	if e.Name == DirMarker {
 		return true
 	}
-	for _, suffix := range []string{HiddenSuffix, TempSuffix} {
+	for _, suffix := range []string{kv.HiddenSuffix, kv.TempSuffix} {
 		if base, ok := strings.CutSuffix(e.Name, suffix); ok && base != "" {
 			return true
 		}
@@ -170,7 +167,7 @@ func sortEntries(es []DirEntry) {
 	slices.SortFunc(es, func(a, b DirEntry) int { return strings.Compare(a.Name, b.Name) })
 }
 
-func notAStore(op Op, where, entry, why string) error {
-	return NewError(op.String(), "", ErrNotAStore,
+func notAStore(op kv.Op, where, entry, why string) error {
+	return NewError(op, "", kv.ErrNotAStore,
 		fmt.Errorf("%s holds %q (%s), which no store would hold; nothing was changed", where, entry, why))
 }
