@@ -25,20 +25,35 @@ import (
 // Option configures the stack that Open and Wrap build.
 type Option func(*config)
 
-// Position says where a caller's own layer goes in the stack (WithLayer):
-// directly above the named built-in layer, or at the top.
+// Position says where WithLayer puts a caller's own layer: directly above
+// the named built-in layer, or at the top. In the stack's order, outermost
+// first:
+//
+//	Top              above tracing: the outermost layer, the caller's view
+//	  tracing, metrics, logging
+//	AboveStats       between logging and stats
+//	  stats
+//	AboveSoftDelete  between stats and softdelete
+//	  softdelete
+//	AboveNesting     between softdelete and nesting: sees the caller's names
+//	  nesting, permissions, quota, cache, retry
+//	AboveThrottle    between retry and throttle: sees the store's names
+//	  throttle
+//	AboveDriver      directly above the driver: every call the store gets
+//	  driver
+//
+// A position whose built-in layer is left out keeps its place in the order.
 type Position int
 
-// The positions of WithLayer, outermost first. A position whose layer is
-// left out of the stack still keeps its place in the order.
+// The positions of WithLayer, outermost first (see Position).
 const (
-	Top             Position = iota // above tracing: the outermost layer
-	AboveStats                      // between logging and stats
-	AboveSoftDelete                 // between stats and softdelete
-	AboveNesting                    // between softdelete and nesting
-	AboveThrottle                   // between retry and throttle
-	AboveDriver                     // directly above the driver
-	numPositions
+	Top             Position = 0 // above tracing: the outermost layer
+	AboveStats      Position = 1 // between logging and stats
+	AboveSoftDelete Position = 2 // between stats and softdelete
+	AboveNesting    Position = 3 // between softdelete and nesting
+	AboveThrottle   Position = 4 // between retry and throttle
+	AboveDriver     Position = 5 // directly above the driver
+	numPositions    Position = 6
 )
 
 type config struct {
@@ -256,9 +271,16 @@ func WithoutRetry() Option { return func(c *config) { c.noRetry = true } }
 // URL. The cache store of WithCache is not synced.
 func WithSync(on bool) Option { return func(c *config) { c.sync = on } }
 
-// WithLayer inserts the caller's own layer at pos. Several layers at one
-// position stack in the order given, the first one outermost. An unknown
-// position or a nil wrap is an error.
+// WithLayer inserts the caller's own layer at pos: wrap receives the
+// backend below pos and returns the layer over it, for example
+//
+//	compose.WithLayer(compose.AboveNesting, func(next kv.Backend) kv.Backend {
+//		return mylayer.New(next)
+//	})
+//
+// A layer outside this module is short to write with backendkit.Forward.
+// Several layers at one position stack in the order given, the first one
+// outermost. An unknown position or a nil wrap is an error of Open.
 func WithLayer(pos Position, wrap func(next kv.Backend) kv.Backend) Option {
 	return func(c *config) {
 		switch {

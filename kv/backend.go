@@ -19,12 +19,12 @@ import (
 // checks them.
 type Backend interface {
 	// Create makes a new, empty store, with missing parent directories and
-	// StoreRecord, and leaves it closed. An existing empty store is accepted; a non-empty
+	// a hidden record (backendkit.StoreRecord), and leaves it closed. An existing empty store is accepted; a non-empty
 	// one is ErrExists; an open one ErrAlreadyOpen.
 	Create(ctx context.Context) error
 	// Destroy removes the store and everything in it. A missing store is
 	// ErrNoStore; an open one ErrAlreadyOpen; a directory that is not a
-	// store (Recognize) ErrNotAStore, and nothing is removed.
+	// store (backendkit.Recognize) ErrNotAStore, and nothing is removed.
 	Destroy(ctx context.Context) error
 	// Open opens an existing store for item calls. A missing store is
 	// ErrNoStore; an open one ErrAlreadyOpen; a directory that is not a

@@ -1,6 +1,9 @@
 // Package kv is the contract of kvcompose: the Backend interface that every
 // driver and every layer implements, the per-call options, the sentinel
-// errors, the name rules, and the helpers that drivers share.
+// errors, the name rules, and the walk down a stack (Stack, As,
+// PropertiesOf). It is what a caller of a store needs; package compose
+// opens one from a URL. The kit for writing a driver or a layer is package
+// kv/backendkit, and package kv/kvtest checks an implementation.
 //
 // # Names
 //
@@ -11,7 +14,7 @@
 // it (nesting directories and the ".del" suffix included), and not ending
 // in ".tmp" or ".hid". The empty name "" is the root, valid for List, Mkdir
 // and Info. ValidateName says what is wrong with a name; an invalid name is
-// ErrInvalidName. List("data/") lists "data" (see ListDir).
+// ErrInvalidName. List("data/") lists "data".
 //
 // # Options
 //
@@ -20,10 +23,9 @@
 // ChangeLevel (consumed by a nesting layer), Target and TargetHash (where
 // Defrag writes), Hidden (an internal ".hid" item), and Recursive (List of
 // everything below a directory, on drivers whose Properties say Flat). A
-// layer consumes the
-// options it implements and declares them (OptionConsumer); an option that
-// reaches a driver which does not take it is ErrUnsupported, and the message
-// names the layer that is missing.
+// layer consumes the options it implements; an option that reaches a
+// driver which does not take it is ErrUnsupported, and the message names
+// the layer that is missing (OptionKind.Layer).
 //
 // # Errors
 //
@@ -40,15 +42,10 @@
 // # Lifecycle
 //
 // A store is created (Create), opened and closed any number of times (Open,
-// Close), and destroyed (Destroy). Create marks it with StoreRecord; Open
-// and Destroy of a directory that no store made are ErrNotAStore
-// (Recognize). Create, Destroy and Open on an open store
-// are ErrAlreadyOpen; item calls and Close on a closed one are ErrNotOpen.
-// Every item call checks, in this order: the state, the options, the name,
-// the context (Lifecycle.Begin, which drivers share; kvtest pins the order).
-//
-// A driver validates every name it is given and skips invalid names it
-// lists, starts every item call with Lifecycle.Begin, wraps every failure
-// with NewError, and describes itself with Properties. The full rules are
+// Close), and destroyed (Destroy). Create marks it with a hidden record;
+// Open and Destroy of a directory that no store made are ErrNotAStore.
+// Create, Destroy and Open on an open store are ErrAlreadyOpen; item calls
+// and Close on a closed one are ErrNotOpen. Every item call checks, in this
+// order: the state, the options, the name, the context. The full rules are
 // in docs/semantics.md of the module; package kvtest checks them.
 package kv

@@ -114,7 +114,7 @@ func TargetHash(algorithm string) Option { return Option{kind: KindTargetHash, s
 // Hidden makes Info, Load, Store and Delete address an internal item whose
 // name ends in ".hid" (HiddenSuffix), such as the quota layer's record
 // "quota.hid", which is otherwise an invalid name. Drivers accept it
-// through Lifecycle.Begin; List never shows hidden items.
+// through backendkit.Lifecycle.Begin; List never shows hidden items.
 func Hidden() Option { return Option{kind: KindHidden} }
 
 // Recursive makes List yield every item below the directory, at any depth,

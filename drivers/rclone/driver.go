@@ -42,8 +42,14 @@ import (
 	"github.com/kvcompose/compose/kv/backendkit"
 )
 
-// MinVersion is the oldest rclone release the driver works with.
-var MinVersion = [3]int{1, 57, 0}
+// MinVersion returns the oldest rclone release the driver works with:
+// major, minor and patch (1, 57, 0).
+func MinVersion() (major, minor, patch int) {
+	return minVersion[0], minVersion[1], minVersion[2]
+}
+
+// minVersion is MinVersion as an array.
+var minVersion = [3]int{1, 57, 0}
 
 // Default timeouts.
 const (

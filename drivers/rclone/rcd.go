@@ -51,7 +51,7 @@ func binaryPath(cfg config) (string, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		return "", fmt.Errorf("rclone binary %q not found (install rclone >= %d.%d, or set RCLONE_BINARY): %w",
-			bin, MinVersion[0], MinVersion[1], err)
+			bin, minVersion[0], minVersion[1], err)
 	}
 	return path, nil
 }
@@ -198,9 +198,9 @@ func checkMinVersion(v string) error {
 		return fmt.Errorf("cannot parse rclone version %q", v)
 	}
 	for i := range got {
-		if got[i] != MinVersion[i] {
-			if got[i] < MinVersion[i] {
-				return fmt.Errorf("%w: found %s, need v%d.%d.%d or newer", errTooOld, v, MinVersion[0], MinVersion[1], MinVersion[2])
+		if got[i] != minVersion[i] {
+			if got[i] < minVersion[i] {
+				return fmt.Errorf("%w: found %s, need v%d.%d.%d or newer", errTooOld, v, minVersion[0], minVersion[1], minVersion[2])
 			}
 			return nil
 		}

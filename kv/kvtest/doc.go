@@ -32,7 +32,7 @@
 //     sorted non-recursive listings, and buffers the caller may reuse;
 //   - Ranges: every partial-load case of docs/semantics.md, and a large value
 //     (8 MiB; 100 MB when KVTEST_LARGE=1 and not -short);
-//   - Hash and Defrag: every algorithm of kv.HashAlgorithms, named and
+//   - Hash and Defrag: every algorithm of kv.HashAlgorithms(), named and
 //     hash-named Defrag targets, kv.ErrReadRange with nothing written;
 //   - Recursive: a driver whose Properties say Flat lists every item below
 //     a directory with kv.Recursive, by relative name in byte order; any

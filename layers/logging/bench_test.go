@@ -39,7 +39,7 @@ func BenchmarkStore4KiB(b *testing.B) { kvtest.BenchStore(b, 4096, benchStacks..
 // BenchmarkOverhead measures the layer's cost per Load over a backend that
 // does no work: with Debug off, the Enabled check.
 func BenchmarkOverhead(b *testing.B) {
-	benchtest.Overhead(b, map[string]func(kv.Backend) kv.Backend{
+	benchtest.Overhead(b, memory.New(""), map[string]func(kv.Backend) kv.Backend{
 		"debug-off": func(next kv.Backend) kv.Backend { return logging.New(next, logger(slog.LevelInfo)) },
 		"debug-on-discard": func(next kv.Backend) kv.Backend {
 			return logging.New(next, logger(slog.LevelDebug))

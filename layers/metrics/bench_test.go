@@ -42,7 +42,7 @@ func BenchmarkStore4KiB(b *testing.B) { kvtest.BenchStore(b, 4096, benchStacks..
 // addition of the bytes.
 func BenchmarkOverhead(b *testing.B) {
 	mp, _ := newReader()
-	benchtest.Overhead(b, map[string]func(kv.Backend) kv.Backend{
+	benchtest.Overhead(b, memory.New(""), map[string]func(kv.Backend) kv.Backend{
 		"sdk-manual-reader": func(next kv.Backend) kv.Backend { return metrics.New(next, metrics.WithMeterProvider(mp)) },
 		"noop": func(next kv.Backend) kv.Backend {
 			return metrics.New(next, metrics.WithMeterProvider(noop.NewMeterProvider()))
@@ -77,7 +77,7 @@ func BenchmarkBreakdown(b *testing.B) {
 	})
 	mp, _ := newReader()
 	h, err := mp.Meter("bench").Float64Histogram(metrics.DurationName, metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(metrics.DurationBuckets...))
+		metric.WithExplicitBucketBoundaries(metrics.DurationBuckets()...))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func BenchmarkBreakdown(b *testing.B) {
 		}
 	})
 	ph := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kvcompose_operation_duration_seconds",
-		Buckets: metrics.DurationBuckets}, []string{"kvcompose_operation", "kvcompose_scheme"})
+		Buckets: metrics.DurationBuckets()}, []string{"kvcompose_operation", "kvcompose_scheme"})
 	series := ph.WithLabelValues("load", "mem")
 	b.Run("prometheus-observe", func(b *testing.B) {
 		b.ReportAllocs()

@@ -46,11 +46,13 @@ const (
 	KeyErrorType = semconv.ErrorTypeKey
 )
 
-// DurationBuckets are the bucket boundaries, in seconds, that the layer
+// DurationBuckets returns the bucket boundaries, in seconds, that the layer
 // advises for DurationName: from 100 µs (a memory or local call) to 10 s
-// (a large value over a slow link).
-var DurationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+// (a large value over a slow link). Each call returns a new slice.
+func DurationBuckets() []float64 {
+	return []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+		0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+}
 
 // Layer records two instruments for every call that passes through it:
 // DurationName, the time spent below the layer (for a List, the time
@@ -128,7 +130,7 @@ func New(next kv.Backend, opts ...Option) *Layer {
 	var err error
 	l.duration, err = meter.Float64Histogram(DurationName, metric.WithUnit("s"),
 		metric.WithDescription("Duration of kvcompose backend calls."),
-		metric.WithExplicitBucketBoundaries(DurationBuckets...))
+		metric.WithExplicitBucketBoundaries(DurationBuckets()...))
 	if err != nil {
 		otel.Handle(err)
 		l.duration = noop.Float64Histogram{}

@@ -1,6 +1,6 @@
 // Package retry is a kv.Backend layer that retries a backend call that
 // failed for a reason that may pass: a broken connection (kv.ErrConnection)
-// or an error that a driver marks as transient (ErrTransient).
+// or an error that a driver marks as transient (kv.ErrTransient).
 //
 // Each call is retried alone, with exponential backoff and jitter, within
 // the tries and the time of its Config. A call is never retried once its
@@ -50,17 +50,8 @@ import (
 	"github.com/kvcompose/compose/kv/backendkit"
 )
 
-// ErrTransient marks an error that a driver knows may pass if the call is
-// made again (a server busy, a rate limit, a timeout of its own): wrap it,
-// as in backendkit.NewError(op, name, kv.ErrTransient, cause), and the layer
-// retries the call as it does for kv.ErrConnection.
-//
-// It is kv.ErrTransient, so that drivers mark errors without importing a
-// layer.
-var ErrTransient = kv.ErrTransient
-
 // permanent are the errors that no retry fixes, even where a driver also
-// wraps kv.ErrConnection or ErrTransient.
+// wraps kv.ErrConnection or kv.ErrTransient.
 var permanent = []error{
 	kv.ErrNotFound, kv.ErrExists, kv.ErrNoStore, kv.ErrNotOpen, kv.ErrAlreadyOpen,
 	kv.ErrInvalidName, kv.ErrInvalidURL, kv.ErrUnsupported, kv.ErrReadRange,
@@ -68,13 +59,13 @@ var permanent = []error{
 }
 
 // Retryable reports whether the layer retries a call that failed with err:
-// err wraps kv.ErrConnection or ErrTransient, and none of the sentinels
+// err wraps kv.ErrConnection or kv.ErrTransient, and none of the sentinels
 // that no retry fixes (kv.ErrNotFound, kv.ErrPermission, ...). A context
 // error is retryable only when it is wrapped in kv.ErrConnection or
-// ErrTransient (a driver's own timeout); the layer still never retries
+// kv.ErrTransient (a driver's own timeout); the layer still never retries
 // once the caller's context is done.
 func Retryable(err error) bool {
-	if err == nil || !(errors.Is(err, kv.ErrConnection) || errors.Is(err, ErrTransient)) {
+	if err == nil || !(errors.Is(err, kv.ErrConnection) || errors.Is(err, kv.ErrTransient)) {
 		return false
 	}
 	for _, p := range permanent {

@@ -38,13 +38,13 @@ func TestRetryable(t *testing.T) {
 	}{
 		{"nil", nil, false},
 		{"connection", backendkit.NewError(kv.OpLoad, "a", kv.ErrConnection, errors.New("EOF")), true},
-		{"transient", backendkit.NewError(kv.OpLoad, "a", retry.ErrTransient, errors.New("503")), true},
+		{"transient", backendkit.NewError(kv.OpLoad, "a", kv.ErrTransient, errors.New("503")), true},
 		{"connection timeout of the driver", backendkit.NewError(kv.OpLoad, "a", kv.ErrConnection, context.DeadlineExceeded), true},
 		{"plain", errors.New("disk on fire"), false},
 		{"context", context.Canceled, false},
 		{"not found", backendkit.NewError(kv.OpLoad, "a", kv.ErrNotFound, nil), false},
 		{"connection and permission", backendkit.NewError(kv.OpOpen, "", kv.ErrConnection, kv.ErrPermission), false},
-		{"transient and quota", errors.Join(retry.ErrTransient, kv.ErrQuotaExceeded), false},
+		{"transient and quota", errors.Join(kv.ErrTransient, kv.ErrQuotaExceeded), false},
 		{"invalid name", backendkit.NewError(kv.OpLoad, "A", kv.ErrInvalidName, nil), false},
 		{"unsupported", kv.ErrUnsupported, false},
 		{"read range", errors.Join(kv.ErrConnection, kv.ErrReadRange), false},
@@ -97,7 +97,7 @@ func TestGiveUp(t *testing.T) {
 	}{
 		{"max tries", retry.Config{MaxTries: 3}, faults.Rule{Err: kv.ErrConnection}, 3},
 		{"default tries", retry.Config{}, faults.Rule{Err: kv.ErrConnection}, retry.DefaultMaxTries},
-		{"transient", retry.Config{MaxTries: 2}, faults.Rule{Err: retry.ErrTransient}, 2},
+		{"transient", retry.Config{MaxTries: 2}, faults.Rule{Err: kv.ErrTransient}, 2},
 		{"one try", retry.Config{MaxTries: 1}, faults.Rule{Err: kv.ErrConnection}, 1},
 		// The first wait would end after MaxElapsed: it is not begun.
 		{"max elapsed", retry.Config{InitialBackoff: time.Hour, MaxElapsed: time.Second}, faults.Rule{Err: kv.ErrConnection}, 1},
