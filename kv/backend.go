@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"io"
 	"iter"
 	"time"
 )
@@ -49,6 +50,25 @@ type Backend interface {
 	// Store returns. A store past a quota is ErrQuotaExceeded, one that the
 	// permissions deny ErrPermission; nothing is changed then.
 	Store(ctx context.Context, name string, value []byte, opts ...Option) error
+	// LoadStream opens the value of name, or the part selected by Range,
+	// for reading as a stream: the fast path's Load for values of any
+	// size, in constant memory. A missing item is ErrNotFound, returned by
+	// the call; a failure while the bytes flow is returned by Read. The
+	// reader sees one version of the value, even if name is overwritten
+	// meanwhile. The caller must Close the reader, at the end or early;
+	// the call ends (for the layers that time, trace or log it) when the
+	// reader reaches the end, fails, or is closed, whichever comes first.
+	LoadStream(ctx context.Context, name string, opts ...Option) (io.ReadCloser, error)
+	// StoreStream reads src to its end and stores what it read under name,
+	// atomically, as Store does: until it returns, no reader sees a part
+	// of the new value, and when it fails (src's error, a cancelled
+	// context, a quota reached in the middle) nothing is changed. size is
+	// the number of bytes src holds, or -1 when unknown; a src that ends
+	// before size bytes or holds more is ErrSizeMismatch, and nothing is
+	// stored. StoreStream does not close src. A layer may retry a failed
+	// StoreStream only if it has read nothing from src yet, or if src is an
+	// io.Seeker that rewinds to where it started.
+	StoreStream(ctx context.Context, name string, src io.Reader, size int64, opts ...Option) error
 	// Delete removes the item name; a missing item is ErrNotFound.
 	Delete(ctx context.Context, name string, opts ...Option) error
 	// Move renames from to to, overwriting to and making its parents, or

@@ -32,6 +32,9 @@ var (
 	// ErrNotAStore is the error of Open and Destroy on a directory that no
 	// store made: the message names the first entry a store would not hold.
 	ErrNotAStore = errors.New("not a store")
+	// ErrSizeMismatch is the error of StoreStream when its source holds
+	// fewer or more bytes than the size it declared; nothing is stored.
+	ErrSizeMismatch = errors.New("size does not match the declared size")
 )
 
 // Error is the error type of kvcompose: the operation, the item, the

@@ -2,7 +2,9 @@ package kv
 
 import "strconv"
 
-// Op names a method of Backend, for layers that count, trace or log calls.
+// Op names a method of Backend, for layers that count, trace or log calls
+// and for errors. LoadStream is an OpLoad and StoreStream an OpStore: they
+// are the same calls, made as streams.
 type Op uint8
 
 // The operations: the item calls first, then the store-wide ones.

@@ -30,6 +30,7 @@ func TestBackend(t *testing.T, newBackend NewFunc) {
 	t.Run("Context", func(t *testing.T) { testContext(t, OpenStore(t, newBackend(t))) })
 	t.Run("Recursive", func(t *testing.T) { testRecursive(t, OpenStore(t, newBackend(t))) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, OpenStore(t, newBackend(t))) })
+	t.Run("Stream", func(t *testing.T) { testStream(t, OpenStore(t, newBackend(t))) })
 }
 
 // ctx is the context of the checks: t.Context, which ends with the test.

@@ -2,6 +2,7 @@ package kvtest
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
@@ -27,6 +28,16 @@ var calls = []call{
 	}},
 	{kv.OpStore, true, func(c context.Context, b kv.Backend, n string, o ...kv.Option) error {
 		return b.Store(c, n, []byte("v"), o...)
+	}},
+	{kv.OpLoad, true, func(c context.Context, b kv.Backend, n string, o ...kv.Option) error {
+		r, err := b.LoadStream(c, n, o...)
+		if err == nil {
+			r.Close()
+		}
+		return err
+	}},
+	{kv.OpStore, true, func(c context.Context, b kv.Backend, n string, o ...kv.Option) error {
+		return b.StoreStream(c, n, strings.NewReader("v"), 1, o...)
 	}},
 	{kv.OpDelete, true, func(c context.Context, b kv.Backend, n string, o ...kv.Option) error {
 		return b.Delete(c, n, o...)

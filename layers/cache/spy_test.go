@@ -3,6 +3,7 @@ package cache_test
 import (
 	"context"
 	"errors"
+	"io"
 	"iter"
 	"math/rand/v2"
 	"sync/atomic"
@@ -115,6 +116,24 @@ func (s *spy) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte,
 	s.wait()
 	defer s.wait()
 	return s.next.Load(ctx, name, opts...)
+}
+
+func (s *spy) LoadStream(ctx context.Context, name string, opts ...kv.Option) (io.ReadCloser, error) {
+	if err := s.call(kv.OpLoad, name); err != nil {
+		return nil, err
+	}
+	s.wait()
+	defer s.wait()
+	return s.next.LoadStream(ctx, name, opts...)
+}
+
+func (s *spy) StoreStream(ctx context.Context, name string, src io.Reader, size int64, opts ...kv.Option) error {
+	if err := s.call(kv.OpStore, name); err != nil {
+		return err
+	}
+	s.wait()
+	defer s.wait()
+	return s.next.StoreStream(ctx, name, src, size, opts...)
 }
 
 func (s *spy) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
