@@ -15,7 +15,8 @@ import (
 
 // MapDriver is a driver written with the kit: a store kept in one map from
 // full names to entries, items and directories alike. It passes
-// kvtest.TestBackend (see TestMapDriver).
+// kvtest.TestBackend. Each List and Rmdir scans the whole map: it is an
+// example, not a store for many items.
 type MapDriver struct {
 	lc backendkit.Lifecycle // the state, and the frame of every call
 	mu sync.RWMutex

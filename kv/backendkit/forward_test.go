@@ -1,6 +1,13 @@
 package backendkit_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
@@ -74,4 +81,60 @@ func TestCounterLayer(t *testing.T) {
 			return counted(t, softdelete.New(n))
 		})
 	})
+}
+
+// TestBuiltinLayersForwardExplicitly checks DESIGN rule 3 on the layers of
+// this module: none embeds backendkit.Forward or a kv.Backend, so that a
+// method added to kv.Backend breaks the build of every one of them instead
+// of passing through unseen.
+func TestBuiltinLayersForwardExplicitly(t *testing.T) {
+	const module = "github.com/kvcompose/compose/"
+	banned := map[string]bool{module + "kv.Backend": true, module + "kv/backendkit.Forward": true}
+	files := 0
+	err := filepath.WalkDir("../../layers", func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		files++
+		imports := map[string]string{} // local name -> import path
+		for _, im := range f.Imports {
+			p, _ := strconv.Unquote(im.Path.Value)
+			name := p[strings.LastIndexByte(p, '/')+1:]
+			if im.Name != nil {
+				name = im.Name.Name
+			}
+			imports[name] = p
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			st, ok := n.(*ast.StructType)
+			if !ok {
+				return true
+			}
+			for _, field := range st.Fields.List {
+				typ := field.Type
+				if star, ok := typ.(*ast.StarExpr); ok {
+					typ = star.X
+				}
+				sel, ok := typ.(*ast.SelectorExpr)
+				if !ok || len(field.Names) > 0 {
+					continue
+				}
+				if x, ok := sel.X.(*ast.Ident); ok && banned[imports[x.Name]+"."+sel.Sel.Name] {
+					t.Errorf("%s embeds %s.%s: a layer of this module forwards every method explicitly", path, x.Name, sel.Sel.Name)
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 12 {
+		t.Fatalf("read %d files of layers/, want every layer's", files)
+	}
 }
