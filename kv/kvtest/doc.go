@@ -16,6 +16,11 @@
 // Open, Close and Destroy itself, and calls the NewFunc once per group of
 // checks, so that a failure in one group does not spill into the next.
 //
+// A third-party layer (one written with backendkit.Forward, say) runs
+// TestBackend over itself on a driver, and TestStack over a stack that
+// holds it with a softdelete layer above a nesting layer; see the guide in
+// package backendkit.
+//
 // What TestBackend checks, each as a named subtest:
 //
 //   - Lifecycle: Create, Open, Close and Destroy in every state, with
