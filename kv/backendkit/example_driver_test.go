@@ -2,9 +2,9 @@ package backendkit_test
 
 import (
 	"context"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"slices"
 	"strings"
