@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"io"
 
 	"github.com/zeebo/blake3"
 	"golang.org/x/crypto/blake2b"
@@ -47,18 +48,22 @@ func HashBytes(algorithm string, data []byte) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Hash is the generic Backend.Hash: it loads name from b with opts and
-// hashes it locally. Drivers without a remote hash call it with themselves
-// as b.
+// Hash is the generic Backend.Hash: it reads name from b with opts as a
+// stream (LoadStream) and hashes it locally, in constant memory whatever
+// the size of the value. Drivers without a remote hash call it with
+// themselves as b.
 func Hash(ctx context.Context, b kv.Backend, name, algorithm string, opts ...kv.Option) (string, error) {
 	h, err := NewHash(algorithm)
 	if err != nil {
 		return "", NewError(kv.OpHash, name, nil, err)
 	}
-	value, err := b.Load(ctx, name, opts...)
+	r, err := b.LoadStream(ctx, name, opts...)
 	if err != nil {
 		return "", err
 	}
-	h.Write(value)
+	defer r.Close()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", NewError(kv.OpHash, name, nil, err)
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
