@@ -67,3 +67,22 @@ func TestObserveSourceBasedLate(t *testing.T) {
 		t.Errorf("after a seek back of 2: %d, want 3", last)
 	}
 }
+
+// TestCountSource checks that CountSource counts every byte once through
+// a rewind.
+func TestCountSource(t *testing.T) {
+	var n int64
+	src := backendkit.CountSource(bytes.NewReader(make([]byte, 100)), func(k int64) { n += k })
+	if _, err := io.CopyN(io.Discard, src, 60); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, src); err != nil {
+		t.Fatal(err)
+	}
+	if n != 100 {
+		t.Errorf("counted %d bytes, want 100", n)
+	}
+}

@@ -33,13 +33,7 @@ func (l *Layer) LoadStream(ctx context.Context, name string, opts ...kv.Option) 
 func (l *Layer) StoreStream(ctx context.Context, name string, src io.Reader, size int64, opts ...kv.Option) error {
 	start := l.begin(kv.OpStore)
 	c := &l.ops[kv.OpStore]
-	var counted int64 // the furthest position in src, all counted
-	err := l.next.StoreStream(ctx, name, backendkit.ObserveSource(src, nil, func(pos int64) {
-		if pos > counted {
-			c.bytes.Add(pos - counted)
-			counted = pos
-		}
-	}), size, opts...)
+	err := l.next.StoreStream(ctx, name, backendkit.CountSource(src, func(n int64) { c.bytes.Add(n) }), size, opts...)
 	l.done(kv.OpStore, start, 0, err)
 	return err
 }
