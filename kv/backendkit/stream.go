@@ -144,17 +144,21 @@ func (o *observed) Close() error {
 // StoreStream reads: each(n) after every Read that gave n > 0 bytes. The
 // result is an io.Seeker that seeks src when src is one (and fails
 // otherwise), so that a retry layer below can still rewind; at reports the
-// position in src after each Read and Seek, for a layer that limits by it.
-// Either callback may be nil.
+// position in src after each Read and Seek, for a layer that limits by it,
+// counted from where src was when ObserveSource was called (a source
+// handed over part read, or seeked by the caller, starts at 0). Either
+// callback may be nil.
 func ObserveSource(src io.Reader, each func(n int), at func(pos int64)) io.ReadSeeker {
 	return &observedSource{src: src, each: each, at: at}
 }
 
 type observedSource struct {
-	src  io.Reader
-	each func(n int)
-	at   func(pos int64)
-	pos  int64
+	src   io.Reader
+	each  func(n int)
+	at    func(pos int64)
+	pos   int64 // from where src was at the start
+	base  int64 // src's own offset at the start, once based
+	based bool
 }
 
 func (o *observedSource) Read(p []byte) (int, error) {
@@ -179,11 +183,18 @@ func (o *observedSource) Seek(offset int64, whence int) (int64, error) {
 	if !ok {
 		return 0, errNotSeekable
 	}
+	if !o.based {
+		cur, err := s.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return cur, err
+		}
+		o.base, o.based = cur-o.pos, true
+	}
 	pos, err := s.Seek(offset, whence)
 	if err == nil {
-		o.pos = pos
+		o.pos = pos - o.base
 		if o.at != nil {
-			o.at(pos)
+			o.at(o.pos)
 		}
 	}
 	return pos, err

@@ -2,6 +2,7 @@ package kvtest_test
 
 import (
 	"context"
+	"io"
 	"sync/atomic"
 	"testing"
 
@@ -15,7 +16,8 @@ import (
 )
 
 // byteCounter is a third-party layer written with backendkit.Forward: it
-// overrides Load and Store to count bytes and forwards the rest.
+// overrides Load, Store and the streaming calls to count bytes and forwards
+// the rest.
 type byteCounter struct {
 	backendkit.Forward
 	loaded, stored atomic.Int64
@@ -33,6 +35,18 @@ func (c *byteCounter) Store(ctx context.Context, name string, value []byte, opts
 		c.stored.Add(int64(len(value)))
 	}
 	return err
+}
+
+func (c *byteCounter) LoadStream(ctx context.Context, name string, opts ...kv.Option) (io.ReadCloser, error) {
+	rc, err := c.Next.LoadStream(ctx, name, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return backendkit.ObserveReader(rc, func(n int) { c.loaded.Add(int64(n)) }, nil), nil
+}
+
+func (c *byteCounter) StoreStream(ctx context.Context, name string, src io.Reader, size int64, opts ...kv.Option) error {
+	return c.Next.StoreStream(ctx, name, backendkit.ObserveSource(src, func(n int) { c.stored.Add(int64(n)) }, nil), size, opts...)
 }
 
 // countBytes returns a byteCounter over a stats layer over next, and checks

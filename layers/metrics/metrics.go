@@ -1,5 +1,7 @@
 // Package metrics is a kv.Backend layer that records OpenTelemetry metrics
-// of every call: its duration and the bytes it moved.
+// of every call: its duration and the bytes it moved. Streams count as
+// loads and stores: their bytes as they flow, a LoadStream's duration up
+// to the end of the stream (its end, a failed Read, or Close).
 package metrics
 
 import (
@@ -28,7 +30,9 @@ const (
 	// seconds, failed ones included.
 	DurationName = "kvcompose.operation.duration"
 	// BytesName is a counter of the bytes moved by the calls that
-	// succeeded: returned by load, given to store, read by defrag.
+	// succeeded: returned by load, given to store, read by defrag; and of
+	// the bytes that flowed through LoadStream and StoreStream (counted
+	// as load and store), as they flow.
 	BytesName = "kvcompose.operation.bytes"
 )
 

@@ -1,5 +1,6 @@
 // Package permissions is a kv.Backend layer that grants or denies every
-// call by name, with borgstore's per-directory permission letters.
+// call by name, with borgstore's per-directory permission letters. The
+// streaming calls are judged as Load and Store, before their first byte.
 package permissions
 
 import (
@@ -25,8 +26,9 @@ import (
 //
 //	Info                        l or r
 //	List                        l
-//	Load, Hash                  r
-//	Store, Defrag target        W if the target exists, else w or W
+//	Load, LoadStream, Hash      r
+//	Store, StoreStream,         W if the target exists, else w or W
+//	Defrag target
 //	Move                        D on the source; on the target as Store
 //	Delete                      D
 //	Mkdir                       w
@@ -39,7 +41,9 @@ import (
 //	Destroy                     D on the root
 //	Open, Close, Quota          nothing
 //
-// A denial comes before every other check, the store's state included. A
+// A denial comes before every other check, the store's state included,
+// and before the first byte of a stream: a denied StoreStream reads
+// nothing from its source, a denied LoadStream opens nothing. A
 // call with an invalid name (backendkit.CheckName) is not judged: it goes down, and
 // the store refuses it with kv.ErrInvalidName in the order of the checks,
 // so that no alias of a name ("./keys/x", "keys/./x", "data//x") is ever

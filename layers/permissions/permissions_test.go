@@ -80,6 +80,13 @@ func letterCases() []letterCase {
 		}, false},
 		{"load", ns, "r", func(c context.Context, b kv.Backend) error { _, err := b.Load(c, "ns/item"); return err }, false},
 		{"hash", ns, "r", func(c context.Context, b kv.Backend) error { _, err := b.Hash(c, "ns/item", ""); return err }, false},
+		{"load-stream", ns, "r", func(c context.Context, b kv.Backend) error { return drainStream(b.LoadStream(c, "ns/item")) }, false},
+		{"store-stream-new", ns, "wW", func(c context.Context, b kv.Backend) error {
+			return b.StoreStream(c, "ns/new", strings.NewReader("v"), 1)
+		}, false},
+		{"store-stream-existing", ns, "W", func(c context.Context, b kv.Backend) error {
+			return b.StoreStream(c, "ns/item", strings.NewReader("v"), -1)
+		}, true},
 		{"store-new", ns, "wW", func(c context.Context, b kv.Backend) error { return b.Store(c, "ns/new", []byte("v")) }, false},
 		{"store-existing", ns, "W", func(c context.Context, b kv.Backend) error { return b.Store(c, "ns/item", []byte("v")) }, true},
 		{"delete", ns, "D", func(c context.Context, b kv.Backend) error { return b.Delete(c, "ns/item") }, false},

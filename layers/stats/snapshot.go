@@ -30,7 +30,9 @@ type OpStats struct {
 	// not tracked (0).
 	Wall time.Duration
 	// Bytes is the number of bytes moved by the calls that succeeded:
-	// returned by load, given to store, read by defrag.
+	// returned by load, given to store, read by defrag; for a LoadStream
+	// or a StoreStream, the bytes that flowed, also when the stream was
+	// closed early or failed.
 	Bytes int64
 }
 

@@ -1,5 +1,6 @@
 // Package stats is a kv.Backend layer that counts calls, errors, time and
-// bytes per operation.
+// bytes per operation. Streams count as loads and stores, their bytes as
+// they flow, a LoadStream's call when the stream ends.
 package stats
 
 import (
@@ -110,6 +111,12 @@ func (c *counters) leave(t uint64) {
 // time spent below the layer; and bytes: for load the bytes returned, for
 // store the bytes given, for defrag the bytes of the source blocks; other
 // operations, and calls that end in an error, count no bytes.
+// LoadStream and StoreStream count as load and store, with their bytes
+// counted as they flow (read by the caller from a LoadStream, read by the
+// backend from a StoreStream's source), so a stream closed early or
+// failed in the middle counts the bytes that passed; a LoadStream ends,
+// and is counted with its time and its error, when the stream reaches
+// its end, fails or is closed.
 // The time of a List is only the time spent inside the backend's
 // iterator, not in the caller's loop body.
 type Layer struct {

@@ -1,5 +1,7 @@
 // Package throttle is a kv.Backend layer that emulates a slow link: latency
 // per call and bandwidth in bits per second, shared by all goroutines.
+// Streams pay the latency once and are paced at the bandwidth as their
+// bytes flow.
 package throttle
 
 import (
@@ -24,7 +26,13 @@ import (
 // it is given (also when it fails); every other call, and a failed Load,
 // pays the latency only. Hash and Defrag are taken as computed at the
 // remote end: latency only. List pays the latency once per backend List,
-// before its first entry. A sleep ends early when the context is done, and
+// before its first entry. A LoadStream pays the latency before it returns
+// the reader, then each Read waits until the link has carried its bytes;
+// a StoreStream paces each Read of its source the same way and pays the
+// latency when it ends: a stream of n bytes takes Latency + 8n/bandwidth
+// at least, however the bytes are cut into Reads. A wait cut short by the
+// context fails the Read (and so the StoreStream) with the context's
+// error. A sleep ends early when the context is done, and
 // the call then returns the context's error (unless the backend already
 // failed, whose error is returned).
 type Layer struct {

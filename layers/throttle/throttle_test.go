@@ -1,6 +1,7 @@
 package throttle_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,6 +57,11 @@ var calls = []struct {
 	{"load missing", 0, true, func(ctx context.Context, b kv.Backend) error { _, err := b.Load(ctx, "ns/zz"); return err }},
 	{"store", 1000, false, func(ctx context.Context, b kv.Backend) error { return b.Store(ctx, "ns/c", make([]byte, 1000)) }},
 	{"info", 0, false, func(ctx context.Context, b kv.Backend) error { _, err := b.Info(ctx, "ns/b"); return err }},
+	{"load stream", 1000, false, func(ctx context.Context, b kv.Backend) error { return drainStream(b.LoadStream(ctx, "ns/a")) }},
+	{"load stream missing", 0, true, func(ctx context.Context, b kv.Backend) error { return drainStream(b.LoadStream(ctx, "ns/zz")) }},
+	{"store stream", 1000, false, func(ctx context.Context, b kv.Backend) error {
+		return b.StoreStream(ctx, "ns/c", bytes.NewReader(make([]byte, 1000)), -1)
+	}},
 	{"move missing", 0, true, func(ctx context.Context, b kv.Backend) error { return b.Move(ctx, "ns/zz", "ns/y") }},
 	{"list", 0, false, func(ctx context.Context, b kv.Backend) error { return kvtest.Drain(b.List(ctx, "ns")) }},
 	{"list empty", 0, false, func(ctx context.Context, b kv.Backend) error {
