@@ -29,6 +29,7 @@ var errorTypes = []struct {
 	{kv.ErrReadRange, "read_range"},
 	{kv.ErrPermission, "permission"},
 	{kv.ErrQuotaExceeded, "quota_exceeded"},
+	{kv.ErrSizeMismatch, "size_mismatch"},
 	{kv.ErrConnection, "connection"},
 }
 

@@ -59,6 +59,7 @@ func TestErrorType(t *testing.T) {
 		{backendkit.NewError(kv.OpList, "ns", nil, context.DeadlineExceeded), "deadline_exceeded", true},
 		{backendkit.NewError(kv.OpStore, "ns/A", kv.ErrInvalidName, nil), "invalid_name", false},
 		{kv.ErrQuotaExceeded, "quota_exceeded", false},
+		{backendkit.NewError(kv.OpStore, "ns/a", kv.ErrSizeMismatch, nil), "size_mismatch", false},
 		{backendkit.NewError(kv.OpLoad, "ns/a", nil, customError{}), "github.com/kvcompose/compose/internal/observe.customError", false},
 		{fmt.Errorf("wrapped: %w", customError{}), "github.com/kvcompose/compose/internal/observe.customError", false},
 		{errors.New("plain"), "*errors.errorString", false},
@@ -70,7 +71,7 @@ func TestErrorType(t *testing.T) {
 			t.Errorf("Expected(%v) = %v, want %v", tc.err, got, tc.expected)
 		}
 	}
-	if n := len(ErrorTypes()); n != 14 {
+	if n := len(ErrorTypes()); n != 15 {
 		t.Errorf("%d error types", n)
 	}
 }

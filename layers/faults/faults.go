@@ -12,6 +12,10 @@
 // short is always returned with an error, never as a short success. A call
 // whose context is done already passes undisturbed (a driver answers it
 // without the link), and the rules do not count it.
+//
+// LoadStream and StoreStream are disturbed by the rules of kv.OpLoad and
+// kv.OpStore, and counted as such; cut short, a stream fails in the
+// middle, after the rule's CutAfter bytes (see CutShort).
 package faults
 
 import (
@@ -81,6 +85,7 @@ func (l *Layer) Reset() {
 type fault struct {
 	err  error
 	mode Mode
+	cut  int64 // CutShort: the bytes a stream passes before it fails
 }
 
 // enter counts a call of op on name, applies the delays of the rules that
@@ -90,6 +95,12 @@ type fault struct {
 // not count it: a driver answers it without using the link (with the
 // context's error, or a state, option or name error that it checks first).
 func (l *Layer) enter(ctx context.Context, op kv.Op, name string) (fault, error) {
+	return l.admit(ctx, op, name, op == kv.OpLoad || op == kv.OpList)
+}
+
+// admit is enter for a call that can be cut short (cuts) or is refused
+// instead.
+func (l *Layer) admit(ctx context.Context, op kv.Op, name string, cuts bool) (fault, error) {
 	l.calls[op].Add(1)
 	if len(l.rules) == 0 || ctx.Err() != nil {
 		return fault{}, nil
@@ -105,7 +116,7 @@ func (l *Layer) enter(ctx context.Context, op kv.Op, name string) (fault, error)
 		}
 		delay += d
 		if f.err == nil && r.Err != nil {
-			f = fault{err: backendkit.NewError(op, name, r.Err, ErrInjected), mode: r.Mode}
+			f = fault{err: backendkit.NewError(op, name, r.Err, ErrInjected), mode: r.Mode, cut: r.CutAfter}
 		}
 	}
 	if err := backoff.Sleep(ctx, delay); err != nil {
@@ -115,7 +126,7 @@ func (l *Layer) enter(ctx context.Context, op kv.Op, name string) (fault, error)
 		return f, nil
 	}
 	l.injected[op].Add(1)
-	if f.mode == Refuse || f.mode == CutShort && op != kv.OpLoad && op != kv.OpList {
+	if f.mode == Refuse || f.mode == CutShort && !cuts {
 		return fault{}, f.err
 	}
 	return f, nil

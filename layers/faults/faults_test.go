@@ -231,6 +231,7 @@ func TestInvalidRules(t *testing.T) {
 		{faults.Rule{Latency: -time.Second}, "Latency -1s"},
 		{faults.Rule{Ops: []kv.Op{kv.NumOps}}, "does not exist"},
 		{faults.Rule{Mode: 9}, "unknown mode(9)"},
+		{faults.Rule{CutAfter: -1}, "CutAfter -1"},
 	} {
 		func() {
 			defer func() {

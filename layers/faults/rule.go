@@ -24,7 +24,12 @@ const (
 	LoseReply
 	// CutShort makes a transfer end early, always as an error: Load
 	// returns the first half of the value with the error, List yields the
-	// first half of its entries and then the error. Other operations are
+	// first half of its entries and then the error. LoadStream opens the
+	// stream, whose Read delivers the first CutAfter bytes and then fails
+	// with the error; StoreStream hands the backend below a src that gives
+	// the first CutAfter bytes of the caller's src and then fails with the
+	// error, so that nothing is stored and the call fails with it (a
+	// stream shorter than CutAfter fails at its end). Other operations are
 	// refused: a store cut short writes nothing.
 	CutShort
 )
@@ -83,6 +88,10 @@ type Rule struct {
 	Err error
 	// Mode says how the call fails.
 	Mode Mode
+	// CutAfter is the number of bytes a stream cut short passes before
+	// it fails (LoadStream and StoreStream with Mode CutShort); 0: the
+	// first Read fails.
+	CutAfter int64
 }
 
 // validate returns why r is not a valid rule, or "".
@@ -97,6 +106,8 @@ func (r *Rule) validate() string {
 		return fmt.Sprintf("After %d, Every %d, Times %d: want 0 or more", r.After, r.Every, r.Times)
 	case !(r.Probability >= 0 && r.Probability <= 1):
 		return fmt.Sprintf("Probability %v: want 0 to 1", r.Probability)
+	case r.CutAfter < 0:
+		return fmt.Sprintf("CutAfter %d: want 0 or more", r.CutAfter)
 	case r.Latency < 0 || r.Jitter < 0:
 		return fmt.Sprintf("Latency %v, Jitter %v: want 0 or more", r.Latency, r.Jitter)
 	case r.Mode > CutShort:

@@ -20,7 +20,8 @@ const (
 	KeyName      = "name"      // the item or directory; move: the source; defrag: the new item
 	KeyTo        = "to"        // move: the target
 	KeyOptions   = "options"   // the per-call options, when there are any
-	KeyBytes     = "bytes"     // load: returned, store: given, defrag: of the source blocks
+	KeyBytes     = "bytes"     // load: returned, store: given, defrag: of the source blocks; streams: read
+	KeyStream    = "stream"    // load, store: true for LoadStream and StoreStream
 	KeyExists    = "exists"    // info: whether the item exists
 	KeyItems     = "items"     // list: the number of items yielded
 	KeyAbandoned = "abandoned" // list: the caller stopped early
@@ -46,6 +47,13 @@ const (
 // A List writes one record when its iteration ends (or is abandoned), with
 // the number of items yielded and the first error yielded; a List whose
 // result is never ranged writes none.
+//
+// A LoadStream writes one record, with op "load" and KeyStream, when its
+// stream ends (at its end, a Read error or Close, whichever comes first),
+// not when LoadStream returns: with the bytes read, the time from the call
+// to the end, and the stream's error, if any (a failure of the stream is
+// logged at Warn also when Debug is off). A StoreStream writes one record
+// with op "store" when the call returns, with the bytes read from src.
 type Layer struct {
 	next   kv.Backend
 	logger *slog.Logger
@@ -91,6 +99,8 @@ type call struct {
 	items    int // list
 	list     bool
 	stopped  bool
+	stream   bool // LoadStream, StoreStream: bytes even with an error
+
 	duration time.Duration // < 0: not timed
 }
 
@@ -124,7 +134,10 @@ func (l *Layer) record(ctx context.Context, c call, err error) {
 	if len(c.opts) > 0 {
 		a = append(a, slog.Any(KeyOptions, c.opts))
 	}
-	if c.bytes >= 0 && err == nil {
+	if c.stream {
+		a = append(a, slog.Bool(KeyStream, true))
+	}
+	if c.bytes >= 0 && (err == nil || c.stream) {
 		a = append(a, slog.Int64(KeyBytes, c.bytes))
 	}
 	if c.info && err == nil {

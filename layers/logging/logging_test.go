@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +114,11 @@ func TestDebugOff(t *testing.T) {
 	l.Load(ctx, "ns/c")
 	l.Load(ctx, "ns/zz")      // not found: expected
 	l.Load(cancelled, "ns/c") // cancelled: expected
+	l.StoreStream(ctx, "ns/d", strings.NewReader("x"), 1)
+	if r, err := l.LoadStream(ctx, "ns/d"); err == nil {
+		io.Copy(io.Discard, r)
+		r.Close()
+	}
 	for range l.List(ctx, "nope") {
 	}
 	if r := h.Take(); len(r) != 0 {

@@ -1,6 +1,7 @@
 // Package nesting is a kv.Backend layer that spreads the items of each
 // namespace over nesting directories named after the leading characters of
 // their keys ("data/0123abcd" is stored as "data/01/23/0123abcd").
+// LoadStream and StoreStream find and place an item as Load and Store do.
 package nesting
 
 import (

@@ -30,6 +30,13 @@
 //     Create accepts.
 //   - List: retried only when it fails before its first entry; once an
 //     entry is yielded, a failure is yielded as it is.
+//   - LoadStream: the call that opens the stream is retried as Load is; a
+//     failure in the middle of the stream is returned by its Read, not
+//     resumed (a second stream might read another version of the value).
+//   - StoreStream: retried as Store is, but only while src can give the
+//     value again: when the failed try read nothing from it, or when src
+//     is an io.Seeker, sought back to its position at the call. Otherwise
+//     the error of the try is returned.
 //   - Close: not retried; a driver is closed whatever Close returns.
 //
 // When a call gives up, its error says after how many tries and wraps the

@@ -1,5 +1,7 @@
 // Package softdelete is a kv.Backend layer that soft deletes, undeletes
 // and shows soft-deleted items by renaming them with the ".del" suffix.
+// LoadStream and StoreStream take the options Load and Store take, and
+// reach the same names below.
 package softdelete
 
 import (

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -64,6 +65,22 @@ func TestVerbs(t *testing.T) {
 		return func(ctx context.Context, l *Layer) (string, error) {
 			v, err := l.Load(ctx, "ns/"+name, opts...)
 			return string(v), err
+		}
+	}
+	loadStream := func(name string, opts ...kv.Option) call {
+		return func(ctx context.Context, l *Layer) (string, error) {
+			r, err := l.LoadStream(ctx, "ns/"+name, opts...)
+			if err != nil {
+				return "", err
+			}
+			defer r.Close()
+			v, err := io.ReadAll(r)
+			return string(v), err
+		}
+	}
+	storeStream := func(value string, opts ...kv.Option) call {
+		return func(ctx context.Context, l *Layer) (string, error) {
+			return "", l.StoreStream(ctx, "ns/x", strings.NewReader(value), int64(len(value)), opts...)
 		}
 	}
 	info := func(name string, opts ...kv.Option) call {
@@ -132,6 +149,15 @@ func TestVerbs(t *testing.T) {
 		{"load gone", load("gone"), "", kv.ErrNotFound, ""},
 		{"load live deleted", load("live", del), "", kv.ErrNotFound, ""},
 		{"load deleted range", load("both", kv.Range(1, 1), del), "0", nil, ""},
+		{"load stream both", loadStream("both"), "B1", nil, ""},
+		{"load stream both deleted", loadStream("both", del), "B0", nil, ""},
+		{"load stream gone", loadStream("gone"), "", kv.ErrNotFound, ""},
+		{"load stream live deleted", loadStream("live", del), "", kv.ErrNotFound, ""},
+		{"load stream deleted range", loadStream("both", kv.Range(1, 1), del), "0", nil, ""},
+		{"load stream undelete", loadStream("live", kv.Undelete()), "", kv.ErrUnsupported, ""},
+		{"store stream", storeStream("X"), "", nil, "both=B1 both.del=B0 gone.del=G live=L x=X"},
+		{"store stream deleted", storeStream("X", del), "", kv.ErrUnsupported, ""},
+		{"store stream soft delete", storeStream("X", kv.SoftDelete()), "", kv.ErrUnsupported, ""},
 		{"hash gone deleted", hash("gone", del), "G", nil, ""},
 		{"hash gone", hash("gone"), "", kv.ErrNotFound, ""},
 		{"delete live", remove("live"), "", nil, "both=B1 both.del=B0 gone.del=G"},

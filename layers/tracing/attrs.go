@@ -20,7 +20,8 @@ const (
 	KeyOptions     = attribute.Key("kv.options")        // kinds of the per-call options ("range", "deleted", ...)
 	KeyRangeOffset = attribute.Key("kv.range.offset")   // load: Range offset
 	KeyRangeSize   = attribute.Key("kv.range.size")     // load: Range size
-	KeyBytes       = attribute.Key("kv.bytes")          // load: returned, store: given, defrag: of the blocks
+	KeyBytes       = attribute.Key("kv.bytes")          // load: returned, store: given, defrag: of the blocks; streams: read
+	KeyStream      = attribute.Key("kv.stream")         // load, store: true for LoadStream and StoreStream
 	KeyExists      = attribute.Key("kv.exists")         // info: whether the item exists
 	KeyAlgorithm   = attribute.Key("kv.algorithm")      // hash, defrag: the hash algorithm
 	KeyBlocks      = attribute.Key("kv.blocks")         // defrag: number of source blocks

@@ -39,6 +39,11 @@ const TracerName = "github.com/kvcompose/compose/layers/tracing"
 // is never ranged makes no span) and ends when the iteration ends or is
 // abandoned, with the number of items yielded.
 //
+// A LoadStream makes a span named as Load's, with KeyStream set, that
+// ends when the stream ends (at its end, a Read error or Close, whichever
+// comes first), not when LoadStream returns, with the bytes read; a
+// StoreStream's span, named as Store's, covers the call.
+//
 // With the no-op provider (go.opentelemetry.io/otel/trace/noop), and with
 // the global provider while none has been set with otel.SetTracerProvider,
 // the layer makes no span at all and adds no allocation. The layer knows
