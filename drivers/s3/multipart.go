@@ -10,8 +10,11 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/kvcompose/compose/internal/backoff"
 )
 
 // maxParts is the most parts S3 takes in one multipart upload.
@@ -108,12 +111,22 @@ send:
 	return err
 }
 
+// abortRetry is the schedule of abort's tries: a server may still be
+// writing a part whose request was cancelled and refuse the abort for a
+// moment (versitygw answers InternalError), and S3 documents that an
+// abort may have to be repeated to free every part.
+var abortRetry = backoff.Policy{Initial: 50 * time.Millisecond, Multiplier: 2, MaxTries: 6}
+
 // abort aborts the multipart upload id of key after err, even when ctx is
-// done, within the driver's timeout; a failure to abort is added to err.
+// done, within the driver's timeout, retrying a refused abort; a failure
+// to abort is added to err.
 func (d *Driver) abort(ctx context.Context, key, id string, err error) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.timeout)
 	defer cancel()
-	if aerr := d.core.AbortMultipartUpload(actx, d.bucket, key, id); aerr != nil {
+	aerr := abortRetry.Do(actx, func(err error) bool { return errCode(err) != "NoSuchUpload" }, func(int) error {
+		return d.core.AbortMultipartUpload(actx, d.bucket, key, id)
+	})
+	if aerr != nil && errCode(aerr) != "NoSuchUpload" {
 		return fmt.Errorf("%w (and aborting multipart upload %s failed: %v)", err, id, aerr)
 	}
 	return err
