@@ -175,20 +175,26 @@ func (s *server) serveURL(remote, name string) string {
 	return s.base + u.EscapedPath()
 }
 
+// open sends the GET of name with the Range header rng ("" for all of it)
+// and returns the response, whose body the caller reads and closes.
+func (s *server) open(ctx context.Context, remote, name, rng string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.serveURL(remote, name), nil)
+	if err != nil {
+		return nil, err
+	}
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	return s.do(req)
+}
+
 // get downloads name with the Range header rng ("" for all of it) and
 // reads at most limit bytes of the body (limit < 0: all of it) into one
 // buffer. It returns the HTTP response too, whose body is closed.
 func (s *server) get(ctx context.Context, cfg config, remote, name, rng string, limit int64) ([]byte, *http.Response, error) {
 	ctx, cancel := withTimeout(ctx, cfg)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.serveURL(remote, name), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if rng != "" {
-		req.Header.Set("Range", rng)
-	}
-	resp, err := s.do(req)
+	resp, err := s.open(ctx, remote, name, rng)
 	if err != nil {
 		return nil, resp, err
 	}
@@ -214,10 +220,18 @@ func (s *server) get(ctx context.Context, cfg config, remote, name, rng string, 
 	return buf, resp, nil
 }
 
-// upload stores value as dir/file with operations/uploadfile. The
-// multipart body streams value itself between a small head and trailer,
-// without copying it.
+// upload stores value as dir/file with operations/uploadfile (uploadFrom).
 func (s *server) upload(ctx context.Context, cfg config, remote, dir, file string, value []byte) error {
+	return s.uploadFrom(ctx, cfg, remote, dir, file, bytes.NewReader(value), int64(len(value)))
+}
+
+// uploadFrom stores the size bytes of value (size -1: unknown, sent
+// chunked) as dir/file with operations/uploadfile. The multipart body streams value
+// itself between a small head and trailer, without copying or buffering
+// it. When reading value fails, the request is cut off before its end (rcd
+// sees no complete body, so it stores nothing), and upload returns value's
+// error.
+func (s *server) uploadFrom(ctx context.Context, cfg config, remote, dir, file string, value io.Reader, size int64) error {
 	ctx, cancel := withTimeout(ctx, cfg)
 	defer cancel()
 	var frame bytes.Buffer
@@ -230,19 +244,39 @@ func (s *server) upload(ctx context.Context, cfg config, remote, dir, file strin
 		return err
 	}
 	q := url.Values{"fs": {remote}, "remote": {dir}}
-	body := io.MultiReader(bytes.NewReader(frame.Bytes()[:head]), bytes.NewReader(value),
-		bytes.NewReader(frame.Bytes()[head:]))
+	src := &sourceErr{r: value}
+	body := io.MultiReader(bytes.NewReader(frame.Bytes()[:head]), src, bytes.NewReader(frame.Bytes()[head:]))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/operations/uploadfile?"+q.Encode(), body)
 	if err != nil {
 		return err
 	}
-	req.ContentLength = int64(frame.Len() + len(value))
+	req.ContentLength = -1
+	if size >= 0 {
+		req.ContentLength = int64(frame.Len()) + size
+	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err := s.do(req)
+	if src.err != nil {
+		return src.err
+	}
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	_, err = io.Copy(io.Discard, resp.Body)
 	return err
+}
+
+// sourceErr remembers the first error of r other than io.EOF.
+type sourceErr struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceErr) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }

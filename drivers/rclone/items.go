@@ -80,28 +80,11 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, err
 	}
 	offset, size, ranged := backendkit.RangeOf(opts)
-	if ranged && offset < 0 {
-		// A suffix range past the start confuses rclone (a 404 from the
-		// local backend, a dropped connection from :memory:): ask for the
-		// size and read an absolute range.
-		it, err := d.stat(ctx, s, kv.OpLoad, name)
-		switch {
-		case err != nil:
-			return nil, err
-		case !it.Exists || it.Directory:
-			return nil, backendkit.NewError(kv.OpLoad, name, kv.ErrNotFound, nil)
-		}
-		start, end := backendkit.ClampRange(it.Size, offset, size)
-		offset, size = start, end-start
-	}
-	if ranged && size == 0 {
-		it, err := d.stat(ctx, s, kv.OpLoad, name)
-		switch {
-		case err != nil:
-			return nil, err
-		case !it.Exists || it.Directory:
-			return nil, backendkit.NewError(kv.OpLoad, name, kv.ErrNotFound, nil)
-		}
+	offset, size, empty, err := d.resolveRange(ctx, s, name, offset, size, ranged)
+	switch {
+	case err != nil:
+		return nil, err
+	case empty:
 		return []byte{}, nil
 	}
 	rng, limit := rangeHeader(offset, size, ranged)
@@ -120,6 +103,26 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, s.kvError(kv.OpLoad, name, err)
 	}
 	return value, nil
+}
+
+// resolveRange prepares a kv.Range for a GET: a negative offset becomes an
+// absolute one after a stat (a suffix range past the start confuses
+// rclone: a 404 from the local backend, a dropped connection from
+// :memory:), and an empty range is one of an item that exists (empty is
+// then true, and no GET is needed).
+func (d *Driver) resolveRange(ctx context.Context, s *server, name string, offset, size int64, ranged bool) (int64, int64, bool, error) {
+	if !ranged || offset >= 0 && size != 0 {
+		return offset, size, false, nil
+	}
+	it, err := d.stat(ctx, s, kv.OpLoad, name)
+	switch {
+	case err != nil:
+		return 0, 0, false, err
+	case !it.Exists || it.Directory:
+		return 0, 0, false, backendkit.NewError(kv.OpLoad, name, kv.ErrNotFound, nil)
+	}
+	start, end := backendkit.ClampRange(it.Size, offset, size)
+	return start, end - start, start == end, nil
 }
 
 // rangeHeader turns a kv.Range into an HTTP Range header and the number of
@@ -143,17 +146,26 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err != nil {
 		return err
 	}
+	return d.store(ctx, s, name, func(dir, file string) error {
+		return retry(ctx, func() error { return s.upload(ctx, d.cfg, d.remote, dir, file, value) })
+	})
+}
+
+// store is Store and StoreStream once the value goes up with upload(dir,
+// file): on remotes with directories to a temporary file beside name,
+// which then replaces name (and is removed if anything fails), on object
+// stores to name itself.
+func (d *Driver) store(ctx context.Context, s *server, name string, upload func(dir, file string) error) error {
 	dir, file := path.Split(name)
 	dir = strings.TrimSuffix(dir, "/")
 	if s.bucketBased {
-		err = retry(ctx, func() error { return s.upload(ctx, d.cfg, d.remote, dir, file, value) })
-		if err != nil {
+		if err := upload(dir, file); err != nil {
 			return s.kvError(kv.OpStore, name, err)
 		}
 		return nil
 	}
 	tmp := file + "." + randomToken()[:12] + kv.TempSuffix
-	err = retry(ctx, func() error { return s.upload(ctx, d.cfg, d.remote, dir, tmp, value) })
+	err := upload(dir, tmp)
 	if err == nil {
 		unlock := d.names.write(name, name)
 		err = s.call(ctx, d.cfg, "operations/movefile", params{

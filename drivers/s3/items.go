@@ -13,7 +13,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/minio/minio-go/v7"
 
@@ -141,16 +140,44 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, err
 	}
 	offset, size, ranged := backendkit.RangeOf(opts)
-	value, err := d.load(ctx, d.key(name), offset, size, ranged, backendkit.ProgressOf(ctx))
+	value, err := d.load(ctx, d.key(name), offset, size, ranged)
 	if err != nil {
 		return nil, d.fail(ctx, kv.OpLoad, name, err)
 	}
 	return value, nil
 }
 
-// load reads the object key, or its part from offset of size bytes,
-// reporting the bytes read to report when it is set (backendkit.WithProgress).
-func (d *Driver) load(ctx context.Context, key string, offset, size int64, ranged bool, report func(int64)) ([]byte, error) {
+// load reads the object key, or its part from offset of size bytes.
+func (d *Driver) load(ctx context.Context, key string, offset, size int64, ranged bool) ([]byte, error) {
+	body, length, limit, err := d.get(ctx, key, offset, size, ranged)
+	if err != nil || body == nil {
+		return []byte{}, err
+	}
+	defer body.Close()
+	var value []byte
+	if length >= 0 {
+		value = make([]byte, length)
+		_, err = io.ReadFull(body, value)
+	} else {
+		value, err = io.ReadAll(body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if limit >= 0 && int64(len(value)) > limit {
+		value = value[:limit]
+	}
+	return value, nil
+}
+
+// get sends the GET of the object key, or of its part from offset of size
+// bytes, and returns the body of the reply, its length (-1: unknown) and
+// the most bytes of it that belong to the part (-1: all of them). A nil
+// body without error is an empty part (of an object that exists). A
+// negative offset is a suffix range, or a HEAD and an absolute range when
+// the unwanted tail is over suffixReadMax; a range that starts past the end
+// is empty.
+func (d *Driver) get(ctx context.Context, key string, offset, size int64, ranged bool) (io.ReadCloser, int64, int64, error) {
 	var get minio.GetObjectOptions
 	limit := int64(-1) // the most bytes of the reply to keep
 	offset = max(offset, -math.MaxInt64)
@@ -160,7 +187,7 @@ func (d *Driver) load(ctx context.Context, key string, offset, size int64, range
 	case size == 0:
 		// An empty part, but of an object that must exist.
 		_, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{})
-		return []byte{}, err
+		return nil, 0, 0, err
 	case offset >= 0 && (size < 0 || size > math.MaxInt64-offset): // to the end
 		if offset > 0 {
 			err = get.SetRange(offset, 0) // "bytes=offset-"
@@ -175,46 +202,27 @@ func (d *Driver) load(ctx context.Context, key string, offset, size int64, range
 	default:
 		obj, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{})
 		if err != nil {
-			return nil, err
+			return nil, 0, 0, err
 		}
 		start, end := backendkit.ClampRange(obj.Size, offset, size)
 		if start == end {
-			return []byte{}, nil
+			return nil, 0, 0, nil
 		}
-		err = get.SetRange(start, end-1)
-		if err != nil {
-			return nil, err
+		if err := get.SetRange(start, end-1); err != nil {
+			return nil, 0, 0, err
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
 	body, obj, _, err := d.core.GetObject(ctx, d.bucket, key, get)
 	if err != nil {
 		if errCode(err) == "InvalidRange" {
-			return []byte{}, nil // the range starts past the end
+			return nil, 0, 0, nil // the range starts past the end
 		}
-		return nil, err
+		return nil, 0, 0, err
 	}
-	defer body.Close()
-	var r io.Reader = body
-	if report != nil {
-		r = &backendkit.ProgressReader{R: body, Report: report}
-	}
-	var value []byte
-	if obj.Size >= 0 {
-		value = make([]byte, obj.Size)
-		_, err = io.ReadFull(r, value)
-	} else {
-		value, err = io.ReadAll(r)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if limit >= 0 && int64(len(value)) > limit {
-		value = value[:limit]
-	}
-	return value, nil
+	return body, obj.Size, limit, nil
 }
 
 // Store writes value with one PUT, which S3 makes visible whole or not at
@@ -227,7 +235,7 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err := markerName(kv.OpStore, name); err != nil {
 		return err
 	}
-	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value, backendkit.ProgressOf(ctx)))
+	return d.fail(ctx, kv.OpStore, name, d.put(ctx, d.key(name), value))
 }
 
 // checksumSHA256 is the header of the SHA-256 checksum of a PUT's body,
@@ -241,61 +249,28 @@ const checksumSHA256 = "x-amz-checksum-sha256"
 // of one part also carries its SHA-256 (x-amz-checksum-sha256, except on
 // B2, which refuses it), which the server checks as well and returns from
 // a HEAD, so that Hash needs no GET; the parts of a larger value carry
-// none, since S3 would keep only a checksum of their checksums. It also
-// spares servers (versitygw) that leave the signed empty chunk of an
-// empty body unread on the connection. When report is set
-// (backendkit.WithProgress), it is told the bytes sent so far.
-func (d *Driver) put(ctx context.Context, key string, value []byte, report func(int64)) error {
+// none, since S3 would keep only a checksum of their checksums (see
+// putMultipart). It also spares servers (versitygw) that leave the signed
+// empty chunk of an empty body unread on the connection.
+func (d *Driver) put(ctx context.Context, key string, value []byte) error {
 	size := int64(len(value))
-	if uint64(size) <= d.cfg.partSize {
-		sum := md5.Sum(value)
-		opts := minio.PutObjectOptions{DisableContentSha256: true}
-		if !d.cfg.b2 {
-			// S3 checks it too, and keeps it for Hash.
-			sha := sha256.Sum256(value)
-			opts.UserMetadata = map[string]string{checksumSHA256: base64.StdEncoding.EncodeToString(sha[:])}
-		}
-		var body io.Reader = bytes.NewReader(value)
-		if report != nil {
-			body = &backendkit.ProgressReader{R: body, Report: report}
-		}
-		_, err := d.core.PutObject(ctx, d.bucket, key, body, size,
-			base64.StdEncoding.EncodeToString(sum[:]), "", opts)
-		return err
+	if uint64(size) > d.cfg.partSize {
+		return d.putMultipart(ctx, key, &valueParts{value: value, size: d.partSize(size)})
 	}
-	opts := minio.PutObjectOptions{
-		PartSize:             d.cfg.partSize,
-		NumThreads:           d.cfg.partThreads,
-		DisableContentSha256: true,
-		SendContentMd5:       true,
+	sum := md5.Sum(value)
+	opts := minio.PutObjectOptions{DisableContentSha256: true}
+	if !d.cfg.b2 {
+		// S3 checks it too, and keeps it for Hash.
+		sha := sha256.Sum256(value)
+		opts.UserMetadata = map[string]string{checksumSHA256: base64.StdEncoding.EncodeToString(sha[:])}
 	}
-	if report != nil {
-		// minio-go reads the bytes of every part it has sent from
-		// Progress, several parts at once.
-		opts.Progress = &sentCounter{report: report}
-	}
-	_, err := d.client.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size, opts)
+	_, err := d.core.PutObject(ctx, d.bucket, key, bytes.NewReader(value), size,
+		base64.StdEncoding.EncodeToString(sum[:]), "", opts)
 	return err
 }
 
-// sentCounter is minio-go's Progress: reading n bytes from it counts n
-// bytes sent, and reports the total, one report at a time and rising.
-type sentCounter struct {
-	mu     sync.Mutex
-	n      int64
-	report func(int64)
-}
-
-func (c *sentCounter) Read(b []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n += int64(len(b))
-	c.report(c.n)
-	return len(b), nil
-}
-
 // putEmpty writes an empty object: a store or directory marker.
-func (d *Driver) putEmpty(ctx context.Context, key string) error { return d.put(ctx, key, nil, nil) }
+func (d *Driver) putEmpty(ctx context.Context, key string) error { return d.put(ctx, key, nil) }
 
 // Delete removes the item name: a HEAD, since S3 deletes a missing key
 // without a word, then a DELETE.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/kvcompose/compose/drivers/s3"
 	"github.com/kvcompose/compose/internal/s3test"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/backendkit"
@@ -125,13 +124,4 @@ func TestForeignStore(t *testing.T) {
 			t.Errorf("move to %s: %v, want kv.ErrInvalidName (a directory marker)", name, err)
 		}
 	}
-}
-
-// TestProgress checks the reports of backendkit.WithProgress for a value sent in
-// one PUT and in parts.
-func TestProgress(t *testing.T) {
-	t.Run("put", func(t *testing.T) { kvtest.TestProgress(t, kvtest.OpenStore(t, newDriver(t))) })
-	t.Run("parts", func(t *testing.T) {
-		kvtest.TestProgress(t, kvtest.OpenStore(t, newDriver(t, s3.WithPartSize(5<<20, 2))))
-	})
 }

@@ -263,7 +263,7 @@ func (d *Driver) Create(ctx context.Context) error {
 		if err := d.putEmpty(ctx, d.prefix); err != nil {
 			return d.fail(ctx, kv.OpCreate, "", err)
 		}
-		return d.fail(ctx, kv.OpCreate, backendkit.StoreRecord, d.put(ctx, d.prefix+backendkit.StoreRecord, []byte(backendkit.StoreRecordText), nil))
+		return d.fail(ctx, kv.OpCreate, backendkit.StoreRecord, d.put(ctx, d.prefix+backendkit.StoreRecord, []byte(backendkit.StoreRecordText)))
 	})
 }
 

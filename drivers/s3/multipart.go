@@ -1,0 +1,215 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/kvcompose/compose/internal/backoff"
+)
+
+// maxParts is the most parts S3 takes in one multipart upload.
+const maxParts = 10000
+
+// errTooManyParts is the error of a stream of unknown size that needs more
+// than maxParts parts.
+var errTooManyParts = errors.New("the value needs more than 10000 parts; a larger part size (WithPartSize) lets it through")
+
+// parts gives the parts of a multipart upload, in order.
+type parts interface {
+	// next returns the next part and whether it is the last one.
+	next() (p []byte, last bool, err error)
+	// done takes back a part that has gone up (or failed to).
+	done(p []byte)
+}
+
+// partSize returns the size of the parts of a value of size bytes (-1:
+// unknown): the configured one, or larger for a value that would need more
+// than maxParts of them.
+func (d *Driver) partSize(size int64) int {
+	ps := int64(d.cfg.partSize)
+	if size > ps*maxParts {
+		const mib = 1 << 20
+		ps = ((size+maxParts-1)/maxParts + mib - 1) / mib * mib
+	}
+	return int(ps)
+}
+
+// putMultipart writes the parts of src to the object key as one multipart
+// upload: up to partThreads parts go up at once, each with its Content-MD5
+// and unsigned, as put sends a value of one part. The object appears when
+// the upload completes, after the last part. On any failure (src's error,
+// a part refused, the context cancelled) the upload is aborted, with a
+// context of its own, so that no part stays behind on the server.
+func (d *Driver) putMultipart(ctx context.Context, key string, src parts) (err error) {
+	id, err := d.core.NewMultipartUpload(ctx, d.bucket, key, minio.PutObjectOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = d.abort(ctx, key, id, err)
+		}
+	}()
+	up, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	slots := make(chan struct{}, max(1, d.cfg.partThreads))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		sent []minio.CompletePart
+	)
+send:
+	for n := 1; ; n++ {
+		select {
+		case slots <- struct{}{}:
+		case <-up.Done():
+			break send
+		}
+		if n > maxParts {
+			cancel(errTooManyParts)
+			break
+		}
+		p, last, err := src.next()
+		if err != nil {
+			cancel(err)
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			sum := md5.Sum(p)
+			part, err := d.core.PutObjectPart(up, d.bucket, key, id, n, bytes.NewReader(p), int64(len(p)),
+				minio.PutObjectPartOptions{Md5Base64: base64.StdEncoding.EncodeToString(sum[:]), DisableContentSha256: true})
+			src.done(p)
+			if err != nil {
+				cancel(err)
+				return
+			}
+			mu.Lock()
+			sent = append(sent, minio.CompletePart{PartNumber: n, ETag: part.ETag})
+			mu.Unlock()
+		})
+		if last {
+			break
+		}
+	}
+	wg.Wait()
+	if up.Err() != nil {
+		return context.Cause(up)
+	}
+	slices.SortFunc(sent, func(a, b minio.CompletePart) int { return a.PartNumber - b.PartNumber })
+	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, id, sent, minio.PutObjectOptions{})
+	return err
+}
+
+// abortRetry is the schedule of abort's tries: a server may still be
+// writing a part whose request was cancelled and refuse the abort for a
+// moment (versitygw answers InternalError), and S3 documents that an
+// abort may have to be repeated to free every part.
+var abortRetry = backoff.Policy{Initial: 50 * time.Millisecond, Multiplier: 2, MaxTries: 6}
+
+// abort aborts the multipart upload id of key after err, even when ctx is
+// done, within the driver's timeout, retrying a refused abort; a failure
+// to abort is added to err.
+func (d *Driver) abort(ctx context.Context, key, id string, err error) error {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.timeout)
+	defer cancel()
+	aerr := abortRetry.Do(actx, func(err error) bool { return errCode(err) != "NoSuchUpload" }, func(int) error {
+		return d.core.AbortMultipartUpload(actx, d.bucket, key, id)
+	})
+	if aerr != nil && errCode(aerr) != "NoSuchUpload" {
+		return fmt.Errorf("%w (and aborting multipart upload %s failed: %v)", err, id, aerr)
+	}
+	return err
+}
+
+// valueParts are the parts of a value in memory: slices of it, no copies.
+type valueParts struct {
+	value []byte
+	size  int // of a part
+}
+
+func (v *valueParts) next() ([]byte, bool, error) {
+	p := v.value[:min(v.size, len(v.value))]
+	v.value = v.value[len(p):]
+	return p, len(v.value) == 0, nil
+}
+
+func (v *valueParts) done([]byte) {}
+
+// streamParts are the parts of a stream, read into at most as many buffers
+// of the part size as parts go up at once (partThreads): the memory of a
+// StoreStream. The first part was read before the upload began.
+type streamParts struct {
+	r     *partReader
+	first []byte
+	size  int // of a part
+	free  chan []byte
+}
+
+func (s *streamParts) next() ([]byte, bool, error) {
+	if p := s.first; p != nil {
+		s.first = nil
+		return p, false, nil
+	}
+	var buf []byte
+	select {
+	case buf = <-s.free:
+	default:
+		buf = make([]byte, s.size)
+	}
+	n, last, err := s.r.fill(buf)
+	if err != nil {
+		s.done(buf)
+	}
+	return buf[:n], last, err
+}
+
+func (s *streamParts) done(p []byte) {
+	select {
+	case s.free <- p[:cap(p)]:
+	default:
+	}
+}
+
+// partReader cuts a stream into parts and tells the last one without a
+// buffer of its own: after a full part, it reads one byte ahead, which
+// begins the next part.
+type partReader struct {
+	src     io.Reader
+	ahead   [1]byte
+	carried bool
+}
+
+// fill reads the next part into buf, as much as fits, and reports whether
+// it is the last one (a last part may be empty only if it is the first).
+func (r *partReader) fill(buf []byte) (n int, last bool, err error) {
+	if r.carried {
+		buf[0], n, r.carried = r.ahead[0], 1, false
+	}
+	m, err := io.ReadFull(r.src, buf[n:])
+	n += m
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return n, true, nil
+	case err != nil:
+		return n, false, err
+	}
+	switch _, err := io.ReadFull(r.src, r.ahead[:]); {
+	case err == io.EOF:
+		return n, true, nil
+	case err != nil:
+		return n, false, err
+	}
+	r.carried = true
+	return n, false, nil
+}

@@ -1,0 +1,230 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/kvcompose/compose/drivers/s3"
+	"github.com/kvcompose/compose/internal/s3test"
+	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
+	"github.com/kvcompose/compose/kv/kvtest"
+)
+
+// streamValue returns n bytes of a pattern that shows a part out of place.
+func streamValue(n int) []byte {
+	v := make([]byte, n)
+	x := uint32(7)
+	for i := range v {
+		x = x*1664525 + 1013904223
+		v[i] = byte(x >> 24)
+	}
+	return v
+}
+
+// TestStreamParts stores streams around the part size, of known and
+// unknown size, and checks the value, its hash, and the requests: a value
+// of one part goes up with one PUT and hashes with one HEAD; a larger one
+// as a multipart upload.
+func TestStreamParts(t *testing.T) {
+	cnt := newCounter()
+	d := kvtest.OpenStore(t, newDriver(t, s3.WithTransport(cnt), s3.WithPartSize(s3.MinPartSize, 2)))
+	ctx := t.Context()
+	const ps = s3.MinPartSize
+	for _, n := range []int{0, 1, ps - 1, ps, ps + 1, 2 * ps, 3*ps + 12345} {
+		value := streamValue(n)
+		for _, size := range []int64{int64(n), -1} {
+			name := fmt.Sprintf("ns/v%d-%d", n, size+1)
+			cnt.take()
+			if err := d.StoreStream(ctx, name, bytes.NewReader(value), size); err != nil {
+				t.Fatalf("store stream of %d bytes (size %d): %v", n, size, err)
+			}
+			reqs := strings.Join(cnt.take(), ",")
+			if n <= ps && reqs != "PUT" || n > ps && !strings.HasPrefix(reqs, "POST,PUT,PUT") {
+				t.Errorf("store stream of %d bytes (size %d): requests %s", n, size, reqs)
+			}
+			r, err := d.LoadStream(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			r.Close()
+			if err != nil || !bytes.Equal(got, value) {
+				t.Fatalf("load stream of %d bytes (size %d): %d bytes, %v", n, size, len(got), err)
+			}
+			if reqs := cnt.take(); len(reqs) != 1 {
+				t.Errorf("load stream: requests %q, want one GET", reqs)
+			}
+			sum, err := d.Hash(ctx, name, "")
+			want, _ := backendkit.HashBytes("", value)
+			if err != nil || sum != want {
+				t.Errorf("hash of a stream of %d bytes: %s, %v; want %s", n, sum, err, want)
+			}
+			if reqs := strings.Join(cnt.take(), ","); n <= ps && reqs != "HEAD" {
+				t.Errorf("hash of a stream of one part: requests %s, want HEAD", reqs)
+			}
+		}
+	}
+}
+
+// TestLoadStreamRequests checks that LoadStream sends one request, whose
+// errors (a missing object) come from the call, and that its ranges are
+// Load's.
+func TestLoadStreamRequests(t *testing.T) {
+	cnt := newCounter()
+	d := kvtest.OpenStore(t, newDriver(t, s3.WithTransport(cnt)))
+	ctx := t.Context()
+	value := streamValue(100000)
+	if err := d.Store(ctx, "ns/item", value); err != nil {
+		t.Fatal(err)
+	}
+	cnt.take()
+	r, err := d.LoadStream(ctx, "ns/missing")
+	if !errors.Is(err, kv.ErrNotFound) || r != nil {
+		t.Errorf("load stream of a missing item: %v, %v; want kv.ErrNotFound from the call", r, err)
+	}
+	if reqs := cnt.take(); len(reqs) != 1 {
+		t.Errorf("load stream of a missing item: requests %q, want one GET", reqs)
+	}
+	for _, rg := range [][2]int64{{0, -1}, {10, 20}, {-30, -1}, {-30, 10}, {99990, 100}, {100000, 5}, {200000, 5}} {
+		r, err := d.LoadStream(ctx, "ns/item", kv.Range(rg[0], rg[1]))
+		if err != nil {
+			t.Fatalf("load stream %v: %v", rg, err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		start, end := backendkit.ClampRange(int64(len(value)), rg[0], rg[1])
+		if err != nil || !bytes.Equal(got, value[start:end]) {
+			t.Errorf("load stream %v: %d bytes, %v; want %d", rg, len(got), err, end-start)
+		}
+		if reqs := cnt.take(); len(reqs) != 1 {
+			t.Errorf("load stream %v: requests %q, want one", rg, reqs)
+		}
+	}
+}
+
+// TestLoadStreamCancelled checks that a reader whose context is cancelled
+// fails with the context's error.
+func TestLoadStreamCancelled(t *testing.T) {
+	d := kvtest.OpenStore(t, newDriver(t))
+	value := streamValue(8 << 20)
+	if err := d.Store(t.Context(), "ns/item", value); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	r, err := d.LoadStream(ctx, "ns/item")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := io.Copy(io.Discard, r); !errors.Is(err, context.Canceled) {
+		t.Errorf("reading after the context was cancelled: %v, want context.Canceled", err)
+	}
+}
+
+// failing is a source that gives n bytes of value, then err.
+type failing struct {
+	r   io.Reader
+	n   int
+	err error
+}
+
+func (f *failing) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, f.err
+	}
+	n, err := f.r.Read(p[:min(len(p), f.n)])
+	f.n -= n
+	return n, err
+}
+
+// onPart is a transport that calls hook once, before it sends the upload
+// of part number part.
+type onPart struct {
+	next http.RoundTripper
+	part string
+	hook func()
+}
+
+func (o *onPart) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPut && r.URL.Query().Get("partNumber") == o.part && o.hook != nil {
+		o.hook()
+		o.hook = nil
+	}
+	return o.next.RoundTrip(r)
+}
+
+// TestUploadAborted checks that a failed multipart upload, stream or
+// Store, leaves neither the object nor an incomplete upload behind: a
+// source that fails after some parts, a size that lies, a context
+// cancelled while parts go up, an abandoned Writer. The Store case failed
+// before: minio-go aborted the upload with the cancelled context.
+func TestUploadAborted(t *testing.T) {
+	s := s3test.Shared(t)
+	bucket := s.NewBucket(t)
+	hook := &onPart{next: http.DefaultTransport.(*http.Transport).Clone(), part: "2"}
+	d := kvtest.OpenStore(t, driverAt(t, s.URL(bucket, "store"), s3.WithTransport(hook), s3.WithPartSize(s3.MinPartSize, 2)))
+	value := streamValue(3*s3.MinPartSize + 1000)
+	boom := errors.New("source broke")
+	for _, tc := range []struct {
+		name string
+		want error
+		run  func(ctx context.Context, name string) error
+	}{
+		{"source-fails", boom, func(ctx context.Context, name string) error {
+			return d.StoreStream(ctx, name, &failing{r: bytes.NewReader(value), n: 2*s3.MinPartSize + 100, err: boom}, -1)
+		}},
+		{"source-fails-sized", boom, func(ctx context.Context, name string) error {
+			return d.StoreStream(ctx, name, &failing{r: bytes.NewReader(value), n: 2*s3.MinPartSize + 100, err: boom}, int64(len(value)))
+		}},
+		{"size-lies", kv.ErrSizeMismatch, func(ctx context.Context, name string) error {
+			return d.StoreStream(ctx, name, bytes.NewReader(value), int64(len(value))-1)
+		}},
+		{"stream-cancelled", context.Canceled, func(ctx context.Context, name string) error {
+			ctx, cancel := context.WithCancel(ctx)
+			hook.hook = cancel
+			return d.StoreStream(ctx, name, bytes.NewReader(value), -1)
+		}},
+		{"store-cancelled", context.Canceled, func(ctx context.Context, name string) error {
+			ctx, cancel := context.WithCancel(ctx)
+			hook.hook = cancel
+			return d.Store(ctx, name, value)
+		}},
+		{"writer-abandoned", context.Canceled, func(ctx context.Context, name string) error {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			w := kv.NewWriter(ctx, d, name, -1)
+			if _, err := w.Write(value[:2*s3.MinPartSize+10]); err != nil {
+				return err
+			}
+			cancel()
+			return w.Close()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "ns/" + tc.name
+			if err := tc.run(t.Context(), name); !errors.Is(err, tc.want) {
+				t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+			}
+			if info, err := d.Info(t.Context(), name); err != nil || info.Exists {
+				t.Errorf("%s: the item is there after a failed store (%v)", tc.name, err)
+			}
+			for up := range s.Client().ListIncompleteUploads(t.Context(), bucket, "store/", true) {
+				if up.Err != nil {
+					t.Fatal(up.Err)
+				}
+				t.Errorf("%s: an incomplete upload of %s is left behind (%s)", tc.name, up.Key, up.UploadID)
+			}
+		})
+	}
+}
