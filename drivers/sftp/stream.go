@@ -233,9 +233,10 @@ func (r *reader) fetch() error {
 		return fmt.Errorf("%w: read %d bytes, asked for %d", errProtocol, len(data), head.n)
 	case len(data) == 0:
 		return fmt.Errorf("%w: a read of no bytes before the end of the file", errProtocol)
-	case len(data) < head.n:
+	case int64(len(data)) < min(int64(head.n), r.end-head.off):
 		// A short read: read the rest of the piece again, first.
-		off, n := head.off+int64(len(data)), head.n-len(data)
+		off := head.off + int64(len(data))
+		n := int(min(int64(head.n), r.end-head.off)) - len(data)
 		ch := make(chan answer, 1)
 		r.slots = slices.Insert(r.slots, 0, slot{off: off, n: n, ch: ch})
 		buf := appendRead(r.sbuf[:0], r.h, off, n)
