@@ -24,6 +24,7 @@ import (
 type client struct {
 	*pkgsftp.Client
 	wire *wire
+	conn *conn // the connection it runs on
 }
 
 // conn is one SSH connection and its SFTP session. done is closed when the
@@ -249,6 +250,10 @@ func (d *Driver) try(ctx context.Context, op kv.Op, name string, retried bool, f
 	if err == nil {
 		return false, nil
 	}
+	var s settled
+	if errors.As(err, &s) {
+		return false, s.error
+	}
 	if !broken(c, err) {
 		return false, backendkit.FSError(op, name, err)
 	}
@@ -335,7 +340,9 @@ func handshake(nc net.Conn, addr string, cc *ssh.ClientConfig) (*conn, error) {
 		sshc.Close()
 		return nil, fmt.Errorf("start sftp on %s: %w", addr, err)
 	}
-	return &conn{ssh: sshc, sftp: &client{Client: sftpc, wire: w}, done: make(chan struct{})}, nil
+	c := &conn{ssh: sshc, sftp: &client{Client: sftpc, wire: w}, done: make(chan struct{})}
+	c.sftp.conn = c
+	return c, nil
 }
 
 // subsystem starts the SFTP subsystem in a new session of sshc and returns

@@ -34,3 +34,10 @@ func Sent(d *Driver) (map[string]int64, int64) {
 // StopSweep stops the background sweep of stale temporaries of d, so that
 // a test counts only the requests of its calls.
 func StopSweep(d *Driver) { d.sweep.Stop() }
+
+// WaitRemovals waits for the removals of temporaries that failed stores of
+// d left behind (removeLater) to end.
+func WaitRemovals(d *Driver) { d.left.wg.Wait() }
+
+// Base returns the base directory of d, which is local in the tests.
+func Base(d *Driver) string { return d.base }

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"iter"
 	"math/rand/v2"
-	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -97,7 +96,6 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		return nil, err
 	}
 	offset, size, ranged := backendkit.RangeOf(opts)
-	report := backendkit.ProgressOf(ctx)
 	var value []byte
 	err := d.do(ctx, op, name, func(c *client) error {
 		h, err := c.open(ctx, d.path(name), pflagRead)
@@ -107,7 +105,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		defer c.wire.call(ctx, request{typ: fxpClose, fields: str(nil, h), noWait: true})
 		if ranged && offset >= 0 && size >= 0 && size <= directReadMax {
 			buf := make([]byte, size)
-			n, err := c.readRange(ctx, h, buf, offset, 0, report)
+			n, err := c.readRange(ctx, h, buf, offset, 0)
 			value = buf[:n]
 			return err
 		}
@@ -138,12 +136,9 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 			if err != nil {
 				return err
 			}
-			if report != nil && got > 0 {
-				report(int64(got)) // bytes moved so far
-			}
 		}
 		if !eof && got < len(buf) {
-			got, err = c.readRest(ctx, h, buf, start, got, report)
+			got, err = c.readRest(ctx, h, buf, start, got)
 			if err != nil {
 				return err
 			}
@@ -177,7 +172,8 @@ func readReqs(h string, base int64, from, to int) []request {
 
 // fill copies the answers to the READs that readReqs(h, base, from, to)
 // returned into buf, and returns up to where buf is filled without a gap
-// from the start, and whether the file ended there.
+// from the start, and whether the file ended there. It releases the
+// answers it copied.
 func fill(buf []byte, answers []answer, from, to int) (got int, eof bool, err error) {
 	got = from
 	for i, a := range answers {
@@ -196,6 +192,7 @@ func fill(buf []byte, answers []answer, from, to int) (got int, eof bool, err er
 			return got, false, nil // the file grew since its FSTAT
 		}
 		copy(buf[pos:], data)
+		answers[i].release()
 		if got == pos {
 			got = min(pos+len(data), len(buf))
 		}
@@ -209,12 +206,12 @@ func fill(buf []byte, answers []answer, from, to int) (got int, eof bool, err er
 // readRest reads buf[got:] as readRange does, in segments of one round
 // each, readSegments of them at a time, so that the link stays busy while
 // a round's last answers come; it returns how much of buf is filled
-// without a gap, reporting that as the segments complete in order.
-func (c *client) readRest(ctx context.Context, h string, buf []byte, base int64, got int, report func(int64)) (int, error) {
+// without a gap.
+func (c *client) readRest(ctx context.Context, h string, buf []byte, base int64, got int) (int, error) {
 	const seg = readBatch * readChunk
 	n := (len(buf) - got + seg - 1) / seg
 	if n <= 1 {
-		return c.readRange(ctx, h, buf, base, got, report)
+		return c.readRange(ctx, h, buf, base, got)
 	}
 	type result struct {
 		n   int
@@ -234,7 +231,7 @@ func (c *client) readRest(ctx context.Context, h string, buf []byte, base int64,
 				return
 			}
 			defer func() { <-sem }()
-			k, err := c.readRange(ctx, h, buf[from:to], base+int64(from), 0, nil)
+			k, err := c.readRange(ctx, h, buf[from:to], base+int64(from), 0)
 			results[i] <- result{k, err}
 		}()
 	}
@@ -249,9 +246,6 @@ func (c *client) readRest(ctx context.Context, h string, buf []byte, base int64,
 		if full && first == nil {
 			got = from + r.n
 			full = got == to
-			if report != nil {
-				report(int64(got))
-			}
 		}
 	}
 	return got, first
@@ -263,7 +257,7 @@ const readSegments = 4
 // readRange reads into buf[got:] the file from offset base+got on, in
 // rounds of up to readBatch READs, until buf is full or the file ends; it
 // returns how much of buf is filled.
-func (c *client) readRange(ctx context.Context, h string, buf []byte, base int64, got int, report func(int64)) (int, error) {
+func (c *client) readRange(ctx context.Context, h string, buf []byte, base int64, got int) (int, error) {
 	for got < len(buf) {
 		reqs := readReqs(h, base, got, len(buf))
 		answers, err := c.wire.call(ctx, reqs...)
@@ -274,9 +268,6 @@ func (c *client) readRange(ctx context.Context, h string, buf []byte, base int64
 		n, eof, err := fill(buf, answers, got, end)
 		if err != nil {
 			return got, err
-		}
-		if report != nil && n > got {
-			report(int64(n))
 		}
 		if eof {
 			return n, nil
@@ -297,56 +288,39 @@ func (c *client) readRange(ctx context.Context, h string, buf []byte, base int64
 // the create; the writes, the sync and the close, pipelined; the rename,
 // sent only once the writes and the close succeeded (SFTP cannot make a
 // request depend on the one before, and a rename sent with them would put
-// a value whose write failed in place).
+// a value whose write failed in place). A larger value is written as
+// StoreStream writes a stream, from the value in place.
 func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
 	const op = kv.OpStore
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return err
 	}
 	target := d.path(name)
-	tmp := target + "." + strconv.FormatUint(rand.Uint64(), 36) + kv.TempSuffix
-	report := backendkit.ProgressOf(ctx)
-	if len(value) <= pipelineMax {
-		return d.do(ctx, op, name, func(c *client) error {
-			return d.storePipelined(ctx, c, tmp, target, value, report)
-		})
-	}
-	return d.do(ctx, op, name, func(c *client) error {
-		const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
-		f, err := c.OpenFile(tmp, flags)
-		if err != nil && isNotExist(err) {
-			if err := d.mkdirAll(c, path.Dir(target)); err != nil {
-				return inTheWay(err)
-			}
-			f, err = c.OpenFile(tmp, flags)
+	var left []string // temporaries a broken connection kept us from removing
+	err := d.do(ctx, op, name, func(c *client) error {
+		tmp := tempName(target)
+		var err error
+		if len(value) <= pipelineMax {
+			err = d.storePipelined(ctx, c, tmp, target, value)
+		} else {
+			err = d.storeFrom(ctx, c, tmp, target, bytes.NewReader(value), nil)
 		}
-		if err != nil {
-			return inTheWay(err)
+		if errors.Is(err, errTempLeft) {
+			left = append(left, tmp)
 		}
-		var r io.Reader = bytes.NewReader(value)
-		if report != nil {
-			r = &backendkit.ProgressReader{R: r, Report: report}
-		}
-		_, err = f.ReadFrom(r)
-		if err == nil && d.cfg.sync {
-			err = d.syncFile(f)
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = c.PosixRename(tmp, target)
-		}
-		if err != nil {
-			c.Remove(tmp)
-			return err
-		}
-		return d.syncDirs(c, path.Dir(target))
+		return err
 	})
+	d.removeLater(left)
+	return err
+}
+
+// tempName returns a new name for the temporary file of a store of target.
+func tempName(target string) string {
+	return target + "." + strconv.FormatUint(rand.Uint64(), 36) + kv.TempSuffix
 }
 
 // pipelineMax is the largest value that Store sends in pipelined requests
-// of its own; a larger one goes through pkg/sftp's concurrent writes.
+// of its own, all at once; a larger one is written as a stream.
 const pipelineMax = 256 << 10
 
 // writeChunk is the data of one WRITE request: what every SFTP server
@@ -355,53 +329,89 @@ const writeChunk = 32 << 10
 
 // storePipelined is Store of a small value in three round trips (see
 // Store).
-func (d *Driver) storePipelined(ctx context.Context, c *client, tmp, target string, value []byte, report func(int64)) error {
-	const pflags = pflagWrite | pflagCreat | pflagExcl
-	h, err := c.open(ctx, tmp, pflags)
-	if err != nil && isNotExist(err) {
-		if err := d.mkdirAll(c, path.Dir(target)); err != nil {
-			return inTheWay(err)
-		}
-		h, err = c.open(ctx, tmp, pflags)
-	}
+func (d *Driver) storePipelined(ctx context.Context, c *client, tmp, target string, value []byte) error {
+	h, err := d.createTemp(ctx, c, tmp, target)
 	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errProtocol) || ctx.Err() != nil {
-			return err
-		}
-		return inTheWay(err)
+		return err
 	}
 	reqs := make([]request, 0, len(value)/writeChunk+3)
 	for off := 0; off < len(value); off += writeChunk {
 		reqs = append(reqs, writeReq(h, int64(off), value[off:min(off+writeChunk, len(value))]))
 	}
-	if d.cfg.sync {
-		d.syncs.Add(1)
-		reqs = append(reqs, extReq(extFsync, h))
-	}
-	reqs = append(reqs, closeReq(h))
+	reqs = append(d.syncReqs(reqs, h), closeReq(h))
 	answers, err := c.wire.call(ctx, reqs...)
+	if err == nil {
+		for _, a := range answers {
+			if err = statusError(a); err != nil {
+				break
+			}
+		}
+	}
+	return d.commit(ctx, c, "", tmp, target, err)
+}
+
+// createTemp creates the temporary file tmp of a store of target,
+// exclusively, and returns its handle; it makes the missing parents of
+// target only when the create found them missing.
+func (d *Driver) createTemp(ctx context.Context, c *client, tmp, target string) (string, error) {
+	const pflags = pflagWrite | pflagCreat | pflagExcl
+	h, err := c.open(ctx, tmp, pflags)
+	if err != nil && isNotExist(err) {
+		if err := d.mkdirAll(c, path.Dir(target)); err != nil {
+			return "", inTheWay(err)
+		}
+		h, err = c.open(ctx, tmp, pflags)
+	}
 	if err != nil {
-		return err // the connection broke: the sweep removes the temporary
-	}
-	done := int64(0)
-	for i, a := range answers {
-		serr := statusError(a)
-		if serr != nil && err == nil {
-			err = serr
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errProtocol) || ctx.Err() != nil {
+			return "", err
 		}
-		if err == nil && report != nil && reqs[i].typ == fxpWrite {
-			done += int64(len(reqs[i].data))
-			report(done)
-		}
+		return "", inTheWay(err)
 	}
+	return h, nil
+}
+
+// syncReqs appends to reqs the fsync@openssh.com of the open file h,
+// when sync is on.
+func (d *Driver) syncReqs(reqs []request, h string) []request {
+	if !d.cfg.sync {
+		return reqs
+	}
+	d.syncs.Add(1)
+	return append(reqs, extReq(extFsync, h))
+}
+
+// errTempLeft marks the error of a store that left its temporary behind:
+// the connection broke, or the call was cancelled, before it could remove
+// it.
+var errTempLeft = errors.New("the temporary file is left for removal")
+
+// commit ends a store whose writes, sync and close of the temporary tmp
+// ended with err: with none, it renames tmp over target and syncs the
+// directory; otherwise, or when the rename fails, it closes the handle h
+// ("" when the close was sent: OpenSSH reuses a closed handle for the next
+// open, which a second close would take from its caller) and removes tmp
+// with one round, when the connection still works and the call was not
+// cancelled, and else returns err marked with errTempLeft.
+func (d *Driver) commit(ctx context.Context, c *client, h, tmp, target string, err error) error {
 	if err == nil {
 		err = c.ext(ctx, "posix-rename@openssh.com", tmp, target)
 	}
-	if err != nil {
-		c.remove(ctx, tmp)
-		return err
+	if err == nil {
+		return d.syncDirs(c, path.Dir(target))
 	}
-	return d.syncDirs(c, path.Dir(target))
+	var src sourceError
+	if !errors.As(err, &src) && (errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil) {
+		return fmt.Errorf("%w: %w", errTempLeft, err)
+	}
+	reqs := []request{removeReq(tmp)}
+	if h != "" {
+		reqs = []request{{typ: fxpClose, fields: str(nil, h), noWait: true}, reqs[0]}
+	}
+	if _, rerr := c.wire.call(ctx, reqs...); rerr != nil {
+		return fmt.Errorf("%w: %w", errTempLeft, err)
+	}
+	return err
 }
 
 // open opens path with one OPEN request and returns the handle.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"maps"
 	"testing"
 
@@ -23,6 +24,7 @@ func TestRequestsPerCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	value := bytes.Repeat([]byte("v"), 4096)
+	big := bytes.Repeat([]byte("B"), 3<<20)
 
 	// sent runs f and returns the requests and rounds it sent.
 	sent := func(t *testing.T, f func() error) (map[string]int64, int64) {
@@ -56,6 +58,16 @@ func TestRequestsPerCall(t *testing.T) {
 			map[string]int64{"OPEN": 1, "FSTAT": 1, "READ": 2, "CLOSE": 1}, 2},
 		{"Load of a range", func() error { _, err := d.Load(ctx, "data/a", kv.Range(10, 100)); return err },
 			map[string]int64{"OPEN": 1, "READ": 1, "CLOSE": 1}, 2},
+		{"StoreStream", func() error { return d.StoreStream(ctx, "data/s", bytes.NewReader(value), -1) },
+			map[string]int64{"OPEN": 1, "WRITE": 1, "CLOSE": 1, "EXTENDED": 1}, 3},
+		{"LoadStream", func() error { return readStream(d.LoadStream(ctx, "data/s")) },
+			map[string]int64{"OPEN": 1, "FSTAT": 1, "READ": 2, "CLOSE": 1}, 2},
+		{"StoreStream of 3 MiB", func() error { return d.StoreStream(ctx, "data/big", bytes.NewReader(big), int64(len(big))) },
+			map[string]int64{"OPEN": 1, "WRITE": 96, "CLOSE": 1, "EXTENDED": 1}, 3},
+		{"LoadStream of 3 MiB", func() error { return readStream(d.LoadStream(ctx, "data/big")) },
+			map[string]int64{"OPEN": 1, "FSTAT": 1, "READ": 96, "CLOSE": 1}, 3},
+		{"LoadStream of a range", func() error { return readStream(d.LoadStream(ctx, "data/big", kv.Range(1<<20, 100))) },
+			map[string]int64{"OPEN": 1, "FSTAT": 1, "READ": 1, "CLOSE": 1}, 2},
 		{"Move", func() error { return d.Move(ctx, "data/a", "data/b") },
 			map[string]int64{"EXTENDED": 1}, 1},
 		{"List", func() error {
@@ -107,4 +119,14 @@ func TestDeleteDirectory(t *testing.T) {
 			t.Errorf("after Delete(%s): %+v, %v; want the directory in place", dir, info, err)
 		}
 	}
+}
+
+// readStream reads the stream that LoadStream returned to its end and
+// closes it.
+func readStream(r io.ReadCloser, err error) error {
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, r)
+	return errors.Join(err, r.Close())
 }

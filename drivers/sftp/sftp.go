@@ -45,6 +45,7 @@ type Driver struct {
 	syncs atomic.Int64
 
 	sweep *tmpsweep.Sweeper // removes stale temporaries while open
+	left  leftovers         // removes the temporaries of failed stores
 }
 
 var (
@@ -63,6 +64,7 @@ type config struct {
 	retries    int
 	logger     *slog.Logger
 	sync       bool
+	inFlight   int
 }
 
 // Option configures a Driver.
@@ -123,7 +125,7 @@ func newDriver(host, port, user, dir string, opts []Option) (*Driver, string) {
 	if dir = path.Clean(dir); dir == "." || dir == "/" || dir == "" {
 		return nil, "the store needs a directory of its own, not the login directory or /"
 	}
-	c := config{timeout: DefaultTimeout, keepAlive: DefaultKeepAlive, retries: DefaultRetries}
+	c := config{timeout: DefaultTimeout, keepAlive: DefaultKeepAlive, retries: DefaultRetries, inFlight: DefaultInFlight}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -274,6 +276,7 @@ func (d *Driver) Open(ctx context.Context) error {
 			return err
 		}
 		d.sweep = tmpsweep.Start(sweepFS{d}, time.Now())
+		d.left.start()
 		return nil
 	})
 }
@@ -282,6 +285,7 @@ func (d *Driver) Open(ctx context.Context) error {
 func (d *Driver) Close(ctx context.Context) error {
 	return d.lc.Transition(ctx, kv.OpClose, func() error {
 		d.sweep.Stop()
+		d.left.stop()
 		d.link.release()
 		return nil
 	})

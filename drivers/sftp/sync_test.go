@@ -71,7 +71,3 @@ func BenchmarkStoreSync(b *testing.B) {
 		})
 	}
 }
-
-func TestProgress(t *testing.T) {
-	kvtest.TestProgress(t, kvtest.OpenStore(t, newDriver(t)))
-}

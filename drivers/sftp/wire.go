@@ -51,7 +51,35 @@ type counts struct {
 // answer is a reply to one of the driver's own requests.
 type answer struct {
 	typ  byte
-	data []byte // after the id
+	data []byte  // after the id
+	buf  *[]byte // data's buffer, from dataBufs
+}
+
+// dataBufs holds the buffers of the DATA answers to READs of readChunk
+// bytes, which a stream gives back (release) once it has read them, so
+// that a stream reads in the same few buffers however long it is.
+var dataBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4+readChunk); return &b }}
+
+// newAnswer copies the answer of type typ and its data, which the next
+// packet overwrites; a DATA answer of at least a quarter of readChunk
+// goes into a buffer of dataBufs (a smaller one, the answer of a small
+// Load, into one of its size).
+func newAnswer(typ byte, data []byte) answer {
+	if typ != fxpData || len(data) < readChunk/4 || len(data) > 4+readChunk {
+		return answer{typ: typ, data: append([]byte(nil), data...)}
+	}
+	b := dataBufs.Get().(*[]byte)
+	return answer{typ: typ, data: append((*b)[:0], data...), buf: b}
+}
+
+// release gives a's buffer back for the next answers; a's data is not
+// to be read after.
+func (a *answer) release() {
+	if a.buf != nil {
+		*a.buf = a.data[:0]
+		dataBufs.Put(a.buf)
+		a.buf, a.data = nil, nil
+	}
 }
 
 // SFTP packet types and status codes (draft-ietf-secsh-filexfer-02).
@@ -165,7 +193,7 @@ func (x *wire) Read(p []byte) (int, error) {
 		}
 		if typ := pkt[4]; typ != fxpVersion && len(pkt) >= 9 {
 			if id := binary.BigEndian.Uint32(pkt[5:9]); id&ownID != 0 {
-				x.deliver(id, answer{typ: typ, data: append([]byte(nil), pkt[9:]...)})
+				x.deliver(id, newAnswer(typ, pkt[9:]))
 				continue
 			}
 		}
@@ -237,31 +265,65 @@ type request struct {
 func (x *wire) call(ctx context.Context, reqs ...request) ([]answer, error) {
 	chans := make([]chan answer, len(reqs))
 	size, waits := 0, false
-	for _, r := range reqs {
+	for i, r := range reqs {
 		size += 9 + len(r.fields) + len(r.data)
-		waits = waits || !r.noWait
+		if !r.noWait {
+			waits = true
+			chans[i] = make(chan answer, 1)
+		}
 	}
 	buf := make([]byte, 0, size)
+	for _, r := range reqs {
+		buf = appendRequest(buf, r)
+	}
+	if err := x.send(buf, chans, waits); err != nil {
+		return nil, err
+	}
+	out := make([]answer, len(reqs))
+	for i, ch := range chans {
+		if ch == nil {
+			continue
+		}
+		a, err := x.wait(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// appendRequest appends the packet of r to b, its id left for send to
+// fill in.
+func appendRequest(b []byte, r request) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(5+len(r.fields)+len(r.data)))
+	b = append(b, r.typ, 0, 0, 0, 0)
+	b = append(b, r.fields...)
+	return append(b, r.data...)
+}
+
+// send writes buf, whole request packets as appendRequest makes them, at
+// once: it gives each packet the next id, and registers the channel of
+// the same index in wait (with room for one answer; nil: the answer is
+// not waited for) to receive its answer. round says whether the write
+// counts as a round. The caller may reuse buf when send returns.
+func (x *wire) send(buf []byte, wait []chan answer, round bool) error {
 	x.rmu.Lock()
 	if x.rerr != nil {
 		x.rmu.Unlock()
-		return nil, fmt.Errorf("sftp: connection lost: %w", io.ErrUnexpectedEOF)
+		return fmt.Errorf("sftp: connection lost: %w", io.ErrUnexpectedEOF)
 	}
-	for i, r := range reqs {
+	for i, p := 0, buf; len(p) >= 9; i++ {
 		id := x.nextID
 		x.nextID++
 		if x.nextID == 0 {
 			x.nextID = ownID
 		}
-		if !r.noWait {
-			chans[i] = make(chan answer, 1)
-			x.waiting[id] = chans[i]
+		binary.BigEndian.PutUint32(p[5:9], id)
+		if wait[i] != nil {
+			x.waiting[id] = wait[i]
 		}
-		buf = binary.BigEndian.AppendUint32(buf, uint32(5+len(r.fields)+len(r.data)))
-		buf = append(buf, r.typ)
-		buf = binary.BigEndian.AppendUint32(buf, id)
-		buf = append(buf, r.fields...)
-		buf = append(buf, r.data...)
+		p = p[4+binary.BigEndian.Uint32(p):]
 	}
 	x.rmu.Unlock()
 
@@ -271,7 +333,7 @@ func (x *wire) call(ctx context.Context, reqs ...request) ([]answer, error) {
 	}
 	err := x.werr
 	if err == nil {
-		x.count(buf, waits)
+		x.count(buf, round)
 		if _, err = x.w.Write(buf); err != nil {
 			x.werr = err
 			x.idle.Broadcast()
@@ -279,23 +341,22 @@ func (x *wire) call(ctx context.Context, reqs ...request) ([]answer, error) {
 	}
 	x.mu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("sftp: send: %w: %w", io.ErrUnexpectedEOF, err)
+		return fmt.Errorf("sftp: send: %w: %w", io.ErrUnexpectedEOF, err)
 	}
+	return nil
+}
 
-	out := make([]answer, len(reqs))
-	for i, ch := range chans {
-		if ch == nil {
-			continue
-		}
-		select {
-		case out[i] = <-ch:
-		case <-x.dead:
-			return nil, fmt.Errorf("sftp: connection lost: %w", io.ErrUnexpectedEOF)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+// wait returns the answer that ch receives, or fails when the connection
+// breaks or ctx ends first.
+func (x *wire) wait(ctx context.Context, ch chan answer) (answer, error) {
+	select {
+	case a := <-ch:
+		return a, nil
+	case <-x.dead:
+		return answer{}, fmt.Errorf("sftp: connection lost: %w", io.ErrUnexpectedEOF)
+	case <-ctx.Done():
+		return answer{}, ctx.Err()
 	}
-	return out, nil
 }
 
 // str appends an SFTP string to b.
