@@ -16,11 +16,11 @@ import (
 const stallGuard = 30 * time.Second
 
 // TestStreamStall checks, on an open driver, that a StoreStream whose src
-// stalls (the read end of an os.Pipe whose writer has sent 1 MiB and then
-// nothing) returns context.Canceled once its context is cancelled, stores
-// nothing, keeps the old value, and gives the pipe back usable: its read
-// deadline cleared (backendkit.Interruptible). It is not part of
-// TestBackend: a layer that wraps src hides the pipe's deadline.
+// stalls (the read end of an os.Pipe that gives 100 bytes, then nothing)
+// returns context.Canceled when its context is cancelled while it waits
+// in a Read, stores nothing, keeps the old value, and gives the pipe back
+// usable, its read deadline cleared (backendkit.Interruptible). It is not
+// part of TestBackend: a layer that wraps src hides the pipe's deadline.
 func TestStreamStall(t *testing.T, b kv.Backend) {
 	t.Helper()
 	for _, name := range []string{"stall/new", "stall/old"} {
@@ -33,14 +33,17 @@ func TestStreamStall(t *testing.T, b kv.Backend) {
 		}
 		defer pr.Close()
 		defer pw.Close()
-		c, cancel := context.WithCancel(ctx(t))
-		done := make(chan error, 1)
-		go func() { done <- b.StoreStream(c, name, pr, -1) }()
-		// The write returns once the store has read most of it (a pipe
-		// holds 64 KiB): the store is then reading, and stalls.
-		if _, err := pw.Write(make([]byte, 1<<20)); err != nil {
+		if _, err := pw.Write(make([]byte, 100)); err != nil {
 			t.Fatal(err)
 		}
+		src := &enteringRead{File: pr, reads: make(chan struct{}, 100)}
+		c, cancel := context.WithCancel(ctx(t))
+		done := make(chan error, 1)
+		go func() { done <- b.StoreStream(c, name, src, -1) }()
+		// The second Read finds the pipe empty: cancel once the store
+		// waits in it.
+		<-src.reads
+		<-src.reads
 		cancel()
 		select {
 		case err = <-done:
@@ -53,14 +56,25 @@ func TestStreamStall(t *testing.T, b kv.Backend) {
 		} else {
 			isItem(t, b, name, false)
 		}
-		// The pipe reads again, to its end: no deadline left behind.
-		go func() {
-			_, _ = pw.Write([]byte("after"))
-			pw.Close()
-		}()
-		rest, err := io.ReadAll(pr)
-		if err != nil || !bytes.HasSuffix(rest, []byte("after")) {
-			t.Errorf("the pipe after the cancelled store: read %q, %v", short(rest), err)
+		// The pipe reads again: no deadline left behind.
+		go func() { _, _ = pw.Write([]byte("after")) }()
+		got := make([]byte, 5)
+		if _, err := io.ReadFull(pr, got); err != nil || !bytes.Equal(got, []byte("after")) {
+			t.Errorf("the pipe after the cancelled store: read %q, %v", got, err)
 		}
 	}
+}
+
+// enteringRead is a file that says on reads when a Read begins.
+type enteringRead struct {
+	*os.File
+	reads chan struct{}
+}
+
+func (e *enteringRead) Read(p []byte) (int, error) {
+	select {
+	case e.reads <- struct{}{}:
+	default:
+	}
+	return e.File.Read(p)
 }
