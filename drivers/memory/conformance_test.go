@@ -20,3 +20,9 @@ func TestLayout(t *testing.T) {
 		return nesting.New(drv, levels)
 	})
 }
+
+// TestStreamStall checks that cancelling the context stops a StoreStream
+// whose source stalls.
+func TestStreamStall(t *testing.T) {
+	kvtest.TestStreamStall(t, kvtest.OpenStore(t, memory.New(t.Name())))
+}

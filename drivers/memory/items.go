@@ -111,15 +111,20 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err := d.lc.Begin(ctx, op, name, opts); err != nil {
 		return err
 	}
-	v := append(make([]byte, 0, len(value)), value...)
-	d.s.mu.Lock()
-	defer d.s.mu.Unlock()
+	return d.s.store(op, name, append(make([]byte, 0, len(value)), value...))
+}
+
+// store keeps v, which it owns from then on, as the value of name (see
+// Store).
+func (s *store) store(op kv.Op, name string, v []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	dir, base := split(name)
-	parent, err := d.s.mkdirAll(op, dir)
+	parent, err := s.mkdirAll(op, dir)
 	if err != nil {
 		return err
 	}
-	return d.s.put(op, name, parent, base, &node{value: v})
+	return s.put(op, name, parent, base, &node{value: v})
 }
 
 // put sets the entry base of parent to the item n, replacing an item that

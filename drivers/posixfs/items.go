@@ -149,12 +149,7 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	offset, size, partial := backendkit.RangeOf(opts)
 	if !partial {
 		var value []byte
-		report := backendkit.ProgressOf(ctx)
 		err := d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
-			if report != nil {
-				value, err = readReporting(dir.root, file, report)
-				return err
-			}
 			value, err = dir.root.ReadFile(file)
 			return err
 		})
@@ -188,29 +183,6 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	return value[:n], nil
 }
 
-// readReporting reads the whole file in pieces, reporting the bytes read
-// (backendkit.WithProgress).
-func readReporting(r *os.Root, file string, report func(int64)) ([]byte, error) {
-	f, err := r.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, &os.PathError{Op: "read", Path: file, Err: syscall.EISDIR}
-	}
-	value := make([]byte, fi.Size())
-	err = backendkit.Chunks(fi.Size(), report, func(off, end int64) error {
-		_, err := io.ReadFull(f, value[off:end])
-		return err
-	})
-	return value, err
-}
-
 // Store writes value to a temporary file next to name and renames it over
 // name, so that readers see the old value or the new one. Missing parent
 // directories are created when the first attempt finds them missing. With
@@ -221,16 +193,13 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err != nil {
 		return err
 	}
-	report := backendkit.ProgressOf(ctx)
-	write := func(dir *dirHandle, file string) error { return d.write(dir, file, value, report) }
+	write := func(dir *dirHandle, file string) error {
+		_, err := d.write(dir, file, value, nil)
+		return err
+	}
 	err = d.dirs.do(name, write)
 	if err != nil && isMissing(err) {
-		// The directory is missing: create it, then try once more.
-		dir, _ := split(name)
-		if err := d.mkdirAll(r, dir); err != nil {
-			return wrapInTheWay(op, name, err)
-		}
-		err = d.dirs.do(name, write)
+		err = d.retryInNewDir(r, name, write)
 	}
 	if err != nil {
 		return wrapInTheWay(op, name, err)
@@ -238,22 +207,31 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	return nil
 }
 
-// write stores value as file in dir: it writes a new temporary file (in
-// pieces, reporting them, when report is set), syncs it when fsync is on,
-// renames it over file and then syncs dir.
-func (d *Driver) write(dir *dirHandle, file string, value []byte, report func(int64)) error {
+// retryInNewDir creates the directory of name, which write found missing,
+// and runs write once more.
+func (d *Driver) retryInNewDir(r *os.Root, name string, write func(dir *dirHandle, file string) error) error {
+	dir, _ := split(name)
+	if err := d.mkdirAll(r, dir); err != nil {
+		return err
+	}
+	return d.dirs.do(name, write)
+}
+
+// write stores a value as file in dir: it writes a new temporary file, with
+// value, or with what src holds when src is not nil, syncs it when fsync is
+// on, renames it over file and then syncs dir. On any failure it removes
+// the temporary. made reports whether it made the temporary, that is,
+// whether it failed only after it began to read src.
+func (d *Driver) write(dir *dirHandle, file string, value []byte, src io.Reader) (made bool, err error) {
 	tmp := tempName(file)
 	f, err := dir.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if report == nil {
+	if src == nil {
 		_, err = f.Write(value)
 	} else {
-		err = backendkit.Chunks(int64(len(value)), report, func(off, end int64) error {
-			_, err := f.Write(value[off:end])
-			return err
-		})
+		_, err = io.Copy(f, src)
 	}
 	if err == nil && d.fsync {
 		err = d.sync(f)
@@ -266,10 +244,10 @@ func (d *Driver) write(dir *dirHandle, file string, value []byte, report func(in
 	}
 	if err != nil {
 		_ = dir.root.Remove(tmp)
-		return err
+		return true, err
 	}
 	// Make the rename durable.
-	return d.syncDir(dir)
+	return true, d.syncDir(dir)
 }
 
 // Delete removes the item name; a missing item is kv.ErrNotFound, and a

@@ -263,7 +263,3 @@ func writeFile(t *testing.T, name, content string) {
 		t.Fatal(err)
 	}
 }
-
-func TestProgress(t *testing.T) {
-	kvtest.TestProgress(t, openStore(t))
-}
