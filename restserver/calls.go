@@ -1,8 +1,6 @@
 package restserver
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,34 +99,6 @@ func (q *request) answer(err error, contentType string, body []byte) {
 		return
 	}
 	q.reply(http.StatusOK, contentType, body)
-}
-
-// store reads the value, checks its hash when the client sent one, and
-// stores it; a damaged value is refused with 422 and nothing is stored.
-func (q *request) store() {
-	if !q.checkName(kv.OpStore, q.name, false) {
-		return
-	}
-	want := q.r.Header.Get(restproto.HeaderContentHash)
-	if err := q.fitsQuota(); err != nil {
-		q.unread()
-		q.fail(err)
-		return
-	}
-	value, reserved, ok := q.readBody()
-	if !ok {
-		return
-	}
-	defer q.h.mem.release(reserved)
-	if want != "" {
-		sum := sha256.Sum256(value)
-		if !strings.EqualFold(hex.EncodeToString(sum[:]), want) {
-			q.text(http.StatusUnprocessableEntity, restproto.HashMismatch)
-			return
-		}
-	}
-	ctx := q.r.Context()
-	q.done(q.h.item(ctx, func() error { return q.h.b.Store(ctx, q.name, value) }))
 }
 
 // quotaCheckSize is the smallest Content-Length fitsQuota checks: a
@@ -260,16 +230,7 @@ func (q *request) get() {
 			opts = append(opts, kv.Range(offset, size))
 		}
 	}
-	var value []byte
-	err := h.item(ctx, func() (err error) {
-		value, err = h.b.Load(ctx, q.name, opts...)
-		return err
-	})
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	q.reply(status, "application/octet-stream", value)
+	q.load(opts, status)
 }
 
 // defrag builds an item from blocks of others: to the target given, or

@@ -81,7 +81,12 @@ func stdioLoop(ctx context.Context, h http.Handler, r io.Reader, w io.Writer, st
 		req.RemoteAddr = "stdio"
 		req = req.WithContext(ctx)
 		resp := &stdioResponse{w: bw, req: req, header: http.Header{}, length: -1}
-		h.ServeHTTP(resp, req)
+		if !serveOne(h, resp, req) {
+			// The handler cut its answer off (a value that broke while
+			// it was sent): the client sees the stream end.
+			_ = bw.Flush()
+			return nil
+		}
 		if err := resp.finish(); err != nil {
 			return err
 		}
@@ -97,6 +102,22 @@ func stdioLoop(ctx context.Context, h http.Handler, r io.Reader, w io.Writer, st
 		}
 	}
 	return nil
+}
+
+// serveOne answers req with h, reporting false when the handler aborted
+// the answer with http.ErrAbortHandler (as it does over TCP to drop the
+// connection).
+func serveOne(h http.Handler, w http.ResponseWriter, req *http.Request) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			ok = false
+		}
+	}()
+	h.ServeHTTP(w, req)
+	return true
 }
 
 // writeStdioError writes a last answer with status and msg.

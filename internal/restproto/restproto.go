@@ -34,6 +34,13 @@ const (
 	HeaderAtime = "X-BorgStore-Atime"
 	// HeaderContentHash holds the hex SHA-256 of a stored value.
 	HeaderContentHash = "X-Content-hash-sha256"
+	// HashInTrailer, as the value of HeaderContentHash, says that the hash
+	// comes in a trailer of the same name, after a chunked body (a store
+	// of unknown size, hashed on the way). kvcompose's server takes it;
+	// borgstore's, which reads only bodies of known length, refuses it
+	// with 422 (the hash of the empty body it reads is not this), so a
+	// chunked store never leaves an empty or partial value there.
+	HashInTrailer = "trailer"
 
 	// MustBeOpen and MustNotBeOpen are in the body of a 412, as borgstore's
 	// clients look for them.
