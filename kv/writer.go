@@ -15,6 +15,7 @@ import (
 // Writer holds a goroutine until it is closed or its context is done, so a
 // Writer abandoned without Close must have its context cancelled.
 type Writer struct {
+	ctx  context.Context
 	pw   *io.PipeWriter
 	done chan struct{}
 	err  error // StoreStream's result, valid once done is closed
@@ -26,7 +27,7 @@ type Writer struct {
 // unknown; opts are the options of StoreStream.
 func NewWriter(ctx context.Context, b Backend, name string, size int64, opts ...Option) *Writer {
 	pr, pw := io.Pipe()
-	w := &Writer{pw: pw, done: make(chan struct{})}
+	w := &Writer{ctx: ctx, pw: pw, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		w.err = b.StoreStream(ctx, name, pr, size, opts...)
@@ -54,7 +55,15 @@ func (w *Writer) Write(p []byte) (int, error) { return w.pw.Write(p) }
 // Close ends the value and waits for the store: nil means the item is
 // stored, whole.
 func (w *Writer) Close() error {
-	w.once.Do(func() { w.pw.Close() })
+	w.once.Do(func() {
+		// A context cancelled before Close abandons the value, even if
+		// the store has read every byte already.
+		if err := w.ctx.Err(); err != nil {
+			w.pw.CloseWithError(err)
+		} else {
+			w.pw.Close()
+		}
+	})
 	<-w.done
 	return w.err
 }

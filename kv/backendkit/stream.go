@@ -81,6 +81,11 @@ func (s *source) Read(p []byte) (int, error) {
 	case err == io.EOF && s.size >= 0 && s.n < s.size:
 		s.err = NewError(kv.OpStore, s.name, kv.ErrSizeMismatch, fmt.Errorf("the source ended after %d of the %d bytes declared", s.n, s.size))
 		return n, s.err
+	case err == io.EOF && s.ctx.Err() != nil:
+		// Cancelled while the last Read waited: the value is not complete
+		// for the caller, whatever src says.
+		s.err = NewError(kv.OpStore, s.name, nil, s.ctx.Err())
+		return n, s.err
 	case err == io.EOF:
 		s.err = io.EOF
 	case err != nil:
