@@ -73,7 +73,9 @@ func Schemes() []string {
 
 // Open returns the store at rawURL wrapped in the layers that opts ask for
 // (see Wrap). It does no I/O. An unknown scheme or a malformed URL is an
-// error wrapping kv.ErrInvalidURL that says what is wrong.
+// error wrapping kv.ErrInvalidURL that says what is wrong; for a scheme of
+// this module whose driver the program does not import, it names the
+// import.
 func Open(rawURL string, opts ...Option) (kv.Backend, error) {
 	c, err := newConfig(opts)
 	if err != nil {
@@ -117,13 +119,10 @@ func unregistered(rawURL, scheme string) error {
 const modulePath = "github.com/kvcompose/compose"
 
 // driverPackage returns the name of the package of this module under
-// drivers/ that registers scheme, or "" if none does.
+// drivers/ that registers scheme, or "" if none does (file and mem are
+// always registered: this package imports their drivers).
 func driverPackage(scheme string) string {
 	switch scheme {
-	case "file":
-		return "posixfs"
-	case "mem":
-		return "memory"
 	case "sftp", "rclone":
 		return scheme
 	case "s3", "b2":
