@@ -7,10 +7,11 @@
 // URL's scheme, validates the options and builds the stack. Create, Open,
 // Close and Destroy on the returned kv.Backend do the I/O.
 //
-// The URL forms of the built-in drivers:
+// The URL forms of the drivers of this module, and the package that
+// registers each (see Register):
 //
-//	file:///absolute/path                      drivers/posixfs
-//	mem://name                                 drivers/memory
+//	file:///absolute/path                      drivers/posixfs (no import needed)
+//	mem://name                                 drivers/memory  (no import needed)
 //	sftp://[user@]host[:port]/relative/path    drivers/sftp
 //	sftp://[user@]host[:port]//absolute/path   drivers/sftp
 //	rclone:remote:path                         drivers/rclone
@@ -19,127 +20,62 @@
 //	http[s]://[USER:PASS@]HOST[:PORT][/SUB/PATH]                  drivers/rest
 //	rest://[USER@]HOST[:PORT]/PATH, rest:///PATH                   drivers/rest
 //
+// A driver package registers its schemes when it is imported, so a
+// program links only the drivers it imports. This package imports
+// drivers/posixfs and drivers/memory itself: file:// and mem:// need no
+// import. Any other scheme needs its driver package, if need be only for
+// its side effect, or drivers/all for every driver of the module:
+//
+//	import _ "github.com/kvcompose/compose/drivers/s3"  // s3: and b2:
+//	import _ "github.com/kvcompose/compose/drivers/all" // every scheme
+//
+// Open names the missing import when a scheme of the module is not linked.
 // Register adds the driver of another scheme.
 package compose
 
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/kvcompose/compose/drivers/memory"
-	"github.com/kvcompose/compose/drivers/posixfs"
-	"github.com/kvcompose/compose/drivers/rclone"
-	"github.com/kvcompose/compose/drivers/rest"
-	"github.com/kvcompose/compose/drivers/s3"
-	"github.com/kvcompose/compose/drivers/sftp"
+	// The drivers of file:// and mem://, which need no import by the
+	// program; every other driver registers itself when the program
+	// imports it.
+	_ "github.com/kvcompose/compose/drivers/memory"
+	_ "github.com/kvcompose/compose/drivers/posixfs"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/backendkit"
 )
 
-// Opener makes a driver from a URL of its scheme. It must do no I/O; errors
-// wrap kv.ErrInvalidURL.
-type Opener func(rawURL string) (kv.Backend, error)
+// Opener makes the driver of a URL of its scheme, with what the options of
+// Open give it (backendkit.OpenConfig: WithSync, WithLogger). It does no
+// I/O; errors wrap kv.ErrInvalidURL. An Opener whose driver cannot honour
+// OpenConfig.Sync returns an error wrapping kv.ErrUnsupported
+// (backendkit.NoSync).
+type Opener = backendkit.Opener
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Opener{}
-)
-
-// builtins open the drivers of this module, with what the options give
-// them (a logger for their own events).
-// A driver that cannot make its calls durable refuses WithSync(true)
-// (noSync); s3 and b2 take it as they are, since an acknowledged PUT is
-// durable there.
-var builtins = map[string]func(u string, c *config) (kv.Backend, error){
-	"file": func(u string, c *config) (kv.Backend, error) {
-		return posixfs.FromURL(u, posixfs.WithFsync(c.sync))
-	},
-	"mem": func(u string, c *config) (kv.Backend, error) {
-		if c.sync {
-			return nil, noSync(u, "a mem:// store lives in process memory and ends with the process")
-		}
-		return memory.FromURL(u)
-	},
-	"sftp": func(u string, c *config) (kv.Backend, error) {
-		opts := []sftp.Option{sftp.WithSync(c.sync)}
-		if c.logger != nil {
-			opts = append(opts, sftp.WithLogger(c.logger))
-		}
-		return sftp.FromURL(u, opts...)
-	},
-	"rclone": func(u string, c *config) (kv.Backend, error) {
-		if c.sync {
-			return nil, noSync(u, "rclone offers no way to make a write durable")
-		}
-		if c.logger != nil {
-			return rclone.FromURL(u, rclone.WithLogger(c.logger))
-		}
-		return rclone.FromURL(u)
-	},
-	"s3":    func(u string, _ *config) (kv.Backend, error) { return s3.FromURL(u) },
-	"b2":    func(u string, _ *config) (kv.Backend, error) { return s3.FromURL(u) },
-	"http":  restDriver,
-	"https": restDriver,
-	"rest":  restDriver,
-}
-
-// restDriver opens the driver of a REST URL.
-func restDriver(u string, c *config) (kv.Backend, error) {
-	if c.sync {
-		return nil, noSync(u, "borgstore's REST protocol has no way to ask the server for a durable write")
-	}
-	return rest.FromURL(u)
-}
-
-// noSync is the error of WithSync(true) on a driver that cannot honour it.
-func noSync(rawURL, why string) error {
-	return backendkit.NewError(kv.OpParseURL, rawURL, kv.ErrUnsupported, errors.New("WithSync: "+why))
-}
-
-// Register makes a driver available to Open under scheme (lowercase
-// letters, digits, "+", "-", "."). It panics if scheme is invalid, open is
-// nil or the scheme is already registered, as database/sql.Register does.
+// Register makes open the Opener of URLs of scheme (a lowercase letter,
+// then lowercase letters, digits, "+", "-", "."), for Open. It is
+// backendkit.RegisterScheme, which driver packages call when imported;
+// call it from an init function. It panics if scheme is invalid, open is
+// nil or the scheme is registered already, as database/sql.Register does.
 func Register(scheme string, open Opener) {
-	if !validScheme(scheme) {
-		panic("compose: Register: invalid scheme " + strconv.Quote(scheme))
-	}
-	if open == nil {
-		panic("compose: Register: nil Opener for scheme " + scheme)
-	}
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[scheme]; dup || builtins[scheme] != nil {
-		panic("compose: Register called twice for scheme " + scheme)
-	}
-	registry[scheme] = open
+	backendkit.RegisterScheme(scheme, open)
 }
 
-// Schemes returns the registered URL schemes, sorted.
+// Schemes returns the URL schemes Open takes in this program, sorted: file
+// and mem, those of the driver packages the program imports, and those of
+// Register.
 func Schemes() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	return slices.Sorted(func(yield func(string) bool) {
-		for k := range maps.Keys(builtins) {
-			if !yield(k) {
-				return
-			}
-		}
-		for k := range maps.Keys(registry) {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	return backendkit.RegisteredSchemes()
 }
 
 // Open returns the store at rawURL wrapped in the layers that opts ask for
 // (see Wrap). It does no I/O. An unknown scheme or a malformed URL is an
-// error wrapping kv.ErrInvalidURL that says what is wrong.
+// error wrapping kv.ErrInvalidURL that says what is wrong; for a scheme of
+// this module whose driver the program does not import, it names the
+// import.
 func Open(rawURL string, opts ...Option) (kv.Backend, error) {
 	c, err := newConfig(opts)
 	if err != nil {
@@ -159,37 +95,44 @@ func (c *config) driver(rawURL string) (kv.Backend, error) {
 		return nil, invalidURL(rawURL, "no scheme; want for example file:///abs/path, mem://name, sftp://host/path, s3:/bucket/path or rclone:remote:path")
 	}
 	scheme = strings.ToLower(scheme)
-	if !validScheme(scheme) {
+	if !backendkit.ValidScheme(scheme) {
 		return nil, invalidURL(rawURL, "invalid scheme "+strconv.Quote(scheme))
 	}
-	if b := builtins[scheme]; b != nil {
-		return b(rawURL, c)
+	open, ok := backendkit.LookupScheme(scheme)
+	if !ok {
+		return nil, unregistered(rawURL, scheme)
 	}
-	registryMu.RLock()
-	open := registry[scheme]
-	registryMu.RUnlock()
-	if open == nil {
-		return nil, invalidURL(rawURL, fmt.Sprintf("unknown scheme %q (registered: %s)", scheme, strings.Join(Schemes(), ", ")))
+	return open(rawURL, backendkit.OpenConfig{Sync: c.sync, Logger: c.logger})
+}
+
+// unregistered is the error of Open for a scheme no driver is registered
+// for: it names the import that registers a scheme of this module, and
+// lists the registered schemes for any other.
+func unregistered(rawURL, scheme string) error {
+	if pkg := driverPackage(scheme); pkg != "" {
+		return invalidURL(rawURL, fmt.Sprintf("import %s/drivers/%s to open %s: URLs (or import %s/drivers/all)", modulePath, pkg, scheme, modulePath))
 	}
-	if c.sync {
-		return nil, noSync(rawURL, "a registered Opener takes no sync option; configure the driver and use Wrap")
+	return invalidURL(rawURL, fmt.Sprintf("unknown scheme %q (registered: %s)", scheme, strings.Join(Schemes(), ", ")))
+}
+
+// modulePath is the import path of this module.
+const modulePath = "github.com/kvcompose/compose"
+
+// driverPackage returns the name of the package of this module under
+// drivers/ that registers scheme, or "" if none does (file and mem are
+// always registered: this package imports their drivers).
+func driverPackage(scheme string) string {
+	switch scheme {
+	case "sftp", "rclone":
+		return scheme
+	case "s3", "b2":
+		return "s3"
+	case "http", "https", "rest":
+		return "rest"
 	}
-	return open(rawURL)
+	return ""
 }
 
 func invalidURL(rawURL, why string) error {
 	return backendkit.NewError(kv.OpParseURL, rawURL, kv.ErrInvalidURL, errors.New(why))
-}
-
-func validScheme(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }

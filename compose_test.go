@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -11,9 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvcompose/compose"
+	// Every driver, for the tests of every scheme; link_test.go builds
+	// programs that link none but file and mem.
+	_ "github.com/kvcompose/compose/drivers/all"
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/drivers/posixfs"
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/backendkit"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/nesting"
 	"github.com/kvcompose/compose/layers/softdelete"
@@ -161,16 +166,36 @@ func TestFindAndWithStats(t *testing.T) {
 	require.NotNil(t, drv)
 }
 
+// TestRegister registers a third party's driver, which then gets what
+// the options of Open give it, and checks the panics of Register.
 func TestRegister(t *testing.T) {
-	compose.Register("kvtest+mem", func(string) (kv.Backend, error) { return memory.New("registered"), nil })
-	b, err := compose.Open("KVTEST+MEM:whatever")
+	var got backendkit.OpenConfig
+	compose.Register("kvtest+mem", func(u string, c backendkit.OpenConfig) (kv.Backend, error) {
+		got = c
+		return memory.New("registered"), nil
+	})
+	logger := slog.New(slog.DiscardHandler)
+	b, err := compose.Open("KVTEST+MEM:whatever", compose.WithSync(true), compose.WithLogger(logger))
 	require.NoError(t, err)
 	_, ok := kv.As[*memory.Driver](b)
 	require.True(t, ok)
+	require.Equal(t, backendkit.OpenConfig{Sync: true, Logger: logger}, got)
 	require.Contains(t, compose.Schemes(), "kvtest+mem")
-	require.Panics(t, func() { compose.Register("kvtest+mem", func(string) (kv.Backend, error) { return nil, nil }) })
-	require.Panics(t, func() { compose.Register("Bad Scheme", func(string) (kv.Backend, error) { return nil, nil }) })
-	require.Panics(t, func() { compose.Register("nilopener", nil) })
+	_, ok = backendkit.LookupScheme("kvtest+mem")
+	require.True(t, ok, "compose.Register and backendkit.RegisterScheme share one registry")
+
+	noop := func(string, backendkit.OpenConfig) (kv.Backend, error) { return nil, nil }
+	require.PanicsWithValue(t, "backendkit: RegisterScheme called twice for scheme kvtest+mem", func() { compose.Register("kvtest+mem", noop) })
+	require.PanicsWithValue(t, "backendkit: RegisterScheme called twice for scheme mem", func() { compose.Register("mem", noop) })
+	require.PanicsWithValue(t, `backendkit: RegisterScheme: invalid scheme "Bad Scheme"`, func() { compose.Register("Bad Scheme", noop) })
+	require.PanicsWithValue(t, "backendkit: RegisterScheme: nil Opener for scheme nilopener", func() { compose.Register("nilopener", nil) })
+	require.NotContains(t, compose.Schemes(), "nilopener")
+}
+
+func TestSchemes(t *testing.T) {
+	// This test binary links every driver (drivers/all).
+	require.Subset(t, compose.Schemes(), []string{"b2", "file", "http", "https", "mem", "rclone", "rest", "s3", "sftp"})
+	require.IsNonDecreasing(t, compose.Schemes())
 }
 
 func TestDefaultStackConformance(t *testing.T) {

@@ -23,6 +23,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	// The command takes every URL form of the module.
+	_ "github.com/kvcompose/compose/drivers/all"
 	"github.com/kvcompose/compose/kv"
 )
 

@@ -1,5 +1,8 @@
 // Package memory is a kv.Backend that keeps its items in process memory,
 // for tests, examples and caches; the URL form is mem://name.
+//
+// Importing the package registers the scheme mem for compose.Open, which
+// imports it itself.
 package memory
 
 import (

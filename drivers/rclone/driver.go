@@ -25,6 +25,10 @@
 // driver holds a per-name lock around that and around its own reads, so
 // its readers see the old value or the new one; another process reading
 // the same remote can find the item missing for that moment.
+//
+// Importing the package registers the scheme rclone for compose.Open:
+//
+//	import _ "github.com/kvcompose/compose/drivers/rclone"
 package rclone
 
 import (

@@ -30,6 +30,11 @@
 // kv.ErrConnection: retrying is the retry layer's (layers/retry), which
 // compose.Open puts above every remote driver. Over stdio, a server
 // process that ended or was stopped is replaced at the next call.
+//
+// Importing the package registers the schemes http, https and rest for
+// compose.Open:
+//
+//	import _ "github.com/kvcompose/compose/drivers/rest"
 package rest
 
 import (

@@ -73,4 +73,8 @@
 // while, and List then yields what the server said. Destroy deletes what
 // its listing finds, so an item stored into the store while it is
 // destroyed may survive it.
+//
+// Importing the package registers the schemes s3 and b2 for compose.Open:
+//
+//	import _ "github.com/kvcompose/compose/drivers/s3"
 package s3

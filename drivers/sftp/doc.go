@@ -58,4 +58,8 @@
 // fsync (a write cache that lies, a network file system below) is beyond
 // the protocol. On the local sshd a 4 KiB Store costs 1.3-1.9 ms without
 // and 10.6-18.4 ms with sync (BenchmarkStoreSync).
+//
+// Importing the package registers the scheme sftp for compose.Open:
+//
+//	import _ "github.com/kvcompose/compose/drivers/sftp"
 package sftp

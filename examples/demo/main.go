@@ -27,6 +27,8 @@ import (
 	"strings"
 
 	"github.com/kvcompose/compose"
+	// The demo takes a URL of any driver of the module.
+	_ "github.com/kvcompose/compose/drivers/all"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/layers/stats"
 )
