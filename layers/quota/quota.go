@@ -1,5 +1,7 @@
 // Package quota is a kv.Backend layer that limits the bytes a store holds,
-// keeping its usage inside the store.
+// keeping its usage inside the store. A StoreStream is limited and
+// counted as a Store: by its declared size before its first byte, or as
+// its bytes arrive when the size is unknown.
 package quota
 
 import (
@@ -17,7 +19,12 @@ import (
 
 // Layer counts the bytes of the values in the store and refuses, with
 // kv.ErrQuotaExceeded, a Store that would take the usage past the limit;
-// the refused Store changes nothing.
+// the refused Store changes nothing. A StoreStream of a known size is
+// refused the same way before it reads src; one of unknown size (-1)
+// reserves its growth as the bytes arrive and fails the backend's Read of
+// src with kv.ErrQuotaExceeded once it would pass the limit, so that
+// nothing is stored (a retry layer below that rewinds src does not count
+// its bytes twice).
 //
 // The usage changes by what a call really changed, and only once it is
 // known: a Store by the new size less the size it replaces, a Delete by
