@@ -40,7 +40,8 @@ import (
 // count, as the layer sits below soft delete; hidden items (kv.Hidden) are
 // no values and do not count, as no scan sees them. Calls on the same name are
 // serialized (on one of a fixed set of mutexes), so that the usage is
-// exact under concurrency; calls on other names run in parallel. The
+// exact under concurrency; calls on other names run in parallel (a
+// StoreStream holds its name until it ends). The
 // growth of Stores in flight is reserved against the limit, apart from
 // the usage, and never reaches the record. The usage never goes below 0.
 //
@@ -174,9 +175,9 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 	if backendkit.Has(opts, kv.KindHidden) {
 		return l.next.Store(ctx, name, value, opts...) // not a value: no scan counts it
 	}
-	i := l.names.lock(name)
+	l.names.lock(name)
 	err := l.store(ctx, name, value, opts)
-	l.names[i].Unlock()
+	l.names.unlock(name)
 	if err == nil {
 		l.maybePersist(ctx)
 	}
@@ -235,9 +236,9 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 	if backendkit.Has(opts, kv.KindHidden) {
 		return l.next.Delete(ctx, name, opts...) // not a value: no scan counts it
 	}
-	i := l.names.lock(name)
+	l.names.lock(name)
 	err := l.delete(ctx, name, opts)
-	l.names[i].Unlock()
+	l.names.unlock(name)
 	if err == nil {
 		l.maybePersist(ctx)
 	}
@@ -287,9 +288,9 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	if from == to {
 		return l.next.Move(ctx, from, to, opts...)
 	}
-	i, j := l.names.lock2(from, to)
+	l.names.lock2(from, to)
 	changed, err := l.move(ctx, from, to, opts)
-	l.names.unlock2(i, j)
+	l.names.unlock2(from, to)
 	if err == nil && changed {
 		l.maybePersist(ctx)
 	}

@@ -34,9 +34,9 @@ func (l *Layer) StoreStream(ctx context.Context, name string, src io.Reader, siz
 	if backendkit.Has(opts, kv.KindHidden) {
 		return l.next.StoreStream(ctx, name, src, size, opts...) // not a value: no scan counts it
 	}
-	i := l.names.lock(name)
+	l.names.lock(name)
 	err := l.storeStream(ctx, name, src, size, opts)
-	l.names[i].Unlock()
+	l.names.unlock(name)
 	if err == nil {
 		l.maybePersist(ctx)
 	}

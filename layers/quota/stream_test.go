@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kvcompose/compose/drivers/memory"
 	"github.com/kvcompose/compose/kv"
@@ -266,5 +267,61 @@ func TestStreamConcurrentLimit(t *testing.T) {
 	wg.Wait()
 	if got, held := usage(t, l), stored(t, l); got != held {
 		t.Errorf("usage %d, the store holds %d", got, held)
+	}
+}
+
+// sameStripe returns two names of one stripe of the layer's name locks.
+func sameStripe(t *testing.T) (string, string) {
+	seen := map[int]string{}
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("ns/%d", i)
+		if other, ok := seen[quota.Stripe(name)]; ok {
+			return other, name
+		}
+		seen[quota.Stripe(name)] = name
+	}
+}
+
+// TestStreamHoldsOnlyItsName checks that a stream in progress holds its
+// own name only: a goroutine that feeds a kv.Writer of one name and
+// meanwhile stores, streams or deletes another name of the same lock
+// stripe goes on (it waited for the stream forever when the stream held
+// the whole stripe).
+func TestStreamHoldsOnlyItsName(t *testing.T) {
+	a, b := sameStripe(t)
+	l := kvtest.OpenStore(t, quota.New(memory.New(t.Name()), 1000))
+	ctx := t.Context()
+	done := make(chan error, 1)
+	go func() {
+		w := kv.NewWriter(ctx, l, a, -1)
+		if _, err := w.Write(make([]byte, 10)); err != nil { // the stream holds a now
+			done <- err
+			return
+		}
+		err := errors.Join(
+			l.Store(ctx, b, make([]byte, 20)),
+			l.StoreStream(ctx, b, bytes.NewReader(make([]byte, 30)), -1),
+			l.Move(ctx, b, b+"x"),
+			l.Delete(ctx, b+"x"),
+		)
+		w2 := kv.NewWriter(ctx, l, b, 5)
+		if _, werr := w2.Write(make([]byte, 5)); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		if _, werr := w.Write(make([]byte, 10)); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		done <- errors.Join(err, w.Close(), w2.Close())
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("a call on %s waited for the stream of %s, of the same stripe", b, a)
+	}
+	if got := usage(t, l); got != 25 {
+		t.Errorf("usage %d, want 25", got)
 	}
 }
