@@ -157,7 +157,7 @@ func New(next kv.Backend, opts ...Option) *Layer {
 // that the layer can become garbage; a cleanup then unregisters it.
 func (l *Layer) observeBytes(meter metric.Meter) {
 	counter, err := meter.Int64ObservableCounter(BytesName, metric.WithUnit("By"),
-		metric.WithDescription("Bytes moved by kvcompose backend calls that succeeded: returned by load, given to store, read by defrag."))
+		metric.WithDescription("Bytes moved by kvcompose backend calls that succeeded: returned by load, given to store, read by defrag; by streams, as they flow."))
 	if err != nil {
 		otel.Handle(err)
 		return

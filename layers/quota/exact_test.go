@@ -1,6 +1,7 @@
 package quota_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -143,7 +144,8 @@ func TestLostReplies(t *testing.T) {
 	}
 }
 
-// TestRandomFaults runs random calls through softdelete, quota, retry and
+// TestRandomFaults runs random calls (streams of known and unknown sizes
+// among them) through softdelete, quota, retry and
 // faults that refuse or lose the reply of a third of the changes, with
 // sessions that end in a crash (no Close) now and then. After every
 // session the usage equals a scan of the store and is never negative;
@@ -166,9 +168,16 @@ func TestRandomFaults(t *testing.T) {
 				r := rand.New(rand.NewPCG(seed, uint64(w)))
 				for range 60 {
 					name := fmt.Sprintf("ns/%d", r.IntN(12))
-					switch r.IntN(5) {
+					switch r.IntN(7) {
 					case 0, 1:
 						_ = s.Store(ctx, name, make([]byte, r.IntN(1500)))
+					case 5, 6:
+						n := r.IntN(1500)
+						size := int64(n)
+						if r.IntN(2) == 0 {
+							size = -1
+						}
+						_ = s.StoreStream(ctx, name, bytes.NewReader(make([]byte, n)), size)
 					case 2:
 						_ = s.Delete(ctx, name)
 					case 3:

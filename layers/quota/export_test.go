@@ -5,3 +5,6 @@ var (
 	RecordName = theRecord.name
 	RecordOpts = theRecord.opts
 )
+
+// Stripe is the stripe of a name, for the tests that need two names of one.
+var Stripe = stripeOf

@@ -1,5 +1,7 @@
 // Package quota is a kv.Backend layer that limits the bytes a store holds,
-// keeping its usage inside the store.
+// keeping its usage inside the store. A StoreStream is limited and
+// counted as a Store: by its declared size before its first byte, or as
+// its bytes arrive when the size is unknown.
 package quota
 
 import (
@@ -17,7 +19,12 @@ import (
 
 // Layer counts the bytes of the values in the store and refuses, with
 // kv.ErrQuotaExceeded, a Store that would take the usage past the limit;
-// the refused Store changes nothing.
+// the refused Store changes nothing. A StoreStream of a known size is
+// refused the same way before it reads src; one of unknown size (-1)
+// reserves its growth as the bytes arrive and fails the backend's Read of
+// src with kv.ErrQuotaExceeded once it would pass the limit, so that
+// nothing is stored (a retry layer below that rewinds src does not count
+// its bytes twice).
 //
 // The usage changes by what a call really changed, and only once it is
 // known: a Store by the new size less the size it replaces, a Delete by
@@ -33,7 +40,8 @@ import (
 // count, as the layer sits below soft delete; hidden items (kv.Hidden) are
 // no values and do not count, as no scan sees them. Calls on the same name are
 // serialized (on one of a fixed set of mutexes), so that the usage is
-// exact under concurrency; calls on other names run in parallel. The
+// exact under concurrency; calls on other names run in parallel (a
+// StoreStream holds its name until it ends). The
 // growth of Stores in flight is reserved against the limit, apart from
 // the usage, and never reaches the record. The usage never goes below 0.
 //
@@ -167,9 +175,9 @@ func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv
 	if backendkit.Has(opts, kv.KindHidden) {
 		return l.next.Store(ctx, name, value, opts...) // not a value: no scan counts it
 	}
-	i := l.names.lock(name)
+	l.names.lock(name)
 	err := l.store(ctx, name, value, opts)
-	l.names[i].Unlock()
+	l.names.unlock(name)
 	if err == nil {
 		l.maybePersist(ctx)
 	}
@@ -228,9 +236,9 @@ func (l *Layer) Delete(ctx context.Context, name string, opts ...kv.Option) erro
 	if backendkit.Has(opts, kv.KindHidden) {
 		return l.next.Delete(ctx, name, opts...) // not a value: no scan counts it
 	}
-	i := l.names.lock(name)
+	l.names.lock(name)
 	err := l.delete(ctx, name, opts)
-	l.names[i].Unlock()
+	l.names.unlock(name)
 	if err == nil {
 		l.maybePersist(ctx)
 	}
@@ -280,9 +288,9 @@ func (l *Layer) Move(ctx context.Context, from, to string, opts ...kv.Option) er
 	if from == to {
 		return l.next.Move(ctx, from, to, opts...)
 	}
-	i, j := l.names.lock2(from, to)
+	l.names.lock2(from, to)
 	changed, err := l.move(ctx, from, to, opts)
-	l.names.unlock2(i, j)
+	l.names.unlock2(from, to)
 	if err == nil && changed {
 		l.maybePersist(ctx)
 	}

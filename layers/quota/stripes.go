@@ -1,17 +1,32 @@
 package quota
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // stripes serializes the calls on one name, so that the size an overwrite
-// replaces is the size it read: a name maps to one of a fixed set of
-// mutexes, and calls on names of different stripes run in parallel.
-type stripes [nStripes]sync.Mutex
+// replaces is the size it read. A name maps to one of a fixed set of
+// stripes; a stripe's mutex guards only the short list of its names held
+// by calls in progress, so calls on other names, even of the same
+// stripe, never wait for one another: a StoreStream that holds its name
+// while the caller feeds it does not hold up the caller's calls on other
+// names.
+type stripes [nStripes]stripe
 
-// nStripes is the number of mutexes of stripes.
+// stripe is one of the stripes: the names of its calls in progress.
+type stripe struct {
+	mu      sync.Mutex
+	cond    sync.Cond // on mu: a name was released
+	held    []string
+	waiting int // goroutines waiting on cond
+}
+
+// nStripes is the number of stripes.
 const nStripes = 256
 
-// stripe returns the index of the mutex of name (FNV-1a).
-func stripe(name string) int {
+// stripeOf returns the index of the stripe of name (FNV-1a).
+func stripeOf(name string) int {
 	h := uint32(2166136261)
 	for i := 0; i < len(name); i++ {
 		h ^= uint32(name[i])
@@ -20,31 +35,50 @@ func stripe(name string) int {
 	return int(h % nStripes)
 }
 
-// lock locks the stripe of name and returns its index for unlock.
-func (s *stripes) lock(name string) int {
-	i := stripe(name)
-	s[i].Lock()
-	return i
+// lock holds name until unlock, waiting while another call holds it.
+func (s *stripes) lock(name string) {
+	st := &s[stripeOf(name)]
+	st.mu.Lock()
+	for slices.Contains(st.held, name) {
+		if st.cond.L == nil {
+			st.cond.L = &st.mu
+		}
+		st.waiting++
+		st.cond.Wait()
+		st.waiting--
+	}
+	st.held = append(st.held, name)
+	st.mu.Unlock()
 }
 
-// lock2 locks the stripes of two names, in index order (one lock when
-// they share it), and returns their indexes for unlock2.
-func (s *stripes) lock2(a, b string) (int, int) {
-	i, j := stripe(a), stripe(b)
-	if i > j {
-		i, j = j, i
+// unlock releases name, held by lock.
+func (s *stripes) unlock(name string) {
+	st := &s[stripeOf(name)]
+	st.mu.Lock()
+	if i := slices.Index(st.held, name); i >= 0 {
+		last := len(st.held) - 1
+		st.held[i] = st.held[last]
+		st.held[last] = ""
+		st.held = st.held[:last]
 	}
-	s[i].Lock()
-	if j != i {
-		s[j].Lock()
+	if st.waiting > 0 {
+		st.cond.Broadcast()
 	}
-	return i, j
+	st.mu.Unlock()
 }
 
-// unlock2 unlocks what lock2 locked.
-func (s *stripes) unlock2(i, j int) {
-	if j != i {
-		s[j].Unlock()
+// lock2 holds two different names, in a fixed order (stripe, then name)
+// so that two calls that hold the same pair cannot wait for each other.
+func (s *stripes) lock2(a, b string) {
+	if i, j := stripeOf(a), stripeOf(b); j < i || (j == i && b < a) {
+		a, b = b, a
 	}
-	s[i].Unlock()
+	s.lock(a)
+	s.lock(b)
+}
+
+// unlock2 releases what lock2 held.
+func (s *stripes) unlock2(a, b string) {
+	s.unlock(a)
+	s.unlock(b)
 }
