@@ -154,8 +154,12 @@ func (l *Layer) corrupted(ctx context.Context, s *space, name string) {
 // name: its last element, less the ".del" suffix.
 func verified(algorithm, name string, value []byte) bool {
 	digest, err := backendkit.HashBytes(algorithm, value)
-	return err == nil && digest == path.Base(strings.TrimSuffix(name, kv.DeletedSuffix))
+	return err == nil && digest == keyOf(name)
 }
+
+// keyOf returns the key of name that Verify checks a digest against: its
+// last element, less the ".del" suffix.
+func keyOf(name string) string { return path.Base(strings.TrimSuffix(name, kv.DeletedSuffix)) }
 
 // Store stores value under name in the primary, then in the cache.
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {

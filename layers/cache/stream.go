@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path"
-	"strings"
 	"sync"
 
 	"github.com/kvcompose/compose/kv"
@@ -70,7 +68,7 @@ func (l *Layer) hitStream(ctx context.Context, s *space, name string, opts []kv.
 			l.miss(ctx, kv.OpHash, name, err)
 			return nil, false
 		}
-		if digest != path.Base(strings.TrimSuffix(name, kv.DeletedSuffix)) {
+		if digest != keyOf(name) {
 			l.corrupted(ctx, s, name)
 			return nil, false
 		}
