@@ -13,12 +13,13 @@ import (
 // a soft-deleted version streams with kv.Deleted, which StoreStream
 // refuses; a reader closed early leaves the item as it was.
 func stackStream(t *testing.T, b kv.Backend) {
-	big := pattern(streamSize, 3)
+	const size = 1<<18 + 123 // the layers pass names: a value of a few pieces is enough
+	big := pattern(size, 3)
 	for _, name := range []string{"data/5e7ea3000001", "config/streamed"} {
-		noErr(t, b.StoreStream(ctx(t), name, bytes.NewReader(big), streamSize), "store stream %q", name)
+		noErr(t, b.StoreStream(ctx(t), name, bytes.NewReader(big), size), "store stream %q", name)
 		isItem(t, b, name, true)
 		loadStream(t, b, name, big)
-		loadStream(t, b, name, big[streamSize-100:streamSize-90], kv.Range(-100, 10))
+		loadStream(t, b, name, big[size-100:size-90], kv.Range(-100, 10))
 		load(t, b, name, big)
 
 		r, err := b.LoadStream(ctx(t), name)
@@ -32,7 +33,7 @@ func stackStream(t *testing.T, b kv.Backend) {
 		_, err = b.LoadStream(ctx(t), name)
 		isErr(t, err, kv.ErrNotFound, "load stream of a soft-deleted item")
 		loadStream(t, b, name, big[:1000], kv.Deleted(), kv.Range(0, 1000))
-		isErr(t, b.StoreStream(ctx(t), name, bytes.NewReader(big), streamSize, kv.Deleted()), kv.ErrUnsupported,
+		isErr(t, b.StoreStream(ctx(t), name, bytes.NewReader(big), size, kv.Deleted()), kv.ErrUnsupported,
 			"store stream with kv.Deleted")
 		noErr(t, b.Delete(ctx(t), name, kv.Deleted()), "delete the soft-deleted %q", name)
 	}
