@@ -35,6 +35,7 @@ func TestStack(t *testing.T, newStack StackFunc) {
 		t.Run("SoftDelete", func(t *testing.T) { stackSoftDelete(t, b) })
 		t.Run("DeletedView", func(t *testing.T) { stackDeletedView(t, b) })
 		t.Run("Defrag", func(t *testing.T) { stackDefrag(t, b) })
+		t.Run("Stream", func(t *testing.T) { stackStream(t, b) })
 	})
 	// "data/ab/" at level 0 is where key "ab..." lives at level 1 of
 	// "data/": it lets the test put an item at the old level.

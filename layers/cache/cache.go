@@ -1,5 +1,12 @@
 // Package cache is a kv.Backend layer that keeps copies of the items of
 // chosen namespaces in a second, faster store, as borgstore's cache does.
+//
+// Streams are cached too: a LoadStream that hits is served from the
+// cached copy as a stream; one that misses streams from the primary and
+// tees into the cache the values the policy keeps, committing the copy
+// only when the stream reached its end whole (never a partial copy); a
+// StoreStream tees into the cache as the primary reads it, and updates or
+// drops the cached copy as Store does.
 package cache
 
 import (

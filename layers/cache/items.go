@@ -110,24 +110,13 @@ func (l *Layer) hit(ctx context.Context, s *space, name string, opts []kv.Option
 		opts = nil // verify the whole value, then cut the range
 	}
 	value, err := l.cache.Load(ctx, name, opts...)
-	switch {
-	case errors.Is(err, kv.ErrNotFound):
-		l.misses.Add(1)
-		return nil, false
-	case err != nil:
-		l.misses.Add(1)
-		if ctx.Err() == nil {
-			l.fail(kv.OpLoad, name, err)
-		}
+	if err != nil {
+		l.miss(ctx, kv.OpLoad, name, err)
 		return nil, false
 	}
 	if s.policy.Verify != "" {
 		if !verified(s.policy.Verify, name, value) {
-			l.misses.Add(1)
-			l.corrupt.Add(1)
-			l.log.Warn("kvcompose cache: dropping a cached value that does not match its key",
-				"name", name, "algorithm", s.policy.Verify)
-			l.dropWrite(ctx, s, name)
+			l.corrupted(ctx, s, name)
 			return nil, false
 		}
 		if ranged {
@@ -141,12 +130,36 @@ func (l *Layer) hit(ctx context.Context, s *space, name string, opts []kv.Option
 	return value, true
 }
 
+// miss counts a miss of a cache call op on name that failed with err,
+// and a failure of the cache store unless err is not found or the
+// caller's context is done.
+func (l *Layer) miss(ctx context.Context, op kv.Op, name string, err error) {
+	l.misses.Add(1)
+	if !errors.Is(err, kv.ErrNotFound) && ctx.Err() == nil {
+		l.fail(op, name, err)
+	}
+}
+
+// corrupted counts a miss on a cached copy of name that failed Verify, and
+// drops it.
+func (l *Layer) corrupted(ctx context.Context, s *space, name string) {
+	l.misses.Add(1)
+	l.corrupt.Add(1)
+	l.log.Warn("kvcompose cache: dropping a cached value that does not match its key",
+		"name", name, "algorithm", s.policy.Verify)
+	l.dropWrite(ctx, s, name)
+}
+
 // verified reports whether value's digest with algorithm is the key of
 // name: its last element, less the ".del" suffix.
 func verified(algorithm, name string, value []byte) bool {
 	digest, err := backendkit.HashBytes(algorithm, value)
-	return err == nil && digest == path.Base(strings.TrimSuffix(name, kv.DeletedSuffix))
+	return err == nil && digest == keyOf(name)
 }
+
+// keyOf returns the key of name that Verify checks a digest against: its
+// last element, less the ".del" suffix.
+func keyOf(name string) string { return path.Base(strings.TrimSuffix(name, kv.DeletedSuffix)) }
 
 // Store stores value under name in the primary, then in the cache.
 func (l *Layer) Store(ctx context.Context, name string, value []byte, opts ...kv.Option) error {
