@@ -220,18 +220,29 @@ func (s *server) get(ctx context.Context, cfg config, remote, name, rng string, 
 	return buf, resp, nil
 }
 
-// upload stores value as dir/file with operations/uploadfile (uploadFrom).
+// upload stores value as dir/file with operations/uploadfile (post).
 func (s *server) upload(ctx context.Context, cfg config, remote, dir, file string, value []byte) error {
-	return s.uploadFrom(ctx, cfg, remote, dir, file, bytes.NewReader(value), int64(len(value)))
+	return s.post(ctx, cfg, remote, dir, file, bytes.NewReader(value), int64(len(value)))
 }
 
 // uploadFrom stores the size bytes of value (size -1: unknown, sent
-// chunked) as dir/file with operations/uploadfile. The multipart body streams value
-// itself between a small head and trailer, without copying or buffering
-// it. When reading value fails, the request is cut off before its end (rcd
-// sees no complete body, so it stores nothing), and upload returns value's
+// chunked) as dir/file with operations/uploadfile (post). When reading
+// value fails, the request is cut off before its end (rcd sees no
+// complete body, so it stores nothing), and uploadFrom returns value's
 // error.
 func (s *server) uploadFrom(ctx context.Context, cfg config, remote, dir, file string, value io.Reader, size int64) error {
+	src := &sourceErr{r: value}
+	err := s.post(ctx, cfg, remote, dir, file, src, size)
+	if src.err != nil {
+		return src.err
+	}
+	return err
+}
+
+// post sends operations/uploadfile with a multipart body that streams
+// value itself, between a small head and trailer, without copying or
+// buffering it.
+func (s *server) post(ctx context.Context, cfg config, remote, dir, file string, value io.Reader, size int64) error {
 	ctx, cancel := withTimeout(ctx, cfg)
 	defer cancel()
 	var frame bytes.Buffer
@@ -244,8 +255,7 @@ func (s *server) uploadFrom(ctx context.Context, cfg config, remote, dir, file s
 		return err
 	}
 	q := url.Values{"fs": {remote}, "remote": {dir}}
-	src := &sourceErr{r: value}
-	body := io.MultiReader(bytes.NewReader(frame.Bytes()[:head]), src, bytes.NewReader(frame.Bytes()[head:]))
+	body := io.MultiReader(bytes.NewReader(frame.Bytes()[:head]), value, bytes.NewReader(frame.Bytes()[head:]))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/operations/uploadfile?"+q.Encode(), body)
 	if err != nil {
 		return err
@@ -256,9 +266,6 @@ func (s *server) uploadFrom(ctx context.Context, cfg config, remote, dir, file s
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err := s.do(req)
-	if src.err != nil {
-		return src.err
-	}
 	if err != nil {
 		return err
 	}

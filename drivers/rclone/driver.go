@@ -20,6 +20,16 @@
 // the marker, and List of a prefix with nothing below it is kv.ErrNotFound,
 // so that these remotes follow docs/semantics.md too.
 //
+// Streams: LoadStream is Load's GET from rcd's --rc-serve (with a Range
+// header), whose body is the stream; the driver buffers none of it.
+// StoreStream is Store's operations/uploadfile with the stream as the
+// file of the multipart body, read as the request goes out (chunked when
+// the size is unknown), to a temporary that then replaces the item, as
+// Store does. A stream that fails or lies about its size cuts the request
+// off before the end of the body, so rcd stores nothing (its local
+// backend deletes a partly written file) and the driver removes the
+// temporary; such an upload is not retried.
+//
 // Replacing an existing item: rclone (1.60 at least, on remotes with
 // directories) deletes the old file and then moves the new one in. The
 // driver holds a per-name lock around that and around its own reads, so

@@ -46,6 +46,29 @@
 // retryable S3 error that many times, with backoff, and never once the
 // context is done.
 //
+// # Streams
+//
+// LoadStream is Load's GET, and the body of the reply is the stream: a
+// missing object is kv.ErrNotFound from the call, the bytes flow as the
+// caller reads them, and the reader holds a connection until it is
+// closed. StoreStream reads the stream into a buffer of one part
+// (WithPartSize): a value that fits goes up as Store sends it, one PUT
+// with its Content-MD5 and SHA-256 (so Hash stays one HEAD); a longer one
+// as a multipart upload of the driver's own, up to partThreads parts at
+// once, each read into a buffer of the part size and sent with its
+// Content-MD5. A stream therefore holds at most partThreads × part size
+// bytes (4 × 16 MiB by default) whatever its length, with the size known
+// or not; a value of known size beyond 10000 parts gets larger parts, one
+// of unknown size fails there. The SHA-256 of a value in parts is known
+// only after its last part, too late for S3 to keep it, so Hash loads and
+// hashes such a value, as for a Store in parts.
+//
+// The object appears when the upload completes, after the stream ended as
+// declared. A multipart upload that fails, of Store or StoreStream (a
+// source that breaks or lies about its size, a cancelled context, a part
+// refused), is aborted with a context of its own and retried while the
+// server refuses the abort, so that no part stays behind.
+//
 // # Errors
 //
 // NoSuchKey and 404 are kv.ErrNotFound; AccessDenied, InvalidAccessKeyId,
@@ -63,9 +86,10 @@
 // value; a reader may see both for a moment even without one; running the
 // Move again finishes it. Soft delete (a Move to NAME.del) inherits this,
 // so an item can show up live and deleted at once until the Move ends. A
-// store uploaded in parts that was interrupted leaves an incomplete upload
-// on the server, invisible to the store but billed by some providers; a
-// lifecycle rule that aborts incomplete uploads cleans them up.
+// process killed while it uploads in parts leaves an incomplete upload on
+// the server (a failed or cancelled one is aborted), invisible to the
+// store but billed by some providers; a lifecycle rule that aborts
+// incomplete uploads cleans them up.
 //
 // A listing is only as consistent as the server makes it. AWS S3 is
 // strongly consistent (a listing sees every completed PUT and DELETE); other

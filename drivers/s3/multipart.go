@@ -148,7 +148,8 @@ func (v *valueParts) done([]byte) {}
 
 // streamParts are the parts of a stream, read into at most as many buffers
 // of the part size as parts go up at once (partThreads): the memory of a
-// StoreStream. The first part was read before the upload began.
+// StoreStream. The first part was read before the upload began (its
+// buffer holds a whole part).
 type streamParts struct {
 	r     *partReader
 	first []byte
@@ -176,7 +177,7 @@ func (s *streamParts) next() ([]byte, bool, error) {
 
 func (s *streamParts) done(p []byte) {
 	select {
-	case s.free <- p[:cap(p)]:
+	case s.free <- p[:s.size]:
 	default:
 	}
 }
@@ -204,12 +205,43 @@ func (r *partReader) fill(buf []byte) (n int, last bool, err error) {
 	case err != nil:
 		return n, false, err
 	}
+	more, err := r.more()
+	return n, !more, err
+}
+
+// firstGrain is the first buffer of a stream of unknown size, which
+// doubles up to the part size as the stream goes on.
+const firstGrain = 64 << 10
+
+// first reads the first part of a stream of unknown size, of at most size
+// bytes, into a buffer that grows as bytes come, so that a short stream
+// costs about its own size, not a part; it reports whether it is the last.
+func (r *partReader) first(size int) ([]byte, bool, error) {
+	buf := make([]byte, 0, min(size, firstGrain))
+	for {
+		m, err := io.ReadFull(r.src, buf[len(buf):min(cap(buf), size)])
+		buf = buf[:len(buf)+m]
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return buf, true, nil
+		case err != nil:
+			return buf, false, err
+		case len(buf) == size:
+			more, err := r.more()
+			return buf, !more, err
+		}
+		buf = slices.Grow(buf, min(cap(buf), size-len(buf)))
+	}
+}
+
+// more reads one byte ahead and reports whether there was one.
+func (r *partReader) more() (bool, error) {
 	switch _, err := io.ReadFull(r.src, r.ahead[:]); {
 	case err == io.EOF:
-		return n, true, nil
+		return false, nil
 	case err != nil:
-		return n, false, err
+		return false, err
 	}
 	r.carried = true
-	return n, false, nil
+	return true, nil
 }

@@ -58,3 +58,28 @@ func TestPartReader(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestFirstPart checks the first part of a stream of unknown size around
+// the sizes where its buffer grows and where it is full.
+func TestFirstPart(t *testing.T) {
+	const ps = 3*firstGrain + 100
+	for _, n := range []int{0, 1, firstGrain - 1, firstGrain, firstGrain + 1, 2 * firstGrain, ps - 1, ps, ps + 1, 2 * ps} {
+		value := make([]byte, n)
+		for i := range value {
+			value[i] = byte(i % 251)
+		}
+		r := &partReader{src: bytes.NewReader(value)}
+		p, last, err := r.first(ps)
+		if err != nil || last != (n <= ps) || !bytes.Equal(p, value[:min(n, ps)]) {
+			t.Errorf("%d bytes: first part of %d bytes, last %v, %v", n, len(p), last, err)
+		}
+		if last {
+			continue
+		}
+		rest := make([]byte, ps)
+		k, _, err := r.fill(rest)
+		if err != nil || !bytes.Equal(rest[:k], value[ps:min(n, 2*ps)]) {
+			t.Errorf("%d bytes: second part of %d bytes, %v", n, k, err)
+		}
+	}
+}

@@ -115,8 +115,9 @@ func WithRetries(n int) Option { return func(c *config) { c.retries = n } }
 func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
 
 // WithPartSize sets the size of the parts of a multipart upload, which
-// Store uses for values larger than one part (at least MinPartSize), and
-// how many parts go up at once.
+// Store and StoreStream use for values larger than one part (at least
+// MinPartSize), and how many parts go up at once. A StoreStream holds up
+// to threads buffers of size bytes.
 func WithPartSize(size uint64, threads uint) Option {
 	return func(c *config) { c.partSize, c.partThreads = size, threads }
 }

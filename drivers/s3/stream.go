@@ -53,7 +53,8 @@ func (o *objectReader) Read(p []byte) (int, error) {
 func (o *objectReader) Close() error { return o.body.Close() }
 
 // StoreStream stores the bytes of src under name (see kv.Backend). It reads
-// src into a buffer of one part (WithPartSize): a value that fits goes up
+// src into a buffer of one part (WithPartSize; for a stream of unknown
+// size, one that grows with the stream): a value that fits goes up
 // as Store sends it, with one PUT and its checksums; a larger one as a
 // multipart upload, up to partThreads parts at once, each read into a
 // buffer of the part size, so that a stream holds at most partThreads ×
@@ -75,18 +76,25 @@ func (d *Driver) StoreStream(ctx context.Context, name string, src io.Reader, si
 // putStream writes src, of size bytes (-1: unknown), to the object key.
 func (d *Driver) putStream(ctx context.Context, key string, src io.Reader, size int64) error {
 	ps := d.partSize(size)
-	first := ps
-	if size >= 0 && size < int64(ps) {
-		first = int(size)
-	}
 	pr := &partReader{src: src}
-	buf := make([]byte, first)
-	n, last, err := pr.fill(buf)
+	var (
+		buf  []byte
+		last bool
+		err  error
+	)
+	if size >= 0 {
+		buf = make([]byte, min(int64(ps), size))
+		var n int
+		n, last, err = pr.fill(buf)
+		buf = buf[:n]
+	} else {
+		buf, last, err = pr.first(ps)
+	}
 	switch {
 	case err != nil:
 		return err
 	case last:
-		return d.put(ctx, key, buf[:n])
+		return d.put(ctx, key, buf)
 	}
 	return d.putMultipart(ctx, key, &streamParts{r: pr, first: buf, size: ps, free: make(chan []byte, d.cfg.partThreads)})
 }
