@@ -296,22 +296,13 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 		return err
 	}
 	target := d.path(name)
-	var left []string // temporaries a broken connection kept us from removing
-	err := d.do(ctx, op, name, func(c *client) error {
+	return d.do(ctx, op, name, func(c *client) error {
 		tmp := tempName(target)
-		var err error
 		if len(value) <= pipelineMax {
-			err = d.storePipelined(ctx, c, tmp, target, value)
-		} else {
-			err = d.storeFrom(ctx, c, tmp, target, bytes.NewReader(value), nil)
+			return d.leftBehind(d.storePipelined(ctx, c, tmp, target, value), tmp)
 		}
-		if errors.Is(err, errTempLeft) {
-			left = append(left, tmp)
-		}
-		return err
+		return d.leftBehind(d.storeFrom(ctx, c, tmp, target, bytes.NewReader(value), nil), tmp)
 	})
-	d.removeLater(left)
-	return err
 }
 
 // tempName returns a new name for the temporary file of a store of target.
@@ -381,10 +372,21 @@ func (d *Driver) syncReqs(reqs []request, h string) []request {
 	return append(reqs, extReq(extFsync, h))
 }
 
-// errTempLeft marks the error of a store that left its temporary behind:
-// the connection broke, or the call was cancelled, before it could remove
-// it.
-var errTempLeft = errors.New("the temporary file is left for removal")
+// tempLeft is the error of a store that left its temporary behind: the
+// connection broke, or the call was cancelled, before it could remove it.
+type tempLeft struct{ error }
+
+func (e tempLeft) Unwrap() error { return e.error }
+
+// leftBehind returns err without tempLeft, and when it was one, removes
+// tmp in the background (removeLater).
+func (d *Driver) leftBehind(err error, tmp string) error {
+	if t, ok := err.(tempLeft); ok {
+		d.removeLater(tmp)
+		return t.error
+	}
+	return err
+}
 
 // commit ends a store whose writes, sync and close of the temporary tmp
 // ended with err: with none, it renames tmp over target and syncs the
@@ -392,7 +394,7 @@ var errTempLeft = errors.New("the temporary file is left for removal")
 // ("" when the close was sent: OpenSSH reuses a closed handle for the next
 // open, which a second close would take from its caller) and removes tmp
 // with one round, when the connection still works and the call was not
-// cancelled, and else returns err marked with errTempLeft.
+// cancelled, and else returns err as a tempLeft.
 func (d *Driver) commit(ctx context.Context, c *client, h, tmp, target string, err error) error {
 	if err == nil {
 		err = c.ext(ctx, "posix-rename@openssh.com", tmp, target)
@@ -402,14 +404,14 @@ func (d *Driver) commit(ctx context.Context, c *client, h, tmp, target string, e
 	}
 	var src sourceError
 	if !errors.As(err, &src) && (errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil) {
-		return fmt.Errorf("%w: %w", errTempLeft, err)
+		return tempLeft{err}
 	}
 	reqs := []request{removeReq(tmp)}
 	if h != "" {
 		reqs = []request{{typ: fxpClose, fields: str(nil, h), noWait: true}, reqs[0]}
 	}
 	if _, rerr := c.wire.call(ctx, reqs...); rerr != nil {
-		return fmt.Errorf("%w: %w", errTempLeft, err)
+		return tempLeft{err}
 	}
 	return err
 }

@@ -316,13 +316,9 @@ func (d *Driver) StoreStream(ctx context.Context, name string, src io.Reader, si
 	target := d.path(name)
 	in := backendkit.Source(ctx, name, src, size)
 	read := false
-	var left []string
-	err := d.do(ctx, op, name, func(c *client) error {
+	return d.do(ctx, op, name, func(c *client) error {
 		tmp := tempName(target)
-		err := d.storeFrom(ctx, c, tmp, target, in, &read)
-		if errors.Is(err, errTempLeft) {
-			left = append(left, tmp)
-		}
+		err := d.leftBehind(d.storeFrom(ctx, c, tmp, target, in, &read), tmp)
 		var src sourceError
 		switch {
 		case err == nil:
@@ -335,8 +331,6 @@ func (d *Driver) StoreStream(ctx context.Context, name string, src io.Reader, si
 		}
 		return err
 	})
-	d.removeLater(left)
-	return err
 }
 
 // sourceError is an error of the source of a store, which says nothing
@@ -474,13 +468,10 @@ func (l *leftovers) stop() {
 	l.wg.Wait()
 }
 
-// removeLater removes the temporaries tmps in the background, on a new
+// removeLater removes the temporary tmp in the background, on a new
 // connection when the last one broke, within the driver's timeout; what it
 // cannot remove is left to the sweep of stale temporaries.
-func (d *Driver) removeLater(tmps []string) {
-	if len(tmps) == 0 {
-		return
-	}
+func (d *Driver) removeLater(tmp string) {
 	l := &d.left
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -493,13 +484,11 @@ func (d *Driver) removeLater(tmps []string) {
 		defer l.wg.Done()
 		ctx, cancel := context.WithTimeout(ctx, d.cfg.timeout)
 		defer cancel()
-		for _, tmp := range tmps {
-			d.do(ctx, kv.OpStore, "", func(c *client) error {
-				if err := c.remove(ctx, tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return err
-				}
-				return nil
-			})
-		}
+		d.do(ctx, kv.OpStore, "", func(c *client) error {
+			if err := c.remove(ctx, tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			return nil
+		})
 	}()
 }
