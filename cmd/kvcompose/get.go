@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -41,9 +43,9 @@ the end, and a part past the end is cut at the end.`,
 			if deleted {
 				opts = append(opts, kv.Deleted())
 			}
-			var value []byte
-			err = a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
-				po := progressOpts{bytes: true, dataOnStdout: output == "" || output == "-"}
+			return a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
+				toStdout := output == "" || output == "-"
+				po := progressOpts{bytes: true, dataOnStdout: toStdout}
 				total := int64(-1)
 				if a.showsProgress(po) && len(opts) == 0 {
 					// The size, for the bar's total and time left
@@ -54,17 +56,17 @@ the end, and a part past the end is cut at the end.`,
 				}
 				p := a.startProgress("loading "+args[1], total, po)
 				defer p.Done()
-				value, err = s.Load(p.context(cmd.Context()), args[1], opts...)
-				return err
+				r, err := s.LoadStream(cmd.Context(), args[1], opts...)
+				if err != nil {
+					return err
+				}
+				if toStdout {
+					_, err = io.Copy(a.stdout, p.reader(r))
+				} else {
+					err = writeFile(output, p.reader(r))
+				}
+				return errors.Join(err, r.Close())
 			})
-			if err != nil {
-				return err
-			}
-			if output == "" || output == "-" {
-				_, err = a.stdout.Write(value)
-				return err
-			}
-			return writeFile(output, value)
 		},
 	}
 	f := cmd.Flags()
@@ -75,14 +77,15 @@ the end, and a part past the end is cut at the end.`,
 	return cmd
 }
 
-// writeFile writes value to a temporary file beside path and renames it to
-// path.
-func writeFile(path string, value []byte) error {
+// writeFile writes what r holds to a temporary file beside path and renames
+// it to path; on a failure it removes the temporary and leaves path as it
+// was.
+func writeFile(path string, r io.Reader) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	_, err = f.Write(value)
+	_, err = io.Copy(f, r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

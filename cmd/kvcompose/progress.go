@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"io"
 	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-
-	"github.com/kvcompose/compose/kv/backendkit"
 )
 
 // Progress is shown only for work that lasts: the bar appears after
@@ -59,14 +56,45 @@ func (a *app) startProgress(desc string, total int64, o progressOpts) *progress 
 // shown reports whether a bar is drawn (or will be, once the work lasts).
 func (p *progress) shown() bool { return p.stop != nil }
 
-// context returns ctx, asking the drivers below to report the bytes they
-// move into p (backendkit.WithProgress) when a bar is drawn; else ctx as it is, so
-// that nothing changes where no bar is shown.
-func (p *progress) context(ctx context.Context) context.Context {
+// reader returns r counting the bytes read through it into p when a bar is
+// drawn; else r as it is, so that nothing changes where no bar is shown
+// (a file keeps the kernel's copy paths). What r can Seek (a file), the
+// result can: a retry that rewinds counts from there again.
+func (p *progress) reader(r io.Reader) io.Reader {
 	if !p.shown() {
-		return ctx
+		return r
 	}
-	return backendkit.WithProgress(ctx, p.Set)
+	if s, ok := r.(io.ReadSeeker); ok {
+		return seekingCounter{counter{s, p}, s}
+	}
+	return counter{r, p}
+}
+
+// counter counts the bytes read through it into a progress.
+type counter struct {
+	r io.Reader
+	p *progress
+}
+
+func (c counter) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.Add(int64(n))
+	return n, err
+}
+
+// seekingCounter is a counter over a reader that can Seek; the count
+// follows the position.
+type seekingCounter struct {
+	counter
+	s io.Seeker
+}
+
+func (c seekingCounter) Seek(offset int64, whence int) (int64, error) {
+	pos, err := c.s.Seek(offset, whence)
+	if err == nil {
+		c.p.Set(pos)
+	}
+	return pos, err
 }
 
 // showsProgress reports whether startProgress with o draws a bar: not

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -26,64 +25,46 @@ the old value or the new one, never a part.`,
 			if err != nil {
 				return err
 			}
-			value, err := a.readInput(args[2:])
+			src, size, done, err := a.openInput(args[2:])
 			if err != nil {
 				return err
 			}
+			defer done()
 			return a.withStore(cmd.Context(), args[0], func(s kv.Backend) error {
-				p := a.startProgress("storing "+args[1], int64(len(value)), progressOpts{bytes: true})
+				p := a.startProgress("storing "+args[1], size, progressOpts{bytes: true})
 				defer p.Done()
-				return s.Store(p.context(cmd.Context()), args[1], value)
+				return s.StoreStream(cmd.Context(), args[1], p.reader(src), size)
 			})
 		},
 	}
 }
 
-// readInput reads the file named in args, or stdin when there is none or
-// it is "-". A bar shows the progress of reading a large file.
-func (a *app) readInput(args []string) ([]byte, error) {
+// openInput opens the file named in args, or takes stdin when there is
+// none or it is "-", and returns it as it is (a file keeps the kernel's
+// copy paths), with its size (-1 for stdin and for what is not a regular
+// file) and done, which closes what openInput opened.
+func (a *app) openInput(args []string) (src io.Reader, size int64, done func(), err error) {
 	if len(args) == 0 || args[0] == "-" {
 		if a.terminal(a.stdin) {
-			return nil, usageErrorf("put: no FILE given and stdin is a terminal")
+			return nil, 0, nil, usageErrorf("put: no FILE given and stdin is a terminal")
 		}
-		var buf bytes.Buffer
-		p := a.startProgress("reading stdin", -1, progressOpts{bytes: true})
-		defer p.Done()
-		_, err := io.Copy(&buf, countingReader{a.stdin, p})
-		if err != nil {
-			return nil, fmt.Errorf("reading stdin: %w", err)
-		}
-		return buf.Bytes(), nil
+		return a.stdin, -1, func() {}, nil
 	}
 	f, err := os.Open(args[0])
 	if err != nil {
-		return nil, err
+		return nil, 0, nil, err
 	}
-	defer f.Close()
 	fi, err := f.Stat()
+	if err == nil && fi.IsDir() {
+		err = fmt.Errorf("reading %s: is a directory", args[0])
+	}
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, 0, nil, err
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("reading %s: is a directory", args[0])
+	size = -1
+	if fi.Mode().IsRegular() {
+		size = fi.Size()
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
-	p := a.startProgress("reading "+args[0], fi.Size(), progressOpts{bytes: true})
-	defer p.Done()
-	if _, err := io.Copy(buf, countingReader{f, p}); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", args[0], err)
-	}
-	return buf.Bytes(), nil
-}
-
-// countingReader counts the bytes read into a progress.
-type countingReader struct {
-	r io.Reader
-	p *progress
-}
-
-func (c countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.p.Add(int64(n))
-	return n, err
+	return f, size, func() { f.Close() }, nil
 }

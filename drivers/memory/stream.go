@@ -59,7 +59,11 @@ const firstRead = 4096
 // of its size, and a size that lies costs no more than the bytes that
 // arrived.
 func readValue(r io.Reader, size int64) ([]byte, error) {
-	v := make([]byte, 0, firstRead)
+	c := int64(firstRead)
+	if size >= 0 {
+		c = min(c, size+1)
+	}
+	v := make([]byte, 0, c)
 	for {
 		if len(v) == cap(v) {
 			c := int64(2 * cap(v))

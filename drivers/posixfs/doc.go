@@ -10,6 +10,22 @@
 // listed. Directories are created on demand, and the driver reports that it
 // benefits from pre-created nesting directories.
 //
+// # Streams
+//
+// LoadStream opens the file and reads it (a kv.Range by a seek and a
+// limit): the open file is the version the reader sees to its end, even
+// when the item is overwritten, moved over or deleted meanwhile; Close
+// closes it, and io.Copy of the reader into a file or a socket lets the
+// kernel move the bytes. StoreStream is Store with the value read from
+// src as it arrives (backendkit.Source, copied with io.Copy in constant
+// memory): the same temporary file, sync and rename, done once src has
+// given the whole value. A failure, a size that lies or a cancelled
+// context removes the temporary and leaves the item as it was; a src that
+// stalls with a read deadline (a pipe, a connection) is interrupted by
+// cancelling the context (backendkit.Interruptible). A StoreStream never
+// retries once it began reading src: a missing directory is found, and
+// made, before the first byte.
+//
 // # Speed
 //
 // An os.Root resolves a path one element at a time, with one openat per
