@@ -399,9 +399,12 @@ type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
-// roundTrip is open, with the answer read to its end.
+// roundTrip is open, with the answer read to its end. A request whose
+// body is a stream (not in memory: it has no GetBody) holds its process
+// as a stream does.
 func (t *stdioTransport) roundTrip(ctx context.Context, req *http.Request, limit int64) (*response, error) {
-	resp, err := t.open(ctx, req, false)
+	stream := req.Body != nil && req.Body != http.NoBody && req.GetBody == nil
+	resp, err := t.open(ctx, req, stream)
 	if err != nil {
 		return nil, err
 	}
