@@ -260,20 +260,16 @@ func (b *buffered) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// load answers a load from LoadStream: the length of the answer is the
-// item's size (or the range's, clamped to it) as Info tells it, and the
-// value is copied out through one buffer, with the stall timeout on every
-// write. Should the value read not be that long (the item was replaced
-// between the two calls), the answer is cut off before its last byte, so
-// that the client sees a broken answer, never a wrong one.
+// load answers a load. Info tells the size of the item (or of the range,
+// clamped to it): up to SmallBody, Load answers (the fast path for small
+// values); a larger value comes from LoadStream, copied out through one
+// buffer with the stall timeout on every write, its Content-Length the
+// size Info told. Should the value read not be that long (the item was
+// replaced between the two calls), the answer is cut off before its last
+// byte, so that the client sees a broken answer, never a wrong one.
 func (q *request) load(opts []kv.Option, status int) {
 	ctx, b := q.r.Context(), q.h.b
 	err := q.h.item(ctx, func() error {
-		rc, err := b.LoadStream(ctx, q.name, opts...)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
 		info, err := b.Info(ctx, q.name)
 		if err != nil {
 			return err
@@ -283,6 +279,20 @@ func (q *request) load(opts []kv.Option, status int) {
 			start, end := backendkit.ClampRange(info.Size, offset, size)
 			length = end - start
 		}
+		if !info.Exists || info.Directory || length <= SmallBody {
+			// The fast path, and the errors of Load.
+			value, err := b.Load(ctx, q.name, opts...)
+			if err != nil {
+				return err
+			}
+			q.reply(status, "application/octet-stream", value)
+			return nil
+		}
+		rc, err := b.LoadStream(ctx, q.name, opts...)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
 		size := q.h.streamBuffer(length)
 		if !q.reserve(size) {
 			return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -133,3 +134,68 @@ func (s *sendBody) Read(b []byte) (int, error) {
 }
 
 func (s *sendBody) Close() error { return s.rc.Close() }
+
+// pause stops the wait until the next arm: the time between two reads of
+// a body is the caller's, not the server's.
+func (w *watchdog) pause() {
+	if !w.fired.Load() {
+		w.timer.Stop()
+	}
+}
+
+// failed is err, replaced by the watchdog's own error when it fired.
+func (w *watchdog) failed(err error) error {
+	if err != nil && w.fired.Load() {
+		return fmt.Errorf("%w: no progress for %v", errStalled, time.Duration(w.wait.Load()))
+	}
+	return err
+}
+
+// recvBody is the body of an answer as open hands it over: each Read runs
+// under the watchdog (armed with stall while it waits, paused between
+// reads); end is called once, when the body ends or fails (complete
+// tells) or at Close, and Close returns its error.
+type recvBody struct {
+	r     io.Reader
+	w     *watchdog
+	stall time.Duration
+	end   func(complete bool) error
+	once  sync.Once
+	err   error // sticky: io.EOF or the failure
+	cerr  error // of end
+}
+
+func (b *recvBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	b.w.arm(b.stall)
+	n, err := b.r.Read(p)
+	b.w.pause()
+	if err != nil {
+		if err != io.EOF {
+			err = b.w.failed(err)
+		}
+		b.err = err
+		b.finish(err == io.EOF)
+	}
+	return n, err
+}
+
+func (b *recvBody) finish(complete bool) {
+	b.once.Do(func() {
+		b.w.timer.Stop()
+		b.cerr = b.end(complete)
+	})
+}
+
+func (b *recvBody) Close() error {
+	if b.err == nil {
+		b.err = errClosed
+	}
+	b.finish(false)
+	return b.cerr
+}
+
+// errClosed is the error of a Read after Close.
+var errClosed = errors.New("read after Close")

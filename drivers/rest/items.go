@@ -37,6 +37,10 @@ type spec struct {
 	body   []byte
 	header http.Header
 	limit  int64 // the most bytes of a successful answer, -1 for no limit
+
+	stream  io.Reader   // a body to stream instead of body
+	length  int64       // the length of stream, -1 for unknown (chunked)
+	trailer http.Header // the trailer sent after a chunked stream
 }
 
 func query(kv ...string) url.Values {
@@ -68,9 +72,15 @@ func (d *Driver) request(s spec) (*http.Request, error) {
 	if s.body != nil {
 		body = bytes.NewReader(s.body)
 	}
+	if s.stream != nil {
+		body = s.stream
+	}
 	req, err := http.NewRequest(s.method, u, body)
 	if err != nil {
 		return nil, err
+	}
+	if s.stream != nil {
+		req.ContentLength, req.Trailer = s.length, s.trailer
 	}
 	for k, v := range s.header {
 		req.Header[k] = v
@@ -94,21 +104,38 @@ func (d *Driver) call(ctx context.Context, op kv.Op, name string, s spec) (*resp
 		return nil, backendkit.NewError(op, name, kv.ErrInvalidName, err)
 	}
 	resp, err := d.tr.roundTrip(ctx, req, s.limit)
+	if err = d.failure(ctx, op, name, err); err != nil {
+		return nil, err
+	}
+	return resp, d.answerError(op, name, resp)
+}
+
+// failure is the error of an exchange that failed (nil for none): the
+// context's, kv.ErrProtocol for an answer that broke the protocol, else
+// kv.ErrConnection.
+func (d *Driver) failure(ctx context.Context, op kv.Op, name string, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
-		return nil, backendkit.NewError(op, name, nil, cerr)
+		return backendkit.NewError(op, name, nil, cerr)
 	}
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, kv.ErrProtocol):
-		return nil, backendkit.NewError(op, name, nil, fmt.Errorf("%s: %w", d, err))
-	case err != nil:
-		d.tr.reset()
-		return nil, backendkit.NewError(op, name, kv.ErrConnection, fmt.Errorf("%s: %w", d, err))
-	case resp.status >= 300 && resp.status < 400:
-		return resp, backendkit.NewError(op, name, kv.ErrProtocol,
+		return backendkit.NewError(op, name, nil, fmt.Errorf("%s: %w", d, err))
+	}
+	d.tr.reset()
+	return backendkit.NewError(op, name, kv.ErrConnection, fmt.Errorf("%s: %w", d, err))
+}
+
+// answerError is the error of an answer: a redirect is kv.ErrProtocol
+// (none is followed), the other statuses as restproto.Error maps them.
+func (d *Driver) answerError(op kv.Op, name string, resp *response) error {
+	if resp.status >= 300 && resp.status < 400 {
+		return backendkit.NewError(op, name, kv.ErrProtocol,
 			fmt.Errorf("server answered %d %s with Location %q: redirects are not followed",
 				resp.status, http.StatusText(resp.status), resp.header.Get("Location")))
 	}
-	return resp, restproto.Error(op, name, resp.status, string(resp.body))
+	return restproto.Error(op, name, resp.status, string(resp.body))
 }
 
 // protocolError is the kv.ErrProtocol error of op on name for an answer
@@ -167,9 +194,43 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	if err := noHidden(op, name, opts); err != nil {
 		return nil, err
 	}
+	p, err := d.planLoad(ctx, name, opts)
+	switch {
+	case err != nil:
+		return nil, err
+	case p.empty:
+		return []byte{}, nil
+	}
+	resp, err := d.call(ctx, op, name, get(name, p.header(), p.limit))
+	if err != nil {
+		return nil, err
+	}
+	if err := p.check(name, resp.status); err != nil {
+		return nil, err
+	}
+	value := resp.body
+	if p.cut >= 0 && int64(len(value)) > p.cut {
+		value = value[:p.cut]
+	}
+	return value, nil
+}
+
+// loadPlan is the GET of a load: its Range header, the bytes kept of the
+// answer (cut, -1: all) and the most it may have (limit, -1: no limit);
+// empty when nothing is to be asked (the range is empty).
+type loadPlan struct {
+	rng        string
+	cut, limit int64
+	empty      bool
+}
+
+// planLoad plans the load of name with opts, with an Info first where the
+// Range needs the size (borgstore has no empty range and no suffix range
+// with an end).
+func (d *Driver) planLoad(ctx context.Context, name string, opts []kv.Option) (loadPlan, error) {
+	const op = kv.OpLoad
+	p := loadPlan{cut: -1, limit: -1}
 	offset, size, ranged := backendkit.RangeOf(opts)
-	// limit is the most bytes the answer may have: the range asked.
-	rng, cut, limit := "", int64(-1), int64(-1)
 	switch {
 	case !ranged:
 	case size == 0:
@@ -178,53 +239,55 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		if err == nil && !info.Exists {
 			err = backendkit.NewError(op, name, kv.ErrNotFound, nil)
 		}
-		return []byte{}, err
+		p.empty = true
+		return p, err
 	case offset >= 0 || size < 0:
-		rng = restproto.FormatRange(offset, size)
+		p.rng = restproto.FormatRange(offset, size)
 		switch {
 		case offset < 0:
-			limit = -offset
+			p.limit = -offset
 		case size > 0:
-			limit = size
+			p.limit = size
 		}
 	case -offset-size <= suffixSlack:
-		rng, cut, limit = restproto.FormatRange(offset, -1), size, -offset
+		p.rng, p.cut, p.limit = restproto.FormatRange(offset, -1), size, -offset
 	default:
 		info, err := d.Info(ctx, name)
 		if err == nil && !info.Exists {
 			err = backendkit.NewError(op, name, kv.ErrNotFound, nil)
 		}
 		if err != nil {
-			return nil, err
+			return p, err
 		}
 		start, end := backendkit.ClampRange(info.Size, offset, size)
 		if start == end {
-			return []byte{}, nil
+			p.empty = true
+			return p, nil
 		}
-		rng, limit = restproto.FormatRange(start, end-start), end-start
+		p.rng, p.limit = restproto.FormatRange(start, end-start), end-start
 	}
-	var h http.Header
-	if rng != "" {
-		h = http.Header{"Range": {rng}}
+	return p, nil
+}
+
+// header is the request header of the plan.
+func (p loadPlan) header() http.Header {
+	if p.rng == "" {
+		return nil
 	}
-	resp, err := d.call(ctx, op, name, get(name, h, limit))
-	if err != nil {
-		return nil, err
-	}
-	// A range asked is 206, the whole value 200: anything else is not the
-	// bytes asked for.
+	return http.Header{"Range": {p.rng}}
+}
+
+// check refuses an answer that is not the bytes asked for: a range asked
+// is 206, the whole value 200.
+func (p loadPlan) check(name string, status int) error {
 	want := http.StatusOK
-	if rng != "" {
+	if p.rng != "" {
 		want = http.StatusPartialContent
 	}
-	if resp.status != want {
-		return nil, protocolError(op, name, "server answered %d %s to Range %q", resp.status, http.StatusText(resp.status), rng)
+	if status != want {
+		return protocolError(kv.OpLoad, name, "server answered %d %s to Range %q", status, http.StatusText(status), p.rng)
 	}
-	value := resp.body
-	if cut >= 0 && int64(len(value)) > cut {
-		value = value[:cut]
-	}
-	return value, nil
+	return nil
 }
 
 // Store writes value under name (POST NAME) with its SHA-256 in
@@ -237,6 +300,11 @@ func (d *Driver) Store(ctx context.Context, name string, value []byte, opts ...k
 	if err := noHidden(kv.OpStore, name, opts); err != nil {
 		return err
 	}
+	return d.store(ctx, name, value)
+}
+
+// store sends value with its hash, in one request.
+func (d *Driver) store(ctx context.Context, name string, value []byte) error {
 	sum := sha256.Sum256(value)
 	s := post(name, nil, value)
 	if value == nil {

@@ -74,14 +74,24 @@ func (t *traced) roundTrip(ctx context.Context, req *http.Request, limit int64) 
 	return read.resp, nil
 }
 
+// open is transport.open in a span that ends when the body does.
+func (t *traced) open(ctx context.Context, req *http.Request, stream bool) (*http.Response, error) {
+	if !traceable(ctx) {
+		return t.next.open(ctx, req, stream)
+	}
+	return t.otel.RoundTrip(req.WithContext(context.WithValue(ctx, slotKey{}, &slot{open: true, stream: stream})))
+}
+
 func (t *traced) reset()   { t.next.reset() }
 func (t *traced) release() { t.next.release() }
 
 // slot carries the read limit of a traced request to roundTripper and
 // receives the response it read.
 type slot struct {
-	limit int64
-	resp  *response
+	limit  int64
+	resp   *response
+	open   bool // the answer is handed over unread (open), stream as open has it
+	stream bool
 }
 
 // slotKey is the context key of the slot.
@@ -95,6 +105,9 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	s, _ := req.Context().Value(slotKey{}).(*slot)
 	if s == nil {
 		s = &slot{limit: -1}
+	}
+	if s.open {
+		return rt.t.open(req.Context(), req, s.stream)
 	}
 	resp, err := rt.t.roundTrip(req.Context(), req, s.limit)
 	if err != nil {

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -17,6 +18,9 @@ type fixed struct{ resp *response }
 
 func (f fixed) roundTrip(context.Context, *http.Request, int64) (*response, error) {
 	return f.resp, nil
+}
+func (fixed) open(context.Context, *http.Request, bool) (*http.Response, error) {
+	return nil, errors.New("not a stream transport")
 }
 func (fixed) reset()   {}
 func (fixed) release() {}
@@ -93,6 +97,9 @@ type spyTransport func(*http.Request)
 func (f spyTransport) roundTrip(_ context.Context, req *http.Request, _ int64) (*response, error) {
 	f(req)
 	return &response{status: http.StatusOK, header: http.Header{}}, nil
+}
+func (spyTransport) open(context.Context, *http.Request, bool) (*http.Response, error) {
+	return nil, errors.New("not a stream transport")
 }
 func (spyTransport) reset()   {}
 func (spyTransport) release() {}

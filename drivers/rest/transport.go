@@ -2,7 +2,6 @@ package rest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kvcompose/compose/internal/tail"
@@ -29,8 +29,8 @@ type response struct {
 // a success (its text goes into the error); the rest is dropped.
 const maxErrorBody = 8 << 10
 
-// transport sends requests: a pool of keep-alive HTTP connections, or one
-// server process spoken to over its stdin and stdout.
+// transport sends requests: a pool of keep-alive HTTP connections, or
+// server processes spoken to over their stdin and stdout.
 type transport interface {
 	// roundTrip sends req and reads the whole response, whose body may be
 	// at most limit bytes (-1: no limit) when it is a success. An error
@@ -38,6 +38,14 @@ type transport interface {
 	// request may or may not have reached the store; or the answer broke
 	// the protocol (kv.ErrProtocol).
 	roundTrip(ctx context.Context, req *http.Request, limit int64) (*response, error)
+	// open sends req and returns the response with its body unread: the
+	// body's reads run under the stall watchdog (not the time between
+	// them), and Close ends the exchange, before the end too (the
+	// connection is then closed, or over stdio the rest of a short body
+	// read and dropped). stream says that the caller holds the exchange
+	// for as long as it wants (a LoadStream, a StoreStream), so that over
+	// stdio other calls do not wait for it.
+	open(ctx context.Context, req *http.Request, stream bool) (*http.Response, error)
 	// reset drops the connections after a failure, so that the next
 	// request makes new ones.
 	reset()
@@ -91,13 +99,12 @@ func newHTTPTransport(c *config) *httpTransport {
 	return &httpTransport{client: &http.Client{Transport: t, CheckRedirect: noRedirect}, cfg: c}
 }
 
-// roundTrip sends req under a watchdog: connecting has the connect
-// timeout (twice: TCP, then TLS), the request must be sent and the body of
-// the answer arrive with no pause longer than the stall timeout, and the
+// open sends req under a watchdog: connecting has the connect timeout
+// (twice: TCP, then TLS), the request must be sent and the body of the
+// answer arrive with no pause longer than the stall timeout, and the
 // server has the response timeout to begin its answer.
-func (t *httpTransport) roundTrip(ctx context.Context, req *http.Request, limit int64) (*response, error) {
+func (t *httpTransport) open(ctx context.Context, req *http.Request, _ bool) (*http.Response, error) {
 	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	stall, wait := t.cfg.stallTimeout, t.cfg.responseTimeout
 	w := newWatchdog(2*t.cfg.timeout+stall, cancel)
 	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
@@ -120,13 +127,30 @@ func (t *httpTransport) roundTrip(ctx context.Context, req *http.Request, limit 
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {
+		cancel()
 		return nil, w.end(err)
 	}
-	defer resp.Body.Close()
 	w.recv.Store(true)
-	w.arm(stall)
-	r, _, err := readAnswer(resp, &progressReader{r: resp.Body, w: w, stall: stall}, limit, t.cfg.readAhead)
-	if err = w.end(err); err != nil {
+	w.pause()
+	rc := resp.Body
+	resp.Body = &recvBody{r: rc, w: w, stall: stall, end: func(bool) error {
+		// Closed before its end, the body closes the connection.
+		err := rc.Close()
+		cancel()
+		return err
+	}}
+	return resp, nil
+}
+
+// roundTrip is open, with the answer read to its end.
+func (t *httpTransport) roundTrip(ctx context.Context, req *http.Request, limit int64) (*response, error) {
+	resp, err := t.open(ctx, req, false)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	r, _, err := readAnswer(resp, resp.Body, limit, t.cfg.readAhead)
+	if err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -135,17 +159,26 @@ func (t *httpTransport) roundTrip(ctx context.Context, req *http.Request, limit 
 func (t *httpTransport) reset()   { t.client.CloseIdleConnections() }
 func (t *httpTransport) release() { t.client.CloseIdleConnections() }
 
-// stdioTransport runs a server process (locally, or over ssh) and speaks
-// HTTP/1.1 with it over its stdin and stdout, one request at a time.
+// stdioTransport runs server processes (locally, or over ssh) and speaks
+// HTTP/1.1 with each over its stdin and stdout, one request at a time.
+// Calls take turns on one process; a stream (a LoadStream being read, a
+// StoreStream whose source is being read) holds its process for as long
+// as its caller wants, so a call that finds every process held by a
+// stream starts another (at most maxConns), and one idle process is kept.
 type stdioTransport struct {
 	argv []string
 	cfg  *config
-	sem  chan struct{} // holds the process: one request at a time
-	p    *process      // nil until the first request, or after a failure
+
+	mu      sync.Mutex
+	idle    *process      // the process kept for the next call, or nil
+	live    int           // processes running: idle or in use
+	calls   int           // processes in use by calls that end on their own
+	gen     int           // release() bumps it: older processes are stopped when given back
+	changed chan struct{} // closed, and replaced, when a process is given back
 }
 
 func newStdioTransport(argv []string, c *config) *stdioTransport {
-	return &stdioTransport{argv: argv, cfg: c, sem: make(chan struct{}, 1)}
+	return &stdioTransport{argv: argv, cfg: c, changed: make(chan struct{})}
 }
 
 // process is a running server.
@@ -158,6 +191,8 @@ type process struct {
 	stderr     *tail.Writer
 	done       chan struct{} // closed when the process has ended
 	err        error         // of Wait, set before done is closed
+	gen        int           // the transport's generation when it started
+	stream     bool          // held by a stream now
 }
 
 func (t *stdioTransport) start() (*process, error) {
@@ -228,67 +263,174 @@ func (p *process) failure(err error) error {
 	return err
 }
 
-// roundTrip sends req to the process (started first if there is none, or
-// if the last one has ended) and reads its answer, under a watchdog as
-// over HTTP. A pipe read cannot be interrupted: an ended context or a
-// stall kills the process, and the next request starts a new one. A
-// failure is returned, never retried here.
-func (t *stdioTransport) roundTrip(ctx context.Context, req *http.Request, limit int64) (*response, error) {
-	select {
-	case t.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// acquire takes a process for a call (a stream when stream is set): the
+// idle one, or a new one when there is none or every process is held by a
+// stream; fresh says that it was just started.
+func (t *stdioTransport) acquire(ctx context.Context, stream bool) (p *process, fresh bool, err error) {
+	for {
+		t.mu.Lock()
+		if p := t.idle; p != nil {
+			t.idle = nil
+			if p.ended() {
+				t.live--
+				t.mu.Unlock()
+				go p.stop(t.cfg.timeout)
+				continue
+			}
+			p.stream = stream
+			if !stream {
+				t.calls++
+			}
+			t.mu.Unlock()
+			return p, false, nil
+		}
+		if t.calls == 0 && t.live < max(t.cfg.maxConns, 1) {
+			t.live++
+			if !stream {
+				t.calls++
+			}
+			gen := t.gen
+			t.mu.Unlock()
+			p, err := t.start()
+			if err != nil {
+				t.mu.Lock()
+				t.live--
+				if !stream {
+					t.calls--
+				}
+				t.signal()
+				t.mu.Unlock()
+				return nil, false, err
+			}
+			p.gen, p.stream = gen, stream
+			return p, true, nil
+		}
+		changed := t.changed
+		t.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
 	}
-	defer func() { <-t.sem }()
-	if t.p != nil && t.p.ended() {
-		go t.p.stop(t.cfg.timeout)
-		t.p = nil
+}
+
+// put gives p back: kept for the next call when reuse says its
+// conversation is in step (and no process is kept yet), else stopped.
+func (t *stdioTransport) put(p *process, reuse bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !p.stream {
+		t.calls--
+	}
+	if reuse && t.idle == nil && p.gen == t.gen && !p.ended() {
+		t.idle = p
+	} else {
+		t.live--
+		go p.stop(t.cfg.timeout)
+	}
+	t.signal()
+}
+
+// signal wakes the calls waiting for a process; t.mu is held.
+func (t *stdioTransport) signal() {
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+// open sends req to a process and reads the head of its answer, under a
+// watchdog as over HTTP. A pipe read cannot be interrupted: an ended
+// context or a stall kills the process, and the next call starts a new
+// one. A failure is returned, never retried here.
+func (t *stdioTransport) open(ctx context.Context, req *http.Request, stream bool) (*http.Response, error) {
+	p, fresh, err := t.acquire(ctx, stream)
+	if err != nil {
+		return nil, err
 	}
 	// Starting the process (an ssh login) is connecting: the first
 	// exchange of a new process has the connect timeout on top.
 	var starting time.Duration
-	if t.p == nil {
-		p, err := t.start()
-		if err != nil {
-			return nil, err
-		}
-		t.p, starting = p, t.cfg.timeout
+	if fresh {
+		starting = t.cfg.timeout
 	}
-	p := t.p
 	kill := func() { p.cmd.Process.Kill() }
 	stop := context.AfterFunc(ctx, kill)
 	w := newWatchdog(starting+t.cfg.stallTimeout, kill)
-	resp, drop, err := t.exchange(p, w, req, limit, starting)
-	err = w.end(err)
-	stopped := !stop()
-	if err != nil || drop || stopped || w.fired.Load() || resp.header.Get("Connection") == "close" {
-		t.p = nil
-		go p.stop(t.cfg.timeout)
-	}
-	switch {
-	case stopped || ctx.Err() != nil:
-		return nil, ctx.Err()
-	case err != nil:
+	resp, err := t.exchange(p, w, req, starting)
+	if err != nil {
+		err = w.end(err)
+		stopped := !stop()
+		t.put(p, false)
+		if stopped || ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, p.failure(err)
 	}
+	w.pause()
+	body, length, ahead := resp.Body, resp.ContentLength, int64(t.cfg.readAhead)
+	if req.Method == http.MethodHead {
+		length = 0 // the answer to HEAD has no body, whatever its Content-Length says
+	}
+	keep := !resp.Close && resp.Header.Get("Connection") != "close"
+	var read int64
+	counted := readerFunc(func(b []byte) (int, error) {
+		n, err := body.Read(b)
+		read += int64(n)
+		return n, err
+	})
+	resp.Body = &recvBody{r: counted, w: w, stall: t.cfg.stallTimeout, end: func(complete bool) error {
+		// A body closed before its end is read on and dropped when
+		// little is left; else the process goes.
+		if !complete && keep && length >= 0 && length-read <= ahead && !w.fired.Load() {
+			w.arm(t.cfg.stallTimeout)
+			_, err := io.CopyN(io.Discard, body, length-read)
+			w.timer.Stop()
+			complete = err == nil
+		}
+		stopped := !stop()
+		t.put(p, complete && keep && !stopped && !w.fired.Load())
+		return nil
+	}}
 	return resp, nil
 }
 
-// exchange writes req to the process and reads its response, arming w as
-// bytes go and come, with extra time before the first byte comes.
-func (t *stdioTransport) exchange(p *process, w *watchdog, req *http.Request, limit int64, extra time.Duration) (*response, bool, error) {
-	var buf bytes.Buffer
-	if err := req.Write(&buf); err != nil {
-		return nil, false, err
+// readerFunc is a function as an io.Reader.
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// roundTrip is open, with the answer read to its end. A request whose
+// body is a stream (not in memory: it has no GetBody) holds its process
+// as a stream does.
+func (t *stdioTransport) roundTrip(ctx context.Context, req *http.Request, limit int64) (*response, error) {
+	stream := req.Body != nil && req.Body != http.NoBody && req.GetBody == nil
+	resp, err := t.open(ctx, req, stream)
+	if err != nil {
+		return nil, err
 	}
+	r, _, err := readAnswer(resp, resp.Body, limit, t.cfg.readAhead)
+	resp.Body.Close()
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the response body: %w", err)
+	}
+	return r, nil
+}
+
+// exchange writes req to the process and reads the head of its response,
+// arming w as bytes go and come, with extra time before the first byte
+// comes. The body of req streams, its pieces bounded by the writer's
+// buffer.
+func (t *stdioTransport) exchange(p *process, w *watchdog, req *http.Request, extra time.Duration) (*http.Response, error) {
 	stall := t.cfg.stallTimeout
-	for b := buf.Bytes(); len(b) > 0; {
-		n := min(len(b), 64<<10)
-		if _, err := p.stdin.Write(b[:n]); err != nil {
-			return nil, false, fmt.Errorf("sending the request: %w", err)
-		}
-		b = b[n:]
-		w.arm(extra + stall)
+	bw := bufio.NewWriterSize(&armedWriter{w: p.stdin, wd: w, d: extra + stall}, 32<<10)
+	if err := req.Write(bw); err != nil {
+		return nil, fmt.Errorf("sending the request: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, fmt.Errorf("sending the request: %w", err)
 	}
 	w.arm(extra + t.cfg.responseTimeout)
 	p.recv.w, p.recv.stall = w, stall
@@ -297,23 +439,39 @@ func (t *stdioTransport) exchange(p *process, w *watchdog, req *http.Request, li
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, false, fmt.Errorf("reading the response: %w", err)
+		return nil, fmt.Errorf("reading the response: %w", err)
 	}
-	defer resp.Body.Close()
-	r, drop, err := readAnswer(resp, resp.Body, limit, t.cfg.readAhead)
-	if err != nil {
-		return nil, false, fmt.Errorf("reading the response body: %w", err)
-	}
-	return r, drop, nil
+	return resp, nil
+}
+
+// armedWriter writes to w, arming wd with d after every write.
+type armedWriter struct {
+	w  io.Writer
+	wd *watchdog
+	d  time.Duration
+}
+
+func (a *armedWriter) Write(b []byte) (int, error) {
+	a.wd.arm(a.d)
+	n, err := a.w.Write(b)
+	a.wd.arm(a.d)
+	return n, err
 }
 
 func (t *stdioTransport) reset() {}
 
+// release stops the idle process; those in use stop when given back.
 func (t *stdioTransport) release() {
-	t.sem <- struct{}{}
-	defer func() { <-t.sem }()
-	if t.p != nil {
-		t.p.stop(t.cfg.timeout)
-		t.p = nil
+	t.mu.Lock()
+	t.gen++
+	p := t.idle
+	t.idle = nil
+	if p != nil {
+		t.live--
+	}
+	t.signal()
+	t.mu.Unlock()
+	if p != nil {
+		p.stop(t.cfg.timeout)
 	}
 }
