@@ -39,9 +39,13 @@
 //     NewHash are the parts).
 //   - Properties (kv.Describer) says what the driver is to the layers above
 //     it: scheme, remote, pre-creation, flat listing, server address.
-//   - A driver that moves values in pieces reports them to ProgressOf(ctx)
-//     (Chunks, ProgressReader); a driver that parses a URL reports errors
-//     with InvalidURL.
+//   - LoadStream and StoreStream move a value of any size in bounded
+//     buffers: StoreStream starts with Begin, reads src through Source
+//     (the context, the declared size, src's errors) and commits only at
+//     Source's io.EOF; a driver that holds values in memory anyway uses
+//     BufferedLoadStream and BufferedStoreStream.
+//   - A driver that parses a URL reports errors with InvalidURL, and
+//     registers its schemes with RegisterScheme in an init function.
 //
 // Then run the conformance suite from a test:
 //
@@ -59,7 +63,11 @@
 // implements OptionConsumer, removes them (Has, Without) before it calls
 // Next, and passes the other options on: an option nobody consumed reaches
 // the driver and is kv.ErrUnsupported there. A layer that judges names
-// checks them first with CheckName. Then run the suite over the layer, and
+// checks them first with CheckName. A layer that watches values overrides
+// the streams too: LoadStream wraps the reader with ObserveReader (bytes as
+// they are read, the end of the call at EOF, error or Close), StoreStream
+// wraps src with ObserveSource (which keeps Seek for a retry below). Then
+// run the suite over the layer, and
 // TestStack over a stack that holds it (TestStack needs a softdelete layer
 // above a nesting layer):
 //
@@ -76,6 +84,6 @@
 //
 // The layers of this module (layers/...) do not use Forward: each writes
 // every method out, so that a method added to kv.Backend breaks the build
-// of every one of them (DESIGN.md, rule 3). Forward is for layers outside
+// of every one of them. Forward is for layers outside
 // the module, which pass a new method on unchanged instead.
 package backendkit

@@ -35,7 +35,7 @@ import (
 // call (one that rewrites names or values, or judges them) overrides every
 // method that carries them, and checks the list again when kv.Backend
 // grows. The layers of this module (layers/...) do not embed Forward: they
-// forward every method explicitly (DESIGN rule 3), so that a new method
+// forward every method explicitly, so that a new method
 // breaks the build of each of them.
 //
 // Forward consumes no option and describes no driver: a layer that

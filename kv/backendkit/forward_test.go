@@ -83,7 +83,7 @@ func TestCounterLayer(t *testing.T) {
 	})
 }
 
-// TestBuiltinLayersForwardExplicitly checks DESIGN rule 3 on the layers of
+// TestBuiltinLayersForwardExplicitly checks the rule that built-in layers forward explicitly, on the layers of
 // this module: none embeds backendkit.Forward or a kv.Backend, so that a
 // method added to kv.Backend breaks the build of every one of them instead
 // of passing through unseen.
