@@ -6,9 +6,27 @@
 // The Handler serves a driver-level store: nesting and soft delete stay on
 // the client's side, as in borgstore. It opens the store on the first item
 // request and keeps it open; item requests run concurrently, only create
-// and destroy wait for the requests in flight. Request bodies are bounded
-// per request (WithMaxBody) and together (WithMemoryBudget), and refused
-// before they are read when their Content-Length cannot fit.
+// and destroy wait for the requests in flight.
+//
+// Values stream both ways. A store's body goes into StoreStream as it
+// arrives (size: its Content-Length, or -1 when chunked), its SHA-256
+// verified on the way when the client sent one, in X-Content-hash-sha256
+// or (a chunked body, the header saying restproto's "trailer") in a
+// trailer of that name: a value that does not match fails the store, and
+// is refused with 422 with nothing stored; so is nothing stored of a body
+// that is short, cut off, over WithMaxBody or stalled past the stall
+// timeout. A load larger than SmallBody is copied out of LoadStream with
+// the Content-Length that Info gives (of the range, clamped); should the
+// value read not have that length, the answer is cut off, never completed
+// with other bytes. Bodies of known length up to SmallBody (and chunked
+// ones that end within StreamBuffer) are stored with Store, and small
+// values loaded with Load: the fast path.
+//
+// The memory budget (WithMemoryBudget) bounds what the Handler holds of
+// bodies: a small body read whole (its length), the one buffer a stream
+// goes through (StreamBuffer, or the value's size when smaller), a
+// defrag's body and blocks. A request whose Content-Length cannot fit
+// WithMaxBody or the quota is refused before its body is read.
 package restserver
 
 import (
@@ -38,9 +56,10 @@ const (
 	// DefaultStallTimeout is how long a request body or a response may
 	// make no progress before the connection is dropped.
 	DefaultStallTimeout = 60 * time.Second
-	// DefaultMemoryBudget is the request-body memory all requests share:
-	// 256 MiB, many times Borg 2's largest objects (chunks of at most
-	// 8 MiB by default, 16 MiB at the chunker's largest setting).
+	// DefaultMemoryBudget is the body memory all requests share: 256 MiB,
+	// two thousand streams' buffers, or many times Borg 2's largest
+	// objects (chunks of at most 8 MiB by default, 16 MiB at the chunker's
+	// largest setting).
 	DefaultMemoryBudget = 256 << 20
 	// DefaultMemoryWait is how long a request waits for its share of the
 	// memory budget before it is refused with 503: shorter than the 30 s
@@ -86,17 +105,18 @@ func WithCredentials(user, pass string) Option {
 }
 
 // WithMaxBody sets the largest request body accepted (DefaultMaxBody);
-// a bigger one is refused with 413 before it is read. The memory budget
-// bounds it too: a body larger than the whole budget is refused the same
-// way.
+// a bigger one is refused with 413 before it is read (a chunked one, once
+// it passes the limit, nothing stored). A defrag's body, read whole, is
+// bounded by the memory budget too.
 func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
 
-// WithMemoryBudget sets how much request-body memory all requests share
-// (DefaultMemoryBudget): a store reserves its Content-Length (a chunked
-// body, what it has grown to; a defrag, the blocks it asks for) before it
-// allocates, and gives it back once answered. A request that finds the
-// budget in use waits for it (see WithMemoryWait), then is refused with
-// 503 Service Unavailable and a Retry-After header.
+// WithMemoryBudget sets how much body memory all requests share
+// (DefaultMemoryBudget): a small store reserves its Content-Length, a
+// streamed store or load the buffer it goes through (StreamBuffer, or the
+// value's size when smaller), a defrag its body and the blocks it asks
+// for, before they allocate, and give it back once answered. A request
+// that finds the budget in use waits for it (see WithMemoryWait), then is
+// refused with 503 Service Unavailable and a Retry-After header.
 func WithMemoryBudget(n int64) Option { return func(h *Handler) { h.mem = newBudget(n) } }
 
 // WithMemoryWait sets how long a request waits for its share of the
@@ -295,8 +315,8 @@ func (q *request) fail(err error) {
 // badRequest sends 400 with msg.
 func (q *request) badRequest(msg string) { q.text(http.StatusBadRequest, msg) }
 
-// bodyLimit is the largest body a request may bring: the body limit, or
-// the whole memory budget when that is smaller.
+// bodyLimit is the largest body read whole (a small store, a defrag): the
+// body limit, or the whole memory budget when that is smaller.
 func (h *Handler) bodyLimit() int64 { return min(h.maxBody, h.mem.limit) }
 
 // unread marks the answer to a request whose body is refused unread: the

@@ -40,7 +40,8 @@ const (
 	// QuotaUsageName is the bytes of values the store holds, as its quota
 	// layer counts them, while the store is open.
 	QuotaUsageName = "kvcompose.quota.usage"
-	// BodyMemoryName is the memory held by request bodies being read.
+	// BodyMemoryName is the memory held by bodies: read whole, or the
+	// buffers of streams (see WithMemoryBudget).
 	BodyMemoryName = "kvcompose.server.request_body.memory"
 )
 

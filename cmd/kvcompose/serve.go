@@ -100,10 +100,11 @@ is refused. --restrict-to-path PATH allows PATH and anything under it,
 --restrict-to-repository PATH exactly PATH (both repeatable); the backend
 must then be a local path, checked with symlinks and ".." resolved.
 
-Request bodies share --memory-budget bytes of memory across all
-connections: a request waits for its share up to 10 s, then is refused with
-503 and Retry-After; a body over --max-body or the budget is refused (413)
-before it is read.`,
+Values stream both ways; the bodies share --memory-budget bytes of memory
+across all connections (a small body read whole, a stream's 128 KiB
+buffer): a request waits for its share up to 10 s, then is refused with 503
+and Retry-After; a body over --max-body is refused (413) before it is
+read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
@@ -123,8 +124,8 @@ before it is read.`,
 	fl.BoolVar(&f.debug, "debug", false, "log every failed request")
 	fl.StringArrayVar(&f.restrictPath, "restrict-to-path", nil, "allow only repositories at or under PATH (repeatable)")
 	fl.StringArrayVar(&f.restrictRepo, "restrict-to-repository", nil, "allow only the repository at exactly PATH (repeatable)")
-	fl.Int64Var(&f.memoryBudget, "memory-budget", restserver.DefaultMemoryBudget, "request-body memory shared by all connections, in bytes")
-	fl.Int64Var(&f.maxBody, "max-body", restserver.DefaultMaxBody, "largest request body, in bytes (bounded by --memory-budget too)")
+	fl.Int64Var(&f.memoryBudget, "memory-budget", restserver.DefaultMemoryBudget, "body memory shared by all connections (small bodies, streams' buffers), in bytes")
+	fl.Int64Var(&f.maxBody, "max-body", restserver.DefaultMaxBody, "largest request body, in bytes")
 	for _, s := range []string{"info", "warning", "error", "critical", "verbose", "log-json"} {
 		short := ""
 		if s == "verbose" {

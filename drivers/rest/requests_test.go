@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -57,6 +58,7 @@ func TestRequestsPerCall(t *testing.T) {
 	}
 	defer d.Close(bg)
 	value := bytes.Repeat([]byte("v"), 4096)
+	large := bytes.Repeat([]byte("l"), 2*rest.DefaultReadAhead+5)
 	cases := []struct {
 		name string
 		f    func() error
@@ -75,6 +77,24 @@ func TestRequestsPerCall(t *testing.T) {
 				}
 			}
 			return nil
+		}, []string{"GET"}},
+		{"StoreStream of a small value", func() error {
+			return d.StoreStream(bg, "data/s", bytes.NewReader(value), -1)
+		}, []string{"POST"}},
+		{"StoreStream of a large value", func() error {
+			return d.StoreStream(bg, "data/s", bytes.NewReader(large), int64(len(large)))
+		}, []string{"POST"}},
+		{"StoreStream of a large value of unknown size", func() error {
+			return d.StoreStream(bg, "data/s", bytes.NewReader(large), -1)
+		}, []string{"POST"}},
+		{"LoadStream", func() error {
+			rc, err := d.LoadStream(bg, "data/s", kv.Range(5, -1))
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(io.Discard, rc)
+			return err
 		}, []string{"GET"}},
 		{"Delete", func() error { return d.Delete(bg, "data/b") }, []string{"DELETE"}},
 		{"Delete of a missing item", func() error {

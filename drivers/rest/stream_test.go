@@ -176,7 +176,8 @@ func (zeros) Read(p []byte) (int, error) {
 
 // TestStreamMemory stores and loads 64 MiB through a stream, over HTTP and
 // stdio, to `kvcompose serve` as a process: the client allocates a
-// bounded amount, not the value's size.
+// bounded amount (a quarter of the value at most, under the race
+// detector too), not the value's size.
 func TestStreamMemory(t *testing.T) {
 	const size = 64 << 20
 	clients := map[string]func(t *testing.T) kv.Backend{
@@ -194,7 +195,7 @@ func TestStreamMemory(t *testing.T) {
 					t.Fatalf("store stream (size %d): %v", n, err)
 				}
 				runtime.ReadMemStats(&after)
-				if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+				if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
 					t.Errorf("store stream of %d bytes (size %d) allocated %d bytes", size, n, grew)
 				}
 			}
@@ -210,7 +211,7 @@ func TestStreamMemory(t *testing.T) {
 			if err != nil || got != size {
 				t.Fatalf("load stream: %d bytes, %v", got, err)
 			}
-			if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
 				t.Errorf("load stream of %d bytes allocated %d bytes", size, grew)
 			}
 		})

@@ -91,6 +91,10 @@ func newHTTPTransport(c *config) *httpTransport {
 		MaxIdleConnsPerHost: c.maxConns,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
+		// Streams go through these buffers: 4 KiB (the default) would
+		// take a system call per 4 KiB.
+		WriteBufferSize: 64 << 10,
+		ReadBufferSize:  64 << 10,
 	}
 	// No redirect is followed: the 3xx itself is the answer, and an error
 	// (a redirected POST would become a GET, a 307 would send the value
