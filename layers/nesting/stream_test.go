@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/layers/faults"
 )
 
 // loadStream reads name through LoadStream.
@@ -68,5 +69,18 @@ func TestStreamLevels(t *testing.T) {
 	err = storeStream(l, t, "data/ffff000A", "x")
 	if !errors.Is(err, kv.ErrInvalidName) || !strings.Contains(err.Error(), "at 12") {
 		t.Errorf("store stream with an uppercase letter: %v, want invalid name at position 12 of the caller's name", err)
+	}
+}
+
+// TestStreamErrorsNameTheCallersKey checks that a stream that fails in the
+// middle reports the caller's name, not the nested one.
+func TestStreamErrorsNameTheCallersKey(t *testing.T) {
+	l, p := setupFaults(t, map[string][]int{"data/": {1}}, []faults.Rule{{Ops: []kv.Op{kv.OpLoad}, Prefix: "data/", Err: kv.ErrConnection,
+		Mode: faults.CutShort, CutAfter: 2}})
+	put(t, p.faults.Unwrap(), "data/ff/ffff0000", "value")
+	got, err := loadStream(t, l, "data/ffff0000")
+	if got != "va" || !errors.Is(err, kv.ErrConnection) || !strings.Contains(err.Error(), `"data/ffff0000"`) ||
+		strings.Contains(err.Error(), "data/ff/") {
+		t.Errorf("load stream cut short: %q, %v; want 2 bytes and an error naming data/ffff0000", got, err)
 	}
 }
