@@ -24,30 +24,6 @@ func TestStreamStall(t *testing.T) {
 	}
 }
 
-// failing reads n bytes of a value, then calls hook (if any) and fails
-// with err, or, with no err, reads on.
-type failing struct {
-	r    io.Reader
-	n    int
-	err  error
-	hook func()
-}
-
-func (f *failing) Read(p []byte) (int, error) {
-	if f.n <= 0 {
-		if f.hook != nil {
-			f.hook()
-		}
-		if f.err == nil {
-			return f.r.Read(p)
-		}
-		return 0, f.err
-	}
-	n, err := f.r.Read(p[:min(len(p), f.n)])
-	f.n -= n
-	return n, err
-}
-
 // TestStreamNoTemporary checks that a StoreStream that fails after it made
 // its temporary file (the source fails, the size lies, the context is
 // cancelled, a directory is in the way) removes it: the directory holds
@@ -61,11 +37,11 @@ func TestStreamNoTemporary(t *testing.T) {
 		size int64
 		want error
 	}{
-		{"SourceFails", func(func()) io.Reader { return &failing{r: bytes.NewReader(value), n: 100000, err: boom} }, -1, boom},
+		{"SourceFails", func(func()) io.Reader { return &kvtest.FailingSource{R: bytes.NewReader(value), N: 100000, Err: boom} }, -1, boom},
 		{"TooShort", func(func()) io.Reader { return bytes.NewReader(value) }, int64(len(value)) + 1, kv.ErrSizeMismatch},
 		{"TooLong", func(func()) io.Reader { return bytes.NewReader(value) }, int64(len(value)) - 1, kv.ErrSizeMismatch},
 		{"Cancelled", func(cancel func()) io.Reader {
-			return &failing{r: bytes.NewReader(value), n: 100000, hook: cancel}
+			return &kvtest.FailingSource{R: bytes.NewReader(value), N: 100000, Hook: cancel}
 		}, int64(len(value)), context.Canceled},
 	} {
 		for _, fsync := range []bool{false, true} {
@@ -110,7 +86,7 @@ func TestStreamNoTemporary(t *testing.T) {
 // directories, reading the source once.
 func TestStreamNewDirectory(t *testing.T) {
 	d := openStore(t)
-	src := &failing{r: bytes.NewReader([]byte("value")), n: 5, err: io.EOF}
+	src := &kvtest.FailingSource{R: bytes.NewReader([]byte("value")), N: 5, Err: io.EOF}
 	if err := d.StoreStream(t.Context(), "a/b/c/item", src, -1); err != nil {
 		t.Fatal(err)
 	}

@@ -13,43 +13,8 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/kv"
+	"github.com/kvcompose/compose/kv/kvtest"
 )
-
-// streamValue returns n bytes of a pattern that shows a piece out of place.
-func streamValue(n int) []byte {
-	v := make([]byte, n)
-	x := uint32(7)
-	for i := range v {
-		x = x*1664525 + 1013904223
-		v[i] = byte(x >> 24)
-	}
-	return v
-}
-
-// failing is a source that gives n bytes of r, then calls hook (if any)
-// and fails with err (or, without err, goes on).
-type failing struct {
-	r    io.Reader
-	n    int
-	err  error
-	hook func()
-}
-
-func (f *failing) Read(p []byte) (int, error) {
-	if f.n <= 0 {
-		if f.hook != nil {
-			f.hook()
-			f.hook = nil
-		}
-		if f.err == nil {
-			return f.r.Read(p)
-		}
-		return 0, f.err
-	}
-	n, err := f.r.Read(p[:min(len(p), f.n)])
-	f.n -= n
-	return n, err
-}
 
 // TestStreamFailedUpload checks that a StoreStream whose source fails, lies
 // about its size or is cancelled in the middle of the upload stores nothing
@@ -59,7 +24,7 @@ func TestStreamFailedUpload(t *testing.T) {
 	d := openLocal(t)
 	root := strings.TrimPrefix(d.remote, ":local:")
 	ctx := context.Background()
-	value := streamValue(4<<20 + 123)
+	value := kvtest.Pattern(4<<20+123, 7)
 	boom := errors.New("source broke")
 	for _, tc := range []struct {
 		name string
@@ -67,10 +32,10 @@ func TestStreamFailedUpload(t *testing.T) {
 		run  func(name string) error
 	}{
 		{"fails", boom, func(name string) error {
-			return d.StoreStream(ctx, name, &failing{r: bytes.NewReader(value), n: 2 << 20, err: boom}, int64(len(value)))
+			return d.StoreStream(ctx, name, &kvtest.FailingSource{R: bytes.NewReader(value), N: 2 << 20, Err: boom}, int64(len(value)))
 		}},
 		{"fails-chunked", boom, func(name string) error {
-			return d.StoreStream(ctx, name, &failing{r: bytes.NewReader(value), n: 2 << 20, err: boom}, -1)
+			return d.StoreStream(ctx, name, &kvtest.FailingSource{R: bytes.NewReader(value), N: 2 << 20, Err: boom}, -1)
 		}},
 		{"short", kv.ErrSizeMismatch, func(name string) error {
 			return d.StoreStream(ctx, name, bytes.NewReader(value), int64(len(value))+1)
@@ -81,7 +46,7 @@ func TestStreamFailedUpload(t *testing.T) {
 		{"cancelled", context.Canceled, func(name string) error {
 			c, cancel := context.WithCancel(ctx)
 			defer cancel()
-			return d.StoreStream(c, name, &failing{r: bytes.NewReader(value), n: 2 << 20, hook: cancel}, -1)
+			return d.StoreStream(c, name, &kvtest.FailingSource{R: bytes.NewReader(value), N: 2 << 20, Hook: cancel}, -1)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +97,7 @@ func TestLoadStreamRanges(t *testing.T) {
 		drivers["memory"] = openMemory(t)
 	}
 	ctx := context.Background()
-	value := streamValue(1<<20 + 77)
+	value := kvtest.Pattern(1<<20+77, 7)
 	n := int64(len(value))
 	for remote, d := range drivers {
 		if err := d.StoreStream(ctx, "data/item", bytes.NewReader(value), -1); err != nil {
@@ -164,7 +129,7 @@ func TestLoadStreamRanges(t *testing.T) {
 // not held while the caller reads: a Store of the same name goes through.
 func TestLoadStreamCancelled(t *testing.T) {
 	d := openLocal(t)
-	value := streamValue(16 << 20)
+	value := kvtest.Pattern(16<<20, 7)
 	if err := d.Store(context.Background(), "data/item", value); err != nil {
 		t.Fatal(err)
 	}

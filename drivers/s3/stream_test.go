@@ -17,17 +17,6 @@ import (
 	"github.com/kvcompose/compose/kv/kvtest"
 )
 
-// streamValue returns n bytes of a pattern that shows a part out of place.
-func streamValue(n int) []byte {
-	v := make([]byte, n)
-	x := uint32(7)
-	for i := range v {
-		x = x*1664525 + 1013904223
-		v[i] = byte(x >> 24)
-	}
-	return v
-}
-
 // TestStreamParts stores streams around the part size, of known and
 // unknown size, and checks the value, its hash, and the requests: a value
 // of one part goes up with one PUT and hashes with one HEAD; a larger one
@@ -38,7 +27,7 @@ func TestStreamParts(t *testing.T) {
 	ctx := t.Context()
 	const ps = s3.MinPartSize
 	for _, n := range []int{0, 1, ps - 1, ps, ps + 1, 2 * ps, 3*ps + 12345} {
-		value := streamValue(n)
+		value := kvtest.Pattern(n, 7)
 		for _, size := range []int64{int64(n), -1} {
 			name := fmt.Sprintf("ns/v%d-%d", n, size+1)
 			cnt.take()
@@ -80,7 +69,7 @@ func TestLoadStreamRequests(t *testing.T) {
 	cnt := newCounter()
 	d := kvtest.OpenStore(t, newDriver(t, s3.WithTransport(cnt)))
 	ctx := t.Context()
-	value := streamValue(100000)
+	value := kvtest.Pattern(100000, 7)
 	if err := d.Store(ctx, "ns/item", value); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +102,7 @@ func TestLoadStreamRequests(t *testing.T) {
 // fails with the context's error.
 func TestLoadStreamCancelled(t *testing.T) {
 	d := kvtest.OpenStore(t, newDriver(t))
-	value := streamValue(8 << 20)
+	value := kvtest.Pattern(8<<20, 7)
 	if err := d.Store(t.Context(), "ns/item", value); err != nil {
 		t.Fatal(err)
 	}
@@ -130,22 +119,6 @@ func TestLoadStreamCancelled(t *testing.T) {
 	if _, err := io.Copy(io.Discard, r); !errors.Is(err, context.Canceled) {
 		t.Errorf("reading after the context was cancelled: %v, want context.Canceled", err)
 	}
-}
-
-// failing is a source that gives n bytes of value, then err.
-type failing struct {
-	r   io.Reader
-	n   int
-	err error
-}
-
-func (f *failing) Read(p []byte) (int, error) {
-	if f.n <= 0 {
-		return 0, f.err
-	}
-	n, err := f.r.Read(p[:min(len(p), f.n)])
-	f.n -= n
-	return n, err
 }
 
 // onPart is a transport that calls hook once, before it sends the upload
@@ -174,7 +147,7 @@ func TestUploadAborted(t *testing.T) {
 	bucket := s.NewBucket(t)
 	hook := &onPart{next: http.DefaultTransport.(*http.Transport).Clone(), part: "2"}
 	d := kvtest.OpenStore(t, driverAt(t, s.URL(bucket, "store"), s3.WithTransport(hook), s3.WithPartSize(s3.MinPartSize, 2)))
-	value := streamValue(3*s3.MinPartSize + 1000)
+	value := kvtest.Pattern(3*s3.MinPartSize+1000, 7)
 	boom := errors.New("source broke")
 	for _, tc := range []struct {
 		name string
@@ -182,10 +155,10 @@ func TestUploadAborted(t *testing.T) {
 		run  func(ctx context.Context, name string) error
 	}{
 		{"source-fails", boom, func(ctx context.Context, name string) error {
-			return d.StoreStream(ctx, name, &failing{r: bytes.NewReader(value), n: 2*s3.MinPartSize + 100, err: boom}, -1)
+			return d.StoreStream(ctx, name, &kvtest.FailingSource{R: bytes.NewReader(value), N: 2*s3.MinPartSize + 100, Err: boom}, -1)
 		}},
 		{"source-fails-sized", boom, func(ctx context.Context, name string) error {
-			return d.StoreStream(ctx, name, &failing{r: bytes.NewReader(value), n: 2*s3.MinPartSize + 100, err: boom}, int64(len(value)))
+			return d.StoreStream(ctx, name, &kvtest.FailingSource{R: bytes.NewReader(value), N: 2*s3.MinPartSize + 100, Err: boom}, int64(len(value)))
 		}},
 		{"size-lies", kv.ErrSizeMismatch, func(ctx context.Context, name string) error {
 			return d.StoreStream(ctx, name, bytes.NewReader(value), int64(len(value))-1)

@@ -17,9 +17,10 @@ import (
 // HTTP body buffer), and not a multiple of a power of two.
 const streamSize = 3<<20 + 12345
 
-// pattern returns n bytes that differ from a shifted copy of themselves, so
-// that a piece read from the wrong offset shows.
-func pattern(n int, seed byte) []byte {
+// Pattern returns n bytes that differ from a shifted copy of themselves,
+// so that a piece read from the wrong offset shows; seeds give different
+// values.
+func Pattern(n int, seed byte) []byte {
 	v := make([]byte, n)
 	x := uint32(seed) + 1
 	for i := range v {
@@ -36,7 +37,7 @@ func pattern(n int, seed byte) []byte {
 // cancelling its context, a reader closed early, one version per reader,
 // a missing item, and concurrent streams.
 func testStream(t *testing.T, b kv.Backend) {
-	big := pattern(streamSize, 1)
+	big := Pattern(streamSize, 1)
 	t.Run("RoundTrip", func(t *testing.T) {
 		for _, size := range []int64{streamSize, -1} {
 			name := fmt.Sprintf("stream/round%d", size+1)
@@ -73,18 +74,18 @@ func testStream(t *testing.T, b kv.Backend) {
 	t.Run("SourceFails", func(t *testing.T) {
 		store(t, b, "stream/fails", "old")
 		boom := errors.New("source broke")
-		src := &failAfter{r: bytes.NewReader(big), n: 1<<20 + 3, err: boom}
+		src := &FailingSource{R: bytes.NewReader(big), N: 1<<20 + 3, Err: boom}
 		err := b.StoreStream(ctx(t), "stream/fails", src, -1)
 		isErr(t, err, boom, "store stream from a source that fails")
 		load(t, b, "stream/fails", "old")
-		src = &failAfter{r: bytes.NewReader(big), n: 10, err: boom}
+		src = &FailingSource{R: bytes.NewReader(big), N: 10, Err: boom}
 		isErr(t, b.StoreStream(ctx(t), "stream/fails-new", src, streamSize), boom, "store stream, new item")
 		isItem(t, b, "stream/fails-new", false)
 	})
 	t.Run("Cancel", func(t *testing.T) {
 		store(t, b, "stream/cancel", "old")
 		c, cancel := context.WithCancel(ctx(t))
-		src := &failAfter{r: bytes.NewReader(big), n: 1 << 20, hook: cancel}
+		src := &FailingSource{R: bytes.NewReader(big), N: 1 << 20, Hook: cancel}
 		err := b.StoreStream(c, "stream/cancel", src, streamSize)
 		isErr(t, err, context.Canceled, "store stream cancelled in the middle")
 		load(t, b, "stream/cancel", "old")
@@ -135,7 +136,7 @@ func testStream(t *testing.T, b kv.Backend) {
 		head := make([]byte, 100)
 		_, err = io.ReadFull(r, head)
 		noErr(t, err, "read")
-		other := pattern(streamSize, 2)
+		other := Pattern(streamSize, 2)
 		noErr(t, b.StoreStream(ctx(t), "stream/version", bytes.NewReader(other), streamSize), "overwrite")
 		rest, err := io.ReadAll(r)
 		noErr(t, err, "read the rest")
@@ -155,7 +156,7 @@ func testStream(t *testing.T, b kv.Backend) {
 		for i := range 6 {
 			wg.Go(func() {
 				name := fmt.Sprintf("stream/conc%d", i)
-				v := pattern(1<<20+i, byte(10+i))
+				v := Pattern(1<<20+i, byte(10+i))
 				if err := b.StoreStream(ctx(t), name, bytes.NewReader(v), int64(len(v))); err != nil {
 					t.Errorf("store stream %q: %v", name, err)
 					return
@@ -198,27 +199,29 @@ func (o *oneByte) Read(p []byte) (int, error) {
 	return o.r.Read(p[:1])
 }
 
-// failAfter reads n bytes from r, then calls hook (if any) and fails with
-// err (or, with no err, waits for nothing and keeps reading).
-type failAfter struct {
-	r    io.Reader
-	n    int
-	err  error
-	hook func()
+// FailingSource is a StoreStream source for tests: it reads N bytes from
+// R, then calls Hook (if any, once) and fails with Err, or, without Err,
+// reads on.
+type FailingSource struct {
+	R    io.Reader
+	N    int
+	Err  error
+	Hook func()
 }
 
-func (f *failAfter) Read(p []byte) (int, error) {
-	if f.n <= 0 {
-		if f.hook != nil {
-			f.hook()
-			f.hook = nil
+// Read reads from R as FailingSource says.
+func (f *FailingSource) Read(p []byte) (int, error) {
+	if f.N <= 0 {
+		if f.Hook != nil {
+			f.Hook()
+			f.Hook = nil
 		}
-		if f.err != nil {
-			return 0, f.err
+		if f.Err != nil {
+			return 0, f.Err
 		}
-		return f.r.Read(p)
+		return f.R.Read(p)
 	}
-	n, err := f.r.Read(p[:min(len(p), f.n)])
-	f.n -= n
+	n, err := f.R.Read(p[:min(len(p), f.N)])
+	f.N -= n
 	return n, err
 }

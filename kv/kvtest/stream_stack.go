@@ -14,7 +14,7 @@ import (
 // refuses; a reader closed early leaves the item as it was.
 func stackStream(t *testing.T, b kv.Backend) {
 	const size = 1<<18 + 123 // the layers pass names: a value of a few pieces is enough
-	big := pattern(size, 3)
+	big := Pattern(size, 3)
 	for _, name := range []string{"data/5e7ea3000001", "config/streamed"} {
 		noErr(t, b.StoreStream(ctx(t), name, bytes.NewReader(big), size), "store stream %q", name)
 		isItem(t, b, name, true)
