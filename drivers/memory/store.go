@@ -11,10 +11,11 @@ import (
 
 // Causes of the errors that have no sentinel of their own.
 var (
-	errIsDir    = errors.New("is a directory")
-	errNotDir   = errors.New("not a directory")
-	errNotEmpty = errors.New("directory not empty")
-	errIntoSelf = errors.New("cannot move a directory into itself")
+	errIsDir     = errors.New("is a directory")
+	errNotDir    = errors.New("not a directory")
+	errNotEmpty  = errors.New("directory not empty")
+	errIntoSelf  = errors.New("cannot move a directory into itself")
+	errDestroyed = errors.New("the store was closed and destroyed during the call")
 )
 
 // store is a tree of nodes below root, nil while the store does not
@@ -66,9 +67,14 @@ func (s *store) lookup(name string) *node {
 }
 
 // mkdirAll returns the directory at name, creating it and its parents. An
-// item in the way is kv.ErrExists. The caller holds s.mu for writing.
+// item in the way is kv.ErrExists; a store destroyed since the call began
+// (Close and Destroy from other goroutines) is kv.ErrNotOpen. The caller
+// holds s.mu for writing.
 func (s *store) mkdirAll(op kv.Op, name string) (*node, error) {
 	n := s.root
+	if n == nil {
+		return nil, backendkit.NewError(op, name, kv.ErrNotOpen, errDestroyed)
+	}
 	for rest := name; rest != ""; {
 		var seg string
 		seg, rest, _ = strings.Cut(rest, "/")
