@@ -119,9 +119,13 @@ func (d *MapDriver) children(dir string) iter.Seq2[string, *entry] {
 	}
 }
 
-// mkdirs makes dir and its parents; an item in the way is kv.ErrExists.
-// The caller holds d.mu for writing.
+// mkdirs makes dir and its parents; an item in the way is kv.ErrExists,
+// and a store closed and destroyed since the call began (no map) is
+// kv.ErrNotOpen. The caller holds d.mu for writing.
 func (d *MapDriver) mkdirs(op kv.Op, dir string) error {
+	if d.m == nil {
+		return backendkit.NewError(op, dir, kv.ErrNotOpen, nil)
+	}
 	if dir == "" {
 		return nil
 	}
