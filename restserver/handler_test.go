@@ -126,17 +126,7 @@ func TestDroppedUpload(t *testing.T) {
 		strings.ReplaceAll(accept, "\n", "\r\n"), 8<<20)
 	c.Write(make([]byte, 1<<20))
 	c.Close()
-	select {
-	case uri := <-f.done:
-		if uri != "/dropped" {
-			t.Fatalf("finished %q", uri)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not finish the dropped request")
-	}
-	if got := f.files(t); len(got) != 0 {
-		t.Errorf("files in the store: %v", got)
-	}
+	f.finishedStoringNothing(t, "/dropped")
 }
 
 // TestSlowClient keeps a request body stalled while other clients store

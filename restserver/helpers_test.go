@@ -110,6 +110,23 @@ func (f *fixture) files(t *testing.T) []string {
 }
 
 // dial opens a raw connection to the server.
+// finishedStoringNothing waits for the server to finish the request to
+// uri and checks that the store holds no file.
+func (f *fixture) finishedStoringNothing(t *testing.T, uri string) {
+	t.Helper()
+	select {
+	case got := <-f.done:
+		if got != uri {
+			t.Fatalf("finished %q, want %q", got, uri)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the server did not finish the request %s", uri)
+	}
+	if got := f.files(t); len(got) != 0 {
+		t.Errorf("files in the store: %v", got)
+	}
+}
+
 func (f *fixture) dial(t *testing.T) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", f.addr)

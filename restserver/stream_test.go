@@ -159,17 +159,7 @@ func TestStreamStoreBroken(t *testing.T) {
 			c.send(conn)
 			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 			io.ReadAll(conn) // the answer, if any, then the end of the connection
-			select {
-			case uri := <-f.done:
-				if uri != "/broken" {
-					t.Fatalf("finished %q", uri)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("the server did not finish the request")
-			}
-			if got := f.files(t); len(got) != 0 {
-				t.Errorf("files in the store: %v", got)
-			}
+			f.finishedStoringNothing(t, "/broken")
 		})
 	}
 }
