@@ -67,7 +67,12 @@
 // declared. A multipart upload that fails, of Store or StoreStream (a
 // source that breaks or lies about its size, a cancelled context, a part
 // refused), is aborted with a context of its own and retried while the
-// server refuses the abort, so that no part stays behind.
+// server refuses the abort or still lists the upload after it (S3 warns
+// that a part in flight may land after an abort), so that no part stays
+// behind. A broken source or a refused part lets the parts in flight
+// finish before the abort; a cancelled context cuts them, and the abort
+// checks for the upload after a pause of 100 ms, so a cut part the server
+// writes later than that can still bring the upload back.
 //
 // # Errors
 //

@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -50,17 +51,24 @@ func (d *Driver) partSize(size int64) int {
 // the upload completes, after the last part. On any failure (src's error,
 // a part refused, the context cancelled) the upload is aborted, with a
 // context of its own, so that no part stays behind on the server.
+//
+// A failure of src or of one part stops the sending of further parts but
+// lets the parts in flight finish: a part whose request is cut may still
+// be written by the server after the abort, bringing the upload back (S3
+// documents this; versitygw does it). Only the caller's context cuts the
+// parts in flight, and abort then checks twice that the upload is gone.
 func (d *Driver) putMultipart(ctx context.Context, key string, src parts) (err error) {
 	id, err := d.core.NewMultipartUpload(ctx, d.bucket, key, minio.PutObjectOptions{})
 	if err != nil {
 		return err
 	}
+	var cut atomic.Bool // a part's request ended without the server's answer
 	defer func() {
 		if err != nil {
-			err = d.abort(ctx, key, id, err)
+			err = d.abort(ctx, key, id, err, cut.Load())
 		}
 	}()
-	up, cancel := context.WithCancelCause(ctx)
+	stop, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	slots := make(chan struct{}, max(1, d.cfg.partThreads))
 	var (
@@ -72,8 +80,13 @@ send:
 	for n := 1; ; n++ {
 		select {
 		case slots <- struct{}{}:
-		case <-up.Done():
+		case <-stop.Done():
 			break send
+		case <-ctx.Done():
+			break send
+		}
+		if stop.Err() != nil || ctx.Err() != nil {
+			break
 		}
 		if n > maxParts {
 			cancel(errTooManyParts)
@@ -87,10 +100,13 @@ send:
 		wg.Go(func() {
 			defer func() { <-slots }()
 			sum := md5.Sum(p)
-			part, err := d.core.PutObjectPart(up, d.bucket, key, id, n, bytes.NewReader(p), int64(len(p)),
+			part, err := d.core.PutObjectPart(ctx, d.bucket, key, id, n, bytes.NewReader(p), int64(len(p)),
 				minio.PutObjectPartOptions{Md5Base64: base64.StdEncoding.EncodeToString(sum[:]), DisableContentSha256: true})
 			src.done(p)
 			if err != nil {
+				if errCode(err) == "" {
+					cut.Store(true)
+				}
 				cancel(err)
 				return
 			}
@@ -103,8 +119,11 @@ send:
 		}
 	}
 	wg.Wait()
-	if up.Err() != nil {
-		return context.Cause(up)
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	if stop.Err() != nil {
+		return context.Cause(stop)
 	}
 	slices.SortFunc(sent, func(a, b minio.CompletePart) int { return a.PartNumber - b.PartNumber })
 	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, id, sent, minio.PutObjectOptions{})
@@ -117,19 +136,56 @@ send:
 // abort may have to be repeated to free every part.
 var abortRetry = backoff.Policy{Initial: 50 * time.Millisecond, Multiplier: 2, MaxTries: 6}
 
+// abortSettle is how long abort waits, after a part's request was cut,
+// before it checks that the upload is gone: the server may still be
+// finishing that part, and writing it brings the upload back.
+const abortSettle = 100 * time.Millisecond
+
+// errUploadRemains is abort's reason to try again: the server still lists
+// the upload after it was aborted.
+var errUploadRemains = errors.New("the upload is still there after its abort")
+
 // abort aborts the multipart upload id of key after err, even when ctx is
-// done, within the driver's timeout, retrying a refused abort; a failure
+// done, within the driver's timeout, and checks with ListParts that the
+// upload is gone, as S3 advises: a refused abort, or an upload still there
+// after it, is tried again on abortRetry's schedule. cut says a part's
+// request was cut short: the check then waits abortSettle first. A failure
 // to abort is added to err.
-func (d *Driver) abort(ctx context.Context, key, id string, err error) error {
+func (d *Driver) abort(ctx context.Context, key, id string, err error, cut bool) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.timeout)
 	defer cancel()
-	aerr := abortRetry.Do(actx, func(err error) bool { return errCode(err) != "NoSuchUpload" }, func(int) error {
-		return d.core.AbortMultipartUpload(actx, d.bucket, key, id)
-	})
-	if aerr != nil && errCode(aerr) != "NoSuchUpload" {
-		return fmt.Errorf("%w (and aborting multipart upload %s failed: %v)", err, id, aerr)
+	s := abortRetry.Start()
+	for {
+		aerr := d.core.AbortMultipartUpload(actx, d.bucket, key, id)
+		if aerr == nil || errCode(aerr) == "NoSuchUpload" {
+			aerr = d.uploadGone(actx, key, id, cut)
+		}
+		if aerr == nil {
+			return err
+		}
+		if s.Wait(actx) != nil {
+			return fmt.Errorf("%w (and aborting multipart upload %s failed: %v)", err, id, aerr)
+		}
 	}
-	return err
+}
+
+// uploadGone returns nil when the server no longer knows the upload id of
+// key, errUploadRemains when it lists it; settle waits abortSettle first.
+func (d *Driver) uploadGone(ctx context.Context, key, id string, settle bool) error {
+	if settle {
+		if err := backoff.Sleep(ctx, abortSettle); err != nil {
+			return err
+		}
+	}
+	_, err := d.core.ListObjectParts(ctx, d.bucket, key, id, 0, 1)
+	switch {
+	case err == nil:
+		return errUploadRemains
+	case errCode(err) == "NoSuchUpload":
+		return nil
+	default:
+		return err
+	}
 }
 
 // valueParts are the parts of a value in memory: slices of it, no copies.
