@@ -53,6 +53,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/kvcompose/compose/internal/shellwords"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/backendkit"
 )
@@ -221,7 +222,7 @@ func fromRestURL(raw string, c config) (*Driver, error) {
 		}
 		d.port = n
 	}
-	server, err := splitShell(c.server)
+	server, err := shellwords.Split(c.server)
 	if err != nil || len(server) == 0 {
 		return nil, backendkit.InvalidURL(raw, "server command %q: %v", c.server, err)
 	}
@@ -231,7 +232,7 @@ func fromRestURL(raw string, c config) (*Driver, error) {
 			rsh = append(rsh, "-p", port)
 		}
 		if env := os.Getenv("BORGSTORE_RSH"); env != "" {
-			if rsh, err = splitShell(env); err != nil || len(rsh) == 0 {
+			if rsh, err = shellwords.Split(env); err != nil || len(rsh) == 0 {
 				return nil, backendkit.InvalidURL(raw, "BORGSTORE_RSH %q: %v", env, err)
 			}
 		}

@@ -80,26 +80,3 @@ func TestFromURLInvalid(t *testing.T) {
 		t.Errorf("a bad server command: %v", err)
 	}
 }
-
-func TestSplitShell(t *testing.T) {
-	cases := map[string][]string{
-		"":                        nil,
-		"a b  c":                  {"a", "b", "c"},
-		`a "b c" 'd e'`:           {"a", "b c", "d e"},
-		`a\ b "x\"y" 'it''s'`:     {"a b", `x"y`, "its"},
-		`ssh -o "ProxyCommand=x"`: {"ssh", "-o", "ProxyCommand=x"},
-		"\tkvcompose\nserve ":     {"kvcompose", "serve"},
-		`"" x`:                    {"", "x"},
-	}
-	for in, want := range cases {
-		got, err := splitShell(in)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("splitShell(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{`"a`, `'a`, `a\`} {
-		if _, err := splitShell(bad); err == nil {
-			t.Errorf("splitShell(%q) accepted", bad)
-		}
-	}
-}
