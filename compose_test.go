@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -168,18 +170,27 @@ func TestFindAndWithStats(t *testing.T) {
 
 // TestRegister registers a third party's driver, which then gets what
 // the options of Open give it, and checks the panics of Register.
+// kvtestMem registers the scheme kvtest+mem once per test binary (-count
+// runs TestRegister again) and keeps the OpenConfig its opener was last
+// given.
+var (
+	kvtestMem       sync.Once
+	kvtestMemConfig atomic.Pointer[backendkit.OpenConfig]
+)
+
 func TestRegister(t *testing.T) {
-	var got backendkit.OpenConfig
-	compose.Register("kvtest+mem", func(u string, c backendkit.OpenConfig) (kv.Backend, error) {
-		got = c
-		return memory.New("registered"), nil
+	kvtestMem.Do(func() {
+		compose.Register("kvtest+mem", func(u string, c backendkit.OpenConfig) (kv.Backend, error) {
+			kvtestMemConfig.Store(&c)
+			return memory.New("registered"), nil
+		})
 	})
 	logger := slog.New(slog.DiscardHandler)
 	b, err := compose.Open("KVTEST+MEM:whatever", compose.WithSync(true), compose.WithLogger(logger))
 	require.NoError(t, err)
 	_, ok := kv.As[*memory.Driver](b)
 	require.True(t, ok)
-	require.Equal(t, backendkit.OpenConfig{Sync: true, Logger: logger}, got)
+	require.Equal(t, backendkit.OpenConfig{Sync: true, Logger: logger}, *kvtestMemConfig.Load())
 	require.Contains(t, compose.Schemes(), "kvtest+mem")
 	_, ok = backendkit.LookupScheme("kvtest+mem")
 	require.True(t, ok, "compose.Register and backendkit.RegisterScheme share one registry")
