@@ -158,13 +158,9 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 		}
 		return value, nil
 	}
-	var f *os.File
-	err := d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
-		f, err = dir.root.Open(file)
-		return err
-	})
+	f, err := d.open(op, name)
 	if err != nil {
-		return nil, wrap(op, name, err)
+		return nil, err
 	}
 	defer f.Close()
 	if offset < 0 || size < 0 || size > directReadMax {

@@ -19,13 +19,9 @@ func (d *Driver) LoadStream(ctx context.Context, name string, opts ...kv.Option)
 	if _, err := d.begin(ctx, op, name, opts, kv.KindRange); err != nil {
 		return nil, err
 	}
-	var f *os.File
-	err := d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
-		f, err = dir.root.Open(file)
-		return err
-	})
+	f, err := d.open(op, name)
 	if err != nil {
-		return nil, wrap(op, name, err)
+		return nil, err
 	}
 	rd := &fileReader{f: f, r: f, name: name}
 	fi, err := f.Stat()
@@ -43,6 +39,19 @@ func (d *Driver) LoadStream(ctx context.Context, name string, opts ...kv.Option)
 		return nil, wrap(op, name, err)
 	}
 	return rd, nil
+}
+
+// open opens the file of the item name for reading, for op.
+func (d *Driver) open(op kv.Op, name string) (*os.File, error) {
+	var f *os.File
+	err := d.dirs.do(name, func(dir *dirHandle, file string) (err error) {
+		f, err = dir.root.Open(file)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, name, err)
+	}
+	return f, nil
 }
 
 // fileReader is the stream of LoadStream: the open file, or a part of it.

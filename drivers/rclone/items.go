@@ -75,25 +75,19 @@ func (d *Driver) stat(ctx context.Context, s *server, op kv.Op, name string) (kv
 // Load returns the value of name, or the part that kv.Range selects,
 // downloaded through rcd's --rc-serve with an HTTP Range header.
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
-	s, err := d.begin(ctx, kv.OpLoad, name, opts, kv.KindRange)
-	if err != nil {
-		return nil, err
-	}
-	offset, size, ranged := backendkit.RangeOf(opts)
-	offset, size, empty, err := d.resolveRange(ctx, s, name, offset, size, ranged)
+	s, lr, err := d.beginLoad(ctx, name, opts)
 	switch {
 	case err != nil:
 		return nil, err
-	case empty:
+	case lr.empty:
 		return []byte{}, nil
 	}
-	rng, limit := rangeHeader(offset, size, ranged)
 	defer d.names.read(name)()
 	var value []byte
 	err = retry(ctx, func() error {
-		v, resp, err := s.get(ctx, d.cfg, d.remote, name, rng, limit)
-		if err == nil && ranged && resp.StatusCode == http.StatusOK { // Range ignored
-			start, end := backendkit.ClampRange(int64(len(v)), offset, size)
+		v, resp, err := s.get(ctx, d.cfg, d.remote, name, lr.header, lr.limit)
+		if err == nil && lr.ranged && resp.StatusCode == http.StatusOK { // Range ignored
+			start, end := backendkit.ClampRange(int64(len(v)), lr.offset, lr.size)
 			v = v[start:end]
 		}
 		value = v
@@ -105,36 +99,47 @@ func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]by
 	return value, nil
 }
 
-// resolveRange prepares a kv.Range for a GET: a negative offset becomes an
-// absolute one after a stat (a suffix range past the start confuses
-// rclone: a 404 from the local backend, a dropped connection from
-// :memory:), and an empty range is one of an item that exists (empty is
-// then true, and no GET is needed).
-func (d *Driver) resolveRange(ctx context.Context, s *server, name string, offset, size int64, ranged bool) (int64, int64, bool, error) {
-	if !ranged || offset >= 0 && size != 0 {
-		return offset, size, false, nil
-	}
-	it, err := d.stat(ctx, s, kv.OpLoad, name)
-	switch {
-	case err != nil:
-		return 0, 0, false, err
-	case !it.Exists || it.Directory:
-		return 0, 0, false, backendkit.NewError(kv.OpLoad, name, kv.ErrNotFound, nil)
-	}
-	start, end := backendkit.ClampRange(it.Size, offset, size)
-	return start, end - start, start == end, nil
+// loadRange is the part of an item that Load or LoadStream asks rcd for.
+type loadRange struct {
+	offset, size int64 // the kv.Range, offset made absolute
+	ranged       bool  // a kv.Range was given
+	empty        bool  // an empty part of an item that exists: no GET
+	header       string
+	limit        int64 // the bytes to read at most from a 206 answer (-1: all)
 }
 
-// rangeHeader turns a kv.Range into an HTTP Range header and the number of
-// bytes to read at most from a 206 answer (-1: all).
-func rangeHeader(offset, size int64, ranged bool) (string, int64) {
-	switch {
-	case !ranged:
-		return "", -1
-	case size < 0 || size > math.MaxInt64-offset:
-		return fmt.Sprintf("bytes=%d-", offset), -1
+// beginLoad begins a Load or LoadStream of name and prepares its range for
+// a GET: a negative offset becomes an absolute one after a stat (a suffix
+// range past the start confuses rclone: a 404 from the local backend, a
+// dropped connection from :memory:), an empty range is one of an item that
+// exists, and the range becomes an HTTP Range header.
+func (d *Driver) beginLoad(ctx context.Context, name string, opts []kv.Option) (*server, loadRange, error) {
+	s, err := d.begin(ctx, kv.OpLoad, name, opts, kv.KindRange)
+	if err != nil {
+		return nil, loadRange{}, err
 	}
-	return fmt.Sprintf("bytes=%d-%d", offset, offset+size-1), size
+	lr := loadRange{limit: -1}
+	lr.offset, lr.size, lr.ranged = backendkit.RangeOf(opts)
+	switch {
+	case !lr.ranged:
+		return s, lr, nil
+	case lr.offset < 0 || lr.size == 0:
+		it, err := d.stat(ctx, s, kv.OpLoad, name)
+		switch {
+		case err != nil:
+			return nil, loadRange{}, err
+		case !it.Exists || it.Directory:
+			return nil, loadRange{}, backendkit.NewError(kv.OpLoad, name, kv.ErrNotFound, nil)
+		}
+		start, end := backendkit.ClampRange(it.Size, lr.offset, lr.size)
+		lr.offset, lr.size, lr.empty = start, end-start, start == end
+	}
+	if lr.size < 0 || lr.size > math.MaxInt64-lr.offset {
+		lr.header = fmt.Sprintf("bytes=%d-", lr.offset)
+	} else {
+		lr.header, lr.limit = fmt.Sprintf("bytes=%d-%d", lr.offset, lr.offset+lr.size-1), lr.size
+	}
+	return s, lr, nil
 }
 
 // Store writes value under name. On remotes with real directories it

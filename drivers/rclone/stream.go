@@ -19,24 +19,18 @@ import (
 // (it has opened the file then), not while the caller reads. The call
 // timeout (WithCallTimeout), if any, covers the whole read.
 func (d *Driver) LoadStream(ctx context.Context, name string, opts ...kv.Option) (io.ReadCloser, error) {
-	s, err := d.begin(ctx, kv.OpLoad, name, opts, kv.KindRange)
-	if err != nil {
-		return nil, err
-	}
-	offset, size, ranged := backendkit.RangeOf(opts)
-	offset, size, empty, err := d.resolveRange(ctx, s, name, offset, size, ranged)
+	s, lr, err := d.beginLoad(ctx, name, opts)
 	switch {
 	case err != nil:
 		return nil, err
-	case empty:
+	case lr.empty:
 		return http.NoBody, nil
 	}
-	rng, limit := rangeHeader(offset, size, ranged)
 	ctx, cancel := withTimeout(ctx, d.cfg)
 	var resp *http.Response
 	unlock := d.names.read(name)
 	err = retry(ctx, func() (err error) {
-		resp, err = s.open(ctx, d.remote, name, rng)
+		resp, err = s.open(ctx, d.remote, name, lr.header)
 		return err
 	})
 	unlock()
@@ -46,15 +40,15 @@ func (d *Driver) LoadStream(ctx context.Context, name string, opts ...kv.Option)
 	}
 	r := &bodyReader{s: s, name: name, r: resp.Body, body: resp.Body, cancel: cancel}
 	switch {
-	case resp.StatusCode == http.StatusPartialContent && limit >= 0:
-		r.r = io.LimitReader(resp.Body, limit)
-	case ranged && resp.StatusCode == http.StatusOK: // Range ignored: skip and cut
+	case resp.StatusCode == http.StatusPartialContent && lr.limit >= 0:
+		r.r = io.LimitReader(resp.Body, lr.limit)
+	case lr.ranged && resp.StatusCode == http.StatusOK: // Range ignored: skip and cut
 		if resp.ContentLength < 0 {
 			r.Close()
 			return nil, backendkit.NewError(kv.OpLoad, name, kv.ErrProtocol,
 				errors.New("rcd ignored the Range header and sent no Content-Length"))
 		}
-		start, end := backendkit.ClampRange(resp.ContentLength, offset, size)
+		start, end := backendkit.ClampRange(resp.ContentLength, lr.offset, lr.size)
 		if _, err := io.CopyN(io.Discard, resp.Body, start); err != nil {
 			r.Close()
 			return nil, s.kvError(kv.OpLoad, name, fmt.Errorf("reading %s: %w", name, err))

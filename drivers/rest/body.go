@@ -96,10 +96,7 @@ func (w *watchdog) arm(d time.Duration) {
 // watchdog's stop took effect keeps its success.
 func (w *watchdog) end(err error) error {
 	w.timer.Stop()
-	if err != nil && w.fired.Load() {
-		return fmt.Errorf("%w: no progress for %v", errStalled, time.Duration(w.wait.Load()))
-	}
-	return err
+	return w.failed(err)
 }
 
 // progressReader arms a watchdog with stall whenever bytes arrive.

@@ -188,13 +188,7 @@ func (d *Driver) Info(ctx context.Context, name string, opts ...kv.Option) (kv.I
 // with a Range header).
 func (d *Driver) Load(ctx context.Context, name string, opts ...kv.Option) ([]byte, error) {
 	const op = kv.OpLoad
-	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
-		return nil, err
-	}
-	if err := noHidden(op, name, opts); err != nil {
-		return nil, err
-	}
-	p, err := d.planLoad(ctx, name, opts)
+	p, err := d.beginLoad(ctx, name, opts)
 	switch {
 	case err != nil:
 		return nil, err
@@ -224,11 +218,17 @@ type loadPlan struct {
 	empty      bool
 }
 
-// planLoad plans the load of name with opts, with an Info first where the
-// Range needs the size (borgstore has no empty range and no suffix range
-// with an end).
-func (d *Driver) planLoad(ctx context.Context, name string, opts []kv.Option) (loadPlan, error) {
+// beginLoad begins a Load or LoadStream of name with opts and plans its
+// GET, with an Info first where the Range needs the size (borgstore has no
+// empty range and no suffix range with an end).
+func (d *Driver) beginLoad(ctx context.Context, name string, opts []kv.Option) (loadPlan, error) {
 	const op = kv.OpLoad
+	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
+		return loadPlan{}, err
+	}
+	if err := noHidden(op, name, opts); err != nil {
+		return loadPlan{}, err
+	}
 	p := loadPlan{cut: -1, limit: -1}
 	offset, size, ranged := backendkit.RangeOf(opts)
 	switch {

@@ -27,13 +27,7 @@ import (
 // kv.ErrProtocol.
 func (d *Driver) LoadStream(ctx context.Context, name string, opts ...kv.Option) (io.ReadCloser, error) {
 	const op = kv.OpLoad
-	if err := d.lc.Begin(ctx, op, name, opts, kv.KindRange); err != nil {
-		return nil, err
-	}
-	if err := noHidden(op, name, opts); err != nil {
-		return nil, err
-	}
-	p, err := d.planLoad(ctx, name, opts)
+	p, err := d.beginLoad(ctx, name, opts)
 	switch {
 	case err != nil:
 		return nil, err
