@@ -440,12 +440,7 @@ func TestServeObserveFlags(t *testing.T) {
 			if k, v, ok := strings.Cut(c.env, "="); ok {
 				t.Setenv(k, v)
 			}
-			root := newRootCmd()
-			var out bytes.Buffer
-			root.SetOut(&out)
-			root.SetErr(&out)
-			root.SetArgs(c.args)
-			err := root.Execute()
+			err := execute(c.args...)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("%s %v: %v, want an error with %q", c.env, c.args, err, c.want)
 			}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,14 +50,19 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--backend", "FILE:/etc", "--restrict-to-repository", "/srv/a", "-v"}, "not allowed"},
 	}
 	for _, c := range cases {
-		root := newRootCmd()
-		var out bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&out)
-		root.SetArgs(c.args)
-		err := root.Execute()
+		err := execute(c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error with %q", c.args, err, c.want)
 		}
 	}
+}
+
+// execute runs the command's cobra tree with args in this process, its
+// output discarded, and returns its error.
+func execute(args ...string) error {
+	root := newRootCmd()
+	root.SetOut(io.Discard)
+	root.SetErr(io.Discard)
+	root.SetArgs(args)
+	return root.Execute()
 }

@@ -18,62 +18,50 @@ import (
 	"time"
 
 	"github.com/kvcompose/compose/drivers/rest"
+	"github.com/kvcompose/compose/internal/tcpproxy"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/kv/kvtest"
 	"github.com/kvcompose/compose/layers/retry"
 )
 
-// lossyProxy forwards connections to addr; when drop is set, it drops the
-// next answer of the server and closes that connection, as a link that
-// breaks after the server acted does.
+// lossyProxy forwards connections to a server; when drop is set, it
+// drops the next answer of the server and closes that connection, as a
+// link that breaks after the server acted does.
 type lossyProxy struct {
-	ln   net.Listener
-	addr string
+	*tcpproxy.Proxy
 	drop atomic.Bool
 }
 
+// newLossyProxy starts a lossyProxy to the server at addr ("127.0.0.1:port").
 func newLossyProxy(t *testing.T, addr string) *lossyProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &lossyProxy{ln: ln, addr: addr}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	p := &lossyProxy{}
+	proxy, err := tcpproxy.New(addr, func(dst, src net.Conn) {
+		if src.RemoteAddr().String() != addr { // requests: as they are
+			io.Copy(dst, src)
+			return
+		}
+		buf := make([]byte, 64<<10)
 		for {
-			c, err := ln.Accept()
+			n, err := src.Read(buf)
+			if n > 0 && p.drop.CompareAndSwap(true, false) {
+				return // the server has acted; its answer is lost
+			}
+			if n > 0 {
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			}
 			if err != nil {
 				return
 			}
-			go p.serve(c)
 		}
-	}()
-	return p
-}
-
-func (p *lossyProxy) serve(c net.Conn) {
-	defer c.Close()
-	s, err := net.Dial("tcp", p.addr)
+	})
 	if err != nil {
-		return
+		t.Fatal(err)
 	}
-	defer s.Close()
-	go io.Copy(s, c)
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := s.Read(buf)
-		if n > 0 && p.drop.CompareAndSwap(true, false) {
-			return // the server has acted; its answer is lost
-		}
-		if n > 0 {
-			if _, err := c.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
+	t.Cleanup(proxy.Close)
+	p.Proxy = proxy
+	return p
 }
 
 // TestLostAnswers drops the answer to a delete and to a move after the
@@ -82,7 +70,7 @@ func (p *lossyProxy) serve(c net.Conn) {
 func TestLostAnswers(t *testing.T) {
 	s := startServer(t, false)
 	p := newLossyProxy(t, strings.TrimSuffix(strings.TrimPrefix(s.url, "http://"), "/"))
-	drv, err := rest.FromURL("http://" + p.ln.Addr().String() + "/")
+	drv, err := rest.FromURL("http://" + p.Addr() + "/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kvcompose/compose"
 	"github.com/kvcompose/compose/drivers/rest"
+	"github.com/kvcompose/compose/internal/tcpproxy"
 	"github.com/kvcompose/compose/kv"
 	"github.com/kvcompose/compose/layers/retry"
 )
@@ -303,21 +304,11 @@ func TestUnparsableAnswers(t *testing.T) {
 // closingServer accepts connections and closes them at once, counting
 // them; it returns its URL.
 func closingServer(t *testing.T, accepted *atomic.Int32) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := tcpproxy.Serve(func(c net.Conn) { accepted.Add(1); c.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
 	return "http://" + ln.Addr().String() + "/"
 }
 

@@ -34,40 +34,44 @@ type Receiver struct {
 func New(tb testing.TB) *Receiver {
 	r := &Receiver{}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, req *http.Request) {
-		var m colltracepb.ExportTraceServiceRequest
-		if !decode(w, req, &m) {
-			return
-		}
-		r.mu.Lock()
-		r.exports++
+	mux.HandleFunc("POST /v1/traces", handle(r, func(m *colltracepb.ExportTraceServiceRequest) {
 		for _, rs := range m.ResourceSpans {
 			for _, ss := range rs.ScopeSpans {
 				r.spans = append(r.spans, ss.Spans...)
 			}
 		}
-		r.mu.Unlock()
-		reply(w, &colltracepb.ExportTraceServiceResponse{})
-	})
-	mux.HandleFunc("POST /v1/metrics", func(w http.ResponseWriter, req *http.Request) {
-		var m collmetricspb.ExportMetricsServiceRequest
-		if !decode(w, req, &m) {
-			return
-		}
-		r.mu.Lock()
-		r.exports++
+	}, &colltracepb.ExportTraceServiceResponse{}))
+	mux.HandleFunc("POST /v1/metrics", handle(r, func(m *collmetricspb.ExportMetricsServiceRequest) {
 		for _, rm := range m.ResourceMetrics {
 			for _, sm := range rm.ScopeMetrics {
 				r.metrics = append(r.metrics, sm.Metrics...)
 			}
 		}
-		r.mu.Unlock()
-		reply(w, &collmetricspb.ExportMetricsServiceResponse{})
-	})
+	}, &collmetricspb.ExportMetricsServiceResponse{}))
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
 	r.URL = srv.URL
 	return r
+}
+
+// handle returns the handler of one kind of export: it decodes the
+// request, a *M, counts the export and keeps what it holds with keep
+// (under r.mu), and answers with answer.
+func handle[M any, PM interface {
+	*M
+	proto.Message
+}](r *Receiver, keep func(PM), answer proto.Message) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		m := PM(new(M))
+		if !decode(w, req, m) {
+			return
+		}
+		r.mu.Lock()
+		r.exports++
+		keep(m)
+		r.mu.Unlock()
+		reply(w, answer)
+	}
 }
 
 // decode reads the protobuf request body into m, answering 400 when it

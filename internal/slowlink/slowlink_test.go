@@ -7,24 +7,17 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/kvcompose/compose/internal/tcpproxy"
 )
 
 // echo starts a TCP echo server and returns its address.
 func echo(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := tcpproxy.Serve(func(c net.Conn) { defer c.Close(); io.Copy(c, c) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); io.Copy(c, c) }()
-		}
-	}()
 	return ln.Addr().String()
 }
 

@@ -1,7 +1,8 @@
 // Package tcpproxy forwards the TCP connections it accepts on 127.0.0.1 to
 // a target through a pipe of the caller's for each direction: the base of
 // the test proxies, a link that breaks or hangs (internal/sshdtest) and a
-// slow link (internal/slowlink).
+// slow link (internal/slowlink). Serve is the base of test servers that
+// speak no protocol.
 package tcpproxy
 
 import (
@@ -35,6 +36,26 @@ func New(target string, pipe Pipe) (*Proxy, error) {
 	p := &Proxy{ln: ln, target: target, pipe: pipe, conns: map[net.Conn]struct{}{}}
 	p.wg.Go(p.serve)
 	return p, nil
+}
+
+// Serve accepts connections on 127.0.0.1 and hands each to handle, in a
+// goroutine of its own, until the listener it returns is closed: an echo
+// server, one that hangs up at once.
+func Serve(handle func(net.Conn)) (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c)
+		}
+	}()
+	return ln, nil
 }
 
 // Addr returns the proxy's address, "127.0.0.1:port".
