@@ -68,9 +68,18 @@ func requireRclone(t testing.TB) {
 }
 
 // hasMemoryBackend reports whether the installed rclone has the memory
-// backend (1.56 and newer): "rclone help backends" lists it.
+// backend (1.56 and newer); in CI (CI=true) a missing one fails the test.
 func hasMemoryBackend(t testing.TB) bool {
 	t.Helper()
+	ok := memoryBackend()
+	if !ok && os.Getenv("CI") == "true" {
+		t.Fatal("CI=true but the installed rclone has no memory backend")
+	}
+	return ok
+}
+
+// memoryBackend reports whether "rclone help backends" lists memory.
+func memoryBackend() bool {
 	bin, err := binaryPath(config{})
 	if err != nil {
 		return false
